@@ -1,0 +1,115 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace RosaOS.Hosting;
+
+/// <summary>
+/// The one way every rosaOS HTTP service (sim, reachy, kernel, ros) is hosted: Kestrel on a loopback
+/// address by default, a Host-header allowlist against DNS rebinding, single-line console logs, and a
+/// uniform <c>GET /health</c> that <c>rosa status</c> and <c>rosa up</c> read.
+/// </summary>
+public static class RosaWebHost
+{
+    /// <summary>Host names accepted in the Host header unless the caller widens the bind address.</summary>
+    public const string LoopbackAllowedHosts = "localhost;127.0.0.1;[::1]";
+
+    /// <summary>Creates a web application builder for a rosaOS service.</summary>
+    /// <param name="service">Short service name shown in logs and /health (e.g. "sim").</param>
+    /// <param name="bindAddress">IP address or host to bind; "127.0.0.1" unless the user asked otherwise.</param>
+    /// <param name="port">TCP port; 0 lets the OS choose.</param>
+    /// <param name="allowedHosts">Host-header allowlist; null means loopback names only, "*" disables the check.</param>
+    public static WebApplicationBuilder CreateBuilder(string service, string bindAddress, int port, string? allowedHosts = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(service);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(RosaWebHost).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AllowedHosts"] = allowedHosts ?? LoopbackAllowedHosts,
+        });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseUrls($"http://{FormatHost(bindAddress)}:{port}");
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Services.AddHostFiltering(o =>
+        {
+            var hosts = (allowedHosts ?? LoopbackAllowedHosts).Split(';', StringSplitOptions.RemoveEmptyEntries);
+            o.AllowedHosts = hosts;
+            o.AllowEmptyHosts = false;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        ConfigureLogging(builder.Logging, service);
+        builder.Services.AddSingleton(new ServiceIdentity(service, Version, DateTimeOffset.UtcNow));
+        return builder;
+    }
+
+    /// <summary>Single-line, timestamped console logs; the level comes from ROSA_LOG_LEVEL (default Information).</summary>
+    public static void ConfigureLogging(ILoggingBuilder logging, string service)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = false;
+        });
+        var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("ROSA_LOG_LEVEL"), ignoreCase: true, out var parsed)
+            ? parsed : LogLevel.Information;
+        logging.SetMinimumLevel(level);
+        // Framework chatter (every request, every route match) drowns the robot's own logs.
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        _ = service;
+    }
+
+    /// <summary>Maps <c>GET /health</c>: service name, version, uptime, plus any service-specific fields.</summary>
+    public static IEndpointConventionBuilder MapRosaHealth(this IEndpointRouteBuilder endpoints, Func<HttpContext, IDictionary<string, object?>>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        return endpoints.MapGet("/health", (HttpContext context) =>
+        {
+            var identity = context.RequestServices.GetRequiredService<ServiceIdentity>();
+            var body = new Dictionary<string, object?>
+            {
+                ["status"] = "ok",
+                ["service"] = identity.Name,
+                ["version"] = identity.Version,
+                ["uptime_s"] = Math.Round((DateTimeOffset.UtcNow - identity.StartedAt).TotalSeconds, 1),
+                ["pid"] = Environment.ProcessId,
+            };
+            if (extra is not null)
+            {
+                foreach (var (key, value) in extra(context))
+                {
+                    body[key] = value;
+                }
+            }
+            return Results.Json(body);
+        });
+    }
+
+    /// <summary>The rosaOS version, from the assembly's informational version.</summary>
+    public static string Version { get; } =
+        typeof(RosaWebHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
+
+    private static string FormatHost(string bindAddress)
+        => bindAddress.Contains(':', StringComparison.Ordinal) && !bindAddress.StartsWith('[') ? $"[{bindAddress}]" : bindAddress;
+}
+
+/// <summary>Name, version and start time of the running service, for /health.</summary>
+public sealed record ServiceIdentity(string Name, string Version, DateTimeOffset StartedAt);
