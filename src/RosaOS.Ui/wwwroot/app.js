@@ -40,24 +40,22 @@ function chatLine(kind, text) {
   return li;
 }
 
-const pendingReplies = new Set(); // replies already shown from POST /chat, so the stream does not repeat them
+// The conversation is drawn from the event stream, so messages from the CLI, the voice loop and other
+// browsers show up too; the POST answer is only drawn when the stream is down.
+let streamLive = false;
 
 $("chat-form").addEventListener("submit", async event => {
   event.preventDefault();
   const prompt = $("chat-input").value.trim();
   if (!prompt) return;
   $("chat-input").value = "";
-  chatLine("user", prompt);
-  const waiting = chatLine("robot muted", "…");
+  $("chat-send").disabled = true;
   try {
     const body = await json(API.chat, { method: "POST", body: JSON.stringify({ prompt }) });
-    waiting.className = "robot";
-    waiting.textContent = body.output ?? "";
-    pendingReplies.add(body.output);
+    if (!streamLive) { chatLine("user", prompt); chatLine("robot", body.output ?? ""); }
   } catch (e) {
-    waiting.className = "error";
-    waiting.textContent = `Error: ${e.message}`;
-  }
+    chatLine("error", `Error: ${e.message}`);
+  } finally { $("chat-send").disabled = false; }
 });
 
 // ---- processes --------------------------------------------------------------------------------
@@ -99,7 +97,7 @@ async function loadProcesses() {
   try {
     const body = await json(API.processes);
     processes.clear();
-    for (const p of (Array.isArray(body) ? body : body.processes || [])) processes.set(p.worker_id, p);
+    for (const p of (Array.isArray(body) ? body : body.running || [])) processes.set(p.worker_id, p);
     renderProcesses();
   } catch (e) { activity("error", `processes: ${e.message}`); }
 }
@@ -109,7 +107,8 @@ $("estop").addEventListener("click", async () => {
   $("estop").disabled = true;
   try {
     const body = await json(API.estop, { method: "POST", body: "{}" });
-    activity("estop", body && (body.message || body.summary) || "emergency stop done");
+    const stopped = (body.stopped || []).map(s => `${s.driver}: ${s.ok ? "stopped" : "failed (" + s.result + ")"}`).join(", ");
+    activity("estop", ` terminated ${Array.isArray(body.terminated) ? body.terminated.length : body.terminated ?? 0} worker(s); ${stopped || "no driver with stop_move"}`);
   } catch (e) { activity("error", `emergency stop: ${e.message}`); }
   finally { $("estop").disabled = false; }
 });
@@ -133,17 +132,15 @@ const short = (v, n = 200) => { const s = typeof v === "string" ? v : JSON.strin
 
 function onEvent(type, e) {
   switch (type) {
-    case "kernel_output": {
-      const text = e.content ?? e.output ?? e.text ?? "";
-      if (pendingReplies.has(text)) { pendingReplies.delete(text); break; }
-      chatLine(e.worker_id ? "background" : "robot", text);
-      break;
-    }
-    case "process_launched": case "process_started":
+    case "user_message":
+      chatLine(e.source === "speech" ? "user spoken" : "user", e.text ?? ""); break;
+    case "kernel_output":
+      chatLine(e.event_id != null || !e.worker_id ? "robot" : "background", e.content ?? ""); break;
+    case "process_launched":
       processes.set(e.worker_id, { ...e, state: "running" }); renderProcesses(); break;
     case "process_finished": case "process_failed": case "process_terminated":
       processes.delete(e.worker_id); renderProcesses(); break;
-    case "provider": case "provider_status": showProvider(e); break;
+    case "provider_status": showProvider({ llm: e }); break;
   }
   const summary = type === "tool_call"
     ? `${e.worker_id ?? ""} ${e.server ?? e.driver ?? ""}.${e.tool ?? ""}(${short(e.arguments, 120)}) → ${short(e.result ?? e.error, 160)}${e.duration_ms != null ? ` (${Math.round(e.duration_ms)} ms)` : ""}`
@@ -153,26 +150,26 @@ function onEvent(type, e) {
 
 function connectEvents() {
   const source = new EventSource(API.events);
-  const known = ["user_message", "kernel_output", "process_launched", "process_started", "process_finished", "process_failed",
-    "process_terminated", "tool_call", "provider", "provider_status", "estop", "event"];
+  const known = ["user_message", "kernel_output", "process_launched", "process_finished", "process_failed",
+    "process_terminated", "tool_call", "provider_status", "estop"];
   const handler = ev => { let data = {}; try { data = JSON.parse(ev.data); } catch { data = { text: ev.data }; } onEvent(data.type || ev.type, data); };
   known.forEach(name => source.addEventListener(name, handler));
   source.onmessage = handler;
-  source.onopen = () => { $("stream-state").textContent = "events: live"; $("stream-state").className = "pill ok"; loadProcesses(); };
-  source.onerror = () => { $("stream-state").textContent = "events: reconnecting"; $("stream-state").className = "pill bad"; };
+  source.onopen = () => { streamLive = true; $("stream-state").textContent = "events: live"; $("stream-state").className = "pill ok"; loadProcesses(); };
+  source.onerror = () => { streamLive = false; $("stream-state").textContent = "events: reconnecting"; $("stream-state").className = "pill bad"; };
 }
 
 // ---- LLM provider -----------------------------------------------------------------------------
 function showProvider(health) {
-  const llm = health.llm ?? health.provider ?? health;
-  const name = typeof llm === "string" ? llm : (llm.provider ?? llm.name);
-  const available = typeof llm === "object" ? (llm.available ?? !!name) : !!name;
-  const reason = typeof llm === "object" ? (llm.reason ?? llm.error ?? llm.message) : null;
+  const llm = health.llm || {};
+  const name = llm.provider;
+  const available = !!llm.available;
+  const reason = llm.status;
   $("provider").textContent = available ? `LLM: ${name}${llm.model ? " · " + llm.model : ""}` : "LLM: none";
   $("provider").className = available ? "pill ok" : "pill bad";
   $("llm-banner").hidden = available;
   $("llm-banner").textContent = available ? "" :
-    `No LLM is configured${reason ? ` (${reason})` : ""}: set GROQ_API_KEY, start a local OpenAI-compatible server on port 6000, or set ANTHROPIC_API_KEY with --anthropic. Manual control below works without one.`;
+    `No LLM is configured${reason ? ` (${reason})` : ""}. Set GROQ_API_KEY, start a local OpenAI-compatible server on port 6000, or set ANTHROPIC_API_KEY and run with --anthropic, then restart. Manual control below works without one.`;
 }
 
 async function loadHealth() {
@@ -258,9 +255,11 @@ $("manual-form").addEventListener("submit", async event => {
   result.className = "result";
   result.textContent = "calling…";
   try {
-    const body = await json(API.callTool(driver, tool), { method: "POST", body: JSON.stringify(args) });
-    result.className = body && body.is_error ? "result error" : "result";
-    result.textContent = body?.text ?? body?.content?.map?.(c => c.text ?? `[${c.type}]`).join("\n") ?? JSON.stringify(body, null, 2);
+    // A tool's own error (422) is a result to show, not a transport failure.
+    const response = await fetch(API.callTool(driver, tool), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(args) });
+    const body = await response.json().catch(() => ({ ok: false, error: `${response.status} ${response.statusText}` }));
+    result.className = body.ok ? "result" : "result error";
+    result.textContent = body.result ?? body.error ?? JSON.stringify(body, null, 2);
   } catch (e) { result.className = "result error"; result.textContent = `Error: ${e.message}`; }
 });
 
