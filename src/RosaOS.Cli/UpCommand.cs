@@ -233,6 +233,8 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             ["REACHY_MCP_PORT"] = Port(layout.ReachyPort),
             ["RAG_AGENT_PORT"] = Port(layout.KernelPort),
             ["PROCESS_SERVER_PORT"] = Port(layout.ProcessPort),
+            // The page the kernel serves draws the robot from this daemon.
+            ["ROSA_DAEMON_URL"] = layout.RobotUrl.ToString().TrimEnd('/'),
         };
         if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("STT_CALLBACK_URL")))
         {
