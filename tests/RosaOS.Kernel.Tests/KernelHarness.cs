@@ -56,9 +56,11 @@ public sealed class KernelHarness : IAsyncDisposable
 
     /// <summary>Starts a kernel; <paramref name="llm"/> null means no provider at all.</summary>
     public static async Task<KernelHarness> StartAsync(ScriptedLlmServer? llm, string? dataDir = null, string? configDir = null, params string[] extraArgs)
+        => await StartOnAsync(FreePort.Next(), FreePort.Next(), llm, dataDir, configDir, extraArgs);
+
+    /// <summary>Starts a kernel on given ports (so a config can point a driver at its own MCP server).</summary>
+    public static async Task<KernelHarness> StartOnAsync(int port, int processPort, ScriptedLlmServer? llm, string? dataDir = null, string? configDir = null, params string[] extraArgs)
     {
-        var port = FreePort.Next();
-        var processPort = FreePort.Next();
         dataDir ??= TestPaths.NewTempDirectory("data");
         configDir ??= NewConfigDir();
         var env = new Dictionary<string, string?>
