@@ -295,8 +295,19 @@ public sealed partial class RosBridgeClient : IAsyncDisposable
         }
     }
 
-    private async Task SendAsync(JsonObject frame, CancellationToken cancellationToken)
+    private async Task SendAsync(JsonObject frame, CancellationToken cancellationToken, bool waitForConnection = true)
     {
+        if (waitForConnection && !IsConnected && _runTask is not null)
+        {
+            // A bridge restart takes a moment; a request made meanwhile waits for it rather than failing at once.
+            try
+            {
+                await _connected.Task.WaitAsync(_options.ConnectWait, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
         var socket = _socket;
         if (socket is null || socket.State != WebSocketState.Open)
         {
@@ -325,7 +336,7 @@ public sealed partial class RosBridgeClient : IAsyncDisposable
     {
         try
         {
-            await SendAsync(frame, cancellationToken);
+            await SendAsync(frame, cancellationToken, waitForConnection: false);
         }
         catch (RosBridgeConnectionException)
         {
@@ -592,6 +603,8 @@ public sealed partial class RosBridgeClient : IAsyncDisposable
             Refuse("publish without topic or msg");
             return;
         }
+        // Detached so subscribers can put the message into their own documents.
+        frame.Remove("msg");
         RosSubscription[] targets;
         lock (_stateLock)
         {

@@ -15,6 +15,9 @@ public sealed class RosBridgeOptions
     /// <summary>How long a ping may go unanswered before the connection is declared dead.</summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a request made while the connection is down waits for it to come back before failing.</summary>
+    public TimeSpan ConnectWait { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>First reconnect delay; doubles up to <see cref="ReconnectMaxDelay"/>.</summary>
     public TimeSpan ReconnectMinDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
