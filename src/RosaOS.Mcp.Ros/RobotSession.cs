@@ -145,7 +145,8 @@ public sealed partial class RobotSession : IAsyncDisposable
                 LogStopFailed(goal.Id, ex.Message);
             }
         }
-        var (publisher, fresh) = await PublisherAsync(Options.Safety.CmdVelTopic, Options.Safety.CmdVelType, cancellationToken);
+        await RosVersionAsync(cancellationToken);
+        var (publisher, fresh) = await PublisherAsync(Options.Safety.CmdVelTopic, Api.NormalizeType(Options.Safety.CmdVelType), cancellationToken);
         var zero = ZeroTwist(Options.Safety.CmdVelType);
         // Sent more than once: a just-advertised ROS 1 publisher may still be connecting to the base.
         for (var i = 0; i < (fresh ? 5 : 3); i++)
