@@ -217,6 +217,44 @@ public sealed class RosToolsTests(RosRobotFixture robot)
     }
 
     [Fact]
+    public async Task DeadMan_WorkerProcessVanishing_DropsItsHttpRequest_AndStopsTheMotion()
+    {
+        // A worker that dies sends no cancel notification: its TCP connection just closes.
+        var http = new HttpClient();
+        var endpoint = new Uri(robot.BaseUrl + "/mcp");
+        async Task<HttpResponseMessage> PostAsync(string body, string? session, HttpCompletionOption option, CancellationToken ct)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            if (session is not null)
+            {
+                request.Headers.Add("Mcp-Session-Id", session);
+            }
+            return await http.SendAsync(request, option, ct);
+        }
+        using var init = await PostAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"dying-worker","version":"1"}}}""", null, HttpCompletionOption.ResponseContentRead, Ct);
+        Assert.True(init.IsSuccessStatusCode);
+        var session = init.Headers.TryGetValues("Mcp-Session-Id", out var sessions) ? sessions.Single() : null;
+        using (await PostAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", session, HttpCompletionOption.ResponseContentRead, Ct))
+        {
+        }
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var call = PostAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"publish_for_durations","arguments":{"topic":"/cmd_vel","msg_type":"geometry_msgs/Twist","messages":[{"linear":{"x":0.2}}],"durations":[15]}}}""",
+            session, HttpCompletionOption.ResponseHeadersRead, abort.Token);
+        await Poll.ForAsync(robot.OdomAsync, o => o.Vx > 0.1, "the base to move");
+        await abort.CancelAsync();
+        if (call.IsCompletedSuccessfully)
+        {
+            // The SSE response had started: closing it drops the connection.
+            (await call).Dispose();
+        }
+        http.Dispose();
+        await Poll.ForAsync(robot.OdomAsync, o => o.Vx == 0, "the base to stop after the worker vanished", timeout: TimeSpan.FromSeconds(6));
+        await Poll.UntilAsync(async () => (await robot.HealthAsync())["active_motions"]!.GetValue<int>() == 0, "the motion to end");
+    }
+
+    [Fact]
     public async Task BadInput_GetsClearErrors_AndTheServerKeepsWorking()
     {
         var cases = new (string Tool, object Args, string Expect)[]
