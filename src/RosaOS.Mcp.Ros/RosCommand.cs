@@ -1,19 +1,92 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RosaOS.Hosting;
 
 namespace RosaOS.Mcp.Ros;
 
-/// <summary>The `rosa ros` sub-command.</summary>
+/// <summary>The `rosa ros` sub-command: one MCP server for one ROS robot, through its rosbridge.</summary>
 public static class RosCommand
 {
     /// <summary>Builds the command with its options and action.</summary>
     public static Command Create()
     {
-        var command = new Command("ros", "Run an MCP server for one ROS robot through rosbridge.");
-        command.SetAction(_ =>
+        var name = new Option<string>("--name") { Description = "Robot name: its drivers.json key (turtlebot, dog); its 'ros' section gives the defaults.", DefaultValueFactory = _ => "turtlebot" };
+        var rosbridge = new Option<string?>("--rosbridge") { Description = "rosbridge WebSocket URL, e.g. ws://192.168.1.20:9090." };
+        var port = new Option<int?>("--port") { Description = "MCP HTTP port (default: the drivers.json entry's, else 9091)." };
+        var host = new Option<string>("--host") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
+        var stdio = new Option<bool>("--stdio") { Description = "Serve MCP over stdin/stdout instead of HTTP." };
+        var camera = new Option<string?>("--camera-topic") { Description = "Default camera topic of capture_camera_image." };
+        var images = new Option<string?>("--images-dir") { Description = "Images folder shared with the Reachy server's describe_image (default: <data>/images)." };
+        var drivers = new Option<string?>("--drivers") { Description = "drivers.json to read the robot's 'ros' section from (default: <config>/drivers.json)." };
+        var command = new Command("ros", "Run an MCP server for one ROS robot through rosbridge.") { name, rosbridge, port, host, stdio, camera, images, drivers };
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            Console.Error.WriteLine("rosa ros: not built yet.");
-            return 2;
+            RosRobotOptions options;
+            try
+            {
+                var robotName = parse.GetValue(name)!;
+                options = RosRobotOptions.FromDrivers(parse.GetValue(drivers) ?? Path.Combine(RosaEnvironment.ConfigDirectory, "drivers.json"), robotName);
+                options.Rosbridge = parse.GetValue(rosbridge) ?? options.Rosbridge;
+                options.Port = parse.GetValue(port) ?? options.Port;
+                options.CameraTopic = parse.GetValue(camera) ?? options.CameraTopic;
+                options.ImagesDir = parse.GetValue(images) ?? options.ImagesDir;
+                options.Validate();
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or System.Text.Json.JsonException)
+            {
+                await Console.Error.WriteLineAsync($"rosa ros: {ex.Message}");
+                return 2;
+            }
+            return parse.GetValue(stdio)
+                ? await RunStdioAsync(options, cancellationToken)
+                : await RunHttpAsync(options, parse.GetValue(host)!, cancellationToken);
         });
         return command;
+    }
+
+    private static async Task<int> RunHttpAsync(RosRobotOptions options, string host, CancellationToken cancellationToken)
+    {
+        var builder = RosaWebHost.CreateBuilder("ros-" + options.Name, host, options.Port);
+        AddRobot(builder.Services, options).WithHttpTransport();
+        var app = builder.Build();
+        var robot = app.Services.GetRequiredService<RobotSession>();
+        app.UseHostFiltering();
+        app.MapRosaHealth(_ => new Dictionary<string, object?>
+        {
+            ["robot"] = options.Name,
+            ["rosbridge"] = options.Rosbridge,
+            ["connected"] = robot.Client.IsConnected,
+            ["reconnects"] = robot.Client.Reconnects,
+            ["active_motions"] = robot.ActiveMotions,
+        });
+        app.MapMcp("/mcp");
+        robot.Client.Start();
+        await app.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    private static async Task<int> RunStdioAsync(RosRobotOptions options, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        // stdout carries the MCP protocol; every log line goes to stderr.
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        AddRobot(builder.Services, options).WithStdioServerTransport();
+        var app = builder.Build();
+        app.Services.GetRequiredService<RobotSession>().Client.Start();
+        await app.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    private static IMcpServerBuilder AddRobot(IServiceCollection services, RosRobotOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<RobotSession>();
+        var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
+            .WithTools<RosTools>();
+        return mcp;
     }
 }
