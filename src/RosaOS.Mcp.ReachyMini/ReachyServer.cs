@@ -6,6 +6,7 @@ using ModelContextProtocol.Protocol;
 using RosaOS.Hosting;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.Mcp.ReachyMini.Speech;
+using RosaOS.Mcp.ReachyMini.Vision;
 using RosaOS.ReachyMini.Client;
 using RosaOS.Speech;
 
@@ -24,6 +25,7 @@ public static partial class ReachyServer
         services.AddSingleton<IReachyDaemon>(sp => sp.GetRequiredService<ReachyDaemonClient>());
         services.AddSingleton<MotionController>();
         services.AddReachySpeech(options);
+        services.AddReachyVision();
         return services;
     }
 

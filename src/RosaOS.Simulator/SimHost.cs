@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using RosaOS.Hosting;
 using RosaOS.Simulator.Api;
 using RosaOS.Simulator.Audio;
+using RosaOS.Simulator.Camera;
 using RosaOS.Simulator.Datasets;
 using RosaOS.Simulator.Robot;
 
@@ -29,6 +30,7 @@ public static partial class SimHost
         builder.Services.AddSingleton<VirtualSpeaker>();
         builder.Services.AddSingleton<ISoundPlayer>(sp => sp.GetRequiredService<VirtualSpeaker>());
         builder.Services.AddSingleton<RobotCore>();
+        builder.Services.AddSingleton<SimCamera>();
         builder.Services.AddSingleton<DaemonService>();
         builder.Services.AddSingleton<MoveTasks>();
         builder.Services.AddSingleton<DatasetCatalog>();
@@ -52,6 +54,7 @@ public static partial class SimHost
         MoveEndpoints.Map(app);
         WebSocketEndpoints.Map(app);
         SimSpeakerEndpoints.Map(app);
+        SimCameraEndpoints.Map(app);
         return app;
     }
 
