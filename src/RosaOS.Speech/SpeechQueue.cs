@@ -42,6 +42,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
     private readonly Channel<Utterance> _queue;
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly Task _worker;
     private long _nextSequence;
     private long _droppedBelow;
@@ -183,6 +184,11 @@ public sealed partial class SpeechQueue : IAsyncDisposable
     /// <summary>Stops the worker; pending requests end as dropped.</summary>
     public async ValueTask DisposeAsync()
     {
+        // The server disposes it explicitly to drain speech before the host stops, then the container disposes it again.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         _queue.Writer.TryComplete();
         lock (_lock)
         {

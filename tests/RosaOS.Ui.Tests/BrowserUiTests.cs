@@ -81,6 +81,20 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
     }
 
     [Fact]
+    public async Task The_head_camera_view_of_the_simulated_robot_is_shown_live()
+    {
+        var page = await OpenAsync();
+        await Assertions.Expect(page.Locator("#camera-figure")).ToBeVisibleAsync(s_visible);
+        var first = await page.Locator("#camera").GetAttributeAsync("src");
+        // naturalWidth is 0 while the next frame loads, so look for a loaded one.
+        await Poll.UntilAsync(async () => await page.EvalOnSelectorAsync<int>("#camera", "img => img.complete ? img.naturalWidth : 0") >= 320,
+            "a camera picture at least 320 px wide", TestTimeouts.Effect, TimeSpan.FromMilliseconds(50));
+        // The picture refreshes (a new frame URL every few hundred ms), so it follows the head.
+        await Poll.UntilAsync(async () => await page.Locator("#camera").GetAttributeAsync("src") != first, "a new camera frame", TestTimeouts.Effect);
+        await BrowserFixture.ScreenshotAsync(page, "overview");
+    }
+
+    [Fact]
     public async Task Manual_control_calls_a_tool_from_a_form_built_from_its_schema()
     {
         var page = await OpenAsync();
