@@ -59,7 +59,16 @@ public sealed partial class KernelLoop : BackgroundService
                     continue;
                 }
                 Current = id;
-                await RunTurnAsync(e, stoppingToken);
+                try
+                {
+                    await RunTurnAsync(e, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The loop must outlive one bad turn; the event stays pending and runs again after a restart.
+                    LogTurnCrashed(_logger, id, ex);
+                    _intake.CompleteChat(id, "Error: the kernel turn failed: " + ex.Message);
+                }
                 Current = null;
             }
         }
@@ -147,6 +156,9 @@ public sealed partial class KernelLoop : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kernel turn for event {Id} ({Kind})")]
     private static partial void LogTurn(ILogger logger, long id, string kind);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Kernel turn for event {Id} failed unexpectedly")]
+    private static partial void LogTurnCrashed(ILogger logger, long id, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kernel turn for event {Id} finished (success={Success})")]
     private static partial void LogTurnDone(ILogger logger, long id, bool success);
