@@ -1,18 +1,191 @@
 using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using RosaOS.Hosting;
 
 namespace RosaOS.Cli;
 
-/// <summary>The `rosa chat` sub-command.</summary>
+/// <summary>The `rosa chat` sub-command: the original's CLI chat (POST /chat, background outputs from GET /updates).</summary>
 internal static class ChatCommand
 {
     public static Command Create()
     {
-        var command = new Command("chat", "Chat with the kernel from the terminal.");
-        command.SetAction(_ =>
+        var baseUrl = new Option<string?>("--base-url") { Description = "Kernel URL (default RAG_AGENT_URL, else http://localhost:RAG_AGENT_PORT)." };
+        var noPoll = new Option<bool>("--no-poll") { Description = "Do not print background kernel outputs." };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each reply.", DefaultValueFactory = _ => 120 };
+        var command = new Command("chat", "Chat with the kernel from the terminal (lines on stdin; Ctrl-D or Ctrl-C to quit).") { baseUrl, noPoll, timeout };
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            Console.Error.WriteLine("rosa chat: not built yet.");
-            return 2;
+            Uri kernel;
+            try
+            {
+                var url = parse.GetValue(baseUrl) ?? RosaEnvironment.Get("RAG_AGENT_URL") ?? $"http://localhost:{RosaEnvironment.GetPort("RAG_AGENT_PORT", 8765)}";
+                kernel = Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                    ? u : throw new ArgumentException($"{url} is not an http(s) URL.");
+                if (parse.GetValue(timeout) is < 1 or > 3600)
+                {
+                    throw new ArgumentException("--timeout must be between 1 and 3600 seconds.");
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"rosa chat: {e.Message}");
+                return 2;
+            }
+            return await new ChatSession(kernel, TimeSpan.FromSeconds(parse.GetValue(timeout))).RunAsync(!parse.GetValue(noPoll), cancellationToken);
         });
         return command;
+    }
+}
+
+internal sealed class ChatSession(Uri kernel, TimeSpan replyTimeout)
+{
+    private static readonly TimeSpan s_pollInterval = TimeSpan.FromSeconds(1.5);
+    private readonly Lock _console = new();
+    private readonly bool _interactive = !Console.IsInputRedirected;
+
+    public async Task<int> RunAsync(bool poll, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (_interactive)
+        {
+            Console.WriteLine($"rosaOS chat with {kernel}. Type a message and press Enter; Ctrl-D or Ctrl-C to quit.");
+            Console.WriteLine("(Background worker results appear as [Background] Robot: ...)\n");
+        }
+        var poller = poll ? PollUpdatesAsync(http, stop.Token) : Task.CompletedTask;
+        var failures = 0;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Prompt();
+                var line = await Console.In.ReadLineAsync(stop.Token);
+                if (line is null)
+                {
+                    break;
+                }
+                var prompt = line.Trim();
+                if (prompt.Length == 0)
+                {
+                    continue;
+                }
+                if (!await SendAsync(http, prompt, stop.Token))
+                {
+                    failures++;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        if (poll)
+        {
+            // One last look so a reply that arrived while we were reading is not lost on exit.
+            await DrainUpdatesAsync(http, CancellationToken.None);
+        }
+        await stop.CancelAsync();
+        await poller;
+        if (_interactive)
+        {
+            Console.WriteLine();
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    private async Task<bool> SendAsync(HttpClient http, string prompt, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(replyTimeout);
+        try
+        {
+            using var response = await http.PostAsJsonAsync(new Uri(kernel, "chat"), new JsonObject { ["prompt"] = prompt }, timeout.Token);
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                Write($"Error: the kernel answered {(int)response.StatusCode}: {text}", error: true);
+                return false;
+            }
+            var output = JsonNode.Parse(text)?["output"]?.ToString() ?? "";
+            Write($"Robot: {output}\n");
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Write($"Error: no reply within {replyTimeout.TotalSeconds:0} s.", error: true);
+        }
+        catch (HttpRequestException e)
+        {
+            Write($"Error: cannot reach the kernel at {kernel} ({e.Message}). Is `rosa up` running?", error: true);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            Write("Error: the kernel's reply was not JSON.", error: true);
+        }
+        return false;
+    }
+
+    private async Task PollUpdatesAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await DrainUpdatesAsync(http, cancellationToken);
+            try
+            {
+                await Task.Delay(s_pollInterval, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task DrainUpdatesAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var body = JsonNode.Parse(await http.GetStringAsync(new Uri(kernel, "updates"), timeout.Token));
+            foreach (var message in body?["messages"]?.AsArray() ?? [])
+            {
+                var content = message?["content"]?.ToString() ?? "";
+                var background = message?["worker_id"] is JsonValue w && w.ToString().Length > 0;
+                Write($"{(background ? "[Background] " : "")}Robot: {content}\n", reprompt: true);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            // The kernel may be restarting; the next poll tries again.
+        }
+    }
+
+    private void Prompt()
+    {
+        if (_interactive)
+        {
+            lock (_console)
+            {
+                Console.Write("You: ");
+            }
+        }
+    }
+
+    private void Write(string text, bool error = false, bool reprompt = false)
+    {
+        lock (_console)
+        {
+            if (_interactive && reprompt)
+            {
+                Console.WriteLine();
+            }
+            (error ? Console.Error : Console.Out).WriteLine(text);
+            if (_interactive && reprompt)
+            {
+                Console.Write("You: ");
+            }
+            Console.Out.Flush();
+        }
     }
 }

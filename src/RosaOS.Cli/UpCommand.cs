@@ -1,18 +1,260 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using RosaOS.Cli.Stack;
 
 namespace RosaOS.Cli;
 
-/// <summary>The `rosa up` sub-command.</summary>
+/// <summary>The `rosa up` sub-command: the whole system as supervised child processes.</summary>
 internal static class UpCommand
 {
     public static Command Create()
     {
-        var command = new Command("up", "Start the whole system: simulated robot, Reachy MCP, kernel, ROS drivers.");
-        command.SetAction(_ =>
+        var robot = new Option<string?>("--robot") { Description = "URL of a real Reachy Mini daemon (e.g. http://reachy-mini.local:8000); without it the simulated robot is started." };
+        var simPort = new Option<int>("--sim-port") { Description = "Port of the simulated robot.", DefaultValueFactory = _ => 8000 };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Data folder (database, images, logs); default ROSAOS_DATA_DIR or ./data." };
+        var noRos = new Option<bool>("--no-ros") { Description = "Do not start the ROS drivers configured in drivers.json." };
+        var dataset = new Option<string[]>("--dataset") { Description = "Recorded-move dataset for the simulated robot, NAME=DIR (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var maxRestarts = new Option<int>("--max-restarts") { Description = "Restarts allowed per service within 5 minutes before giving up on it.", DefaultValueFactory = _ => 3 };
+        var anthropic = new Option<bool>("--anthropic") { Description = "Kernel and workers use Anthropic (ANTHROPIC_API_KEY)." };
+        var local = new Option<bool>("--local") { Description = "Use only the local OpenAI-compatible endpoint." };
+        var model = new Option<string?>("--model") { Description = "Model id for the kernel and workers." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "Local LLM endpoint port or URL." };
+
+        var command = new Command("up", "Start the whole system: simulated robot, Reachy MCP, kernel, ROS drivers; Ctrl-C stops it all.")
         {
-            Console.Error.WriteLine("rosa up: not built yet.");
-            return 2;
+            robot, simPort, dataDir, noRos, dataset, maxRestarts, anthropic, local, model, endpoint,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            StackLayout layout;
+            try
+            {
+                if (parse.GetValue(simPort) is < 1 or > 65535)
+                {
+                    throw new ArgumentException("--sim-port must be a TCP port (1..65535).");
+                }
+                if (parse.GetValue(maxRestarts) is < 0 or > 100)
+                {
+                    throw new ArgumentException("--max-restarts must be between 0 and 100.");
+                }
+                layout = StackLayout.Resolve(parse.GetValue(robot), parse.GetValue(simPort), parse.GetValue(dataDir), !parse.GetValue(noRos));
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Text.Json.JsonException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"rosa up: {e.Message}");
+                return 2;
+            }
+            var kernelArgs = new List<string> { "kernel" };
+            if (parse.GetValue(anthropic))
+            {
+                kernelArgs.Add("--anthropic");
+            }
+            if (parse.GetValue(local))
+            {
+                kernelArgs.Add("--local");
+            }
+            if (parse.GetValue(model) is { } m)
+            {
+                kernelArgs.AddRange(["--model", m]);
+            }
+            if (parse.GetValue(endpoint) is { } ep)
+            {
+                kernelArgs.AddRange(["--endpoint", ep]);
+            }
+            var simArgs = new List<string> { "sim", "--port", layout.RobotUrl.Port.ToString(CultureInfo.InvariantCulture) };
+            foreach (var d in parse.GetValue(dataset) ?? [])
+            {
+                simArgs.AddRange(["--dataset", d]);
+            }
+            var policy = new RestartPolicy(parse.GetValue(maxRestarts), TimeSpan.FromMinutes(5));
+            return await new StackSupervisor(layout, simArgs, kernelArgs, policy).RunAsync(cancellationToken);
         });
         return command;
     }
+}
+
+/// <summary>Starts the stack in dependency order, reports where everything is, and stops it in reverse order.</summary>
+internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> simArgs, IReadOnlyList<string> kernelArgs, RestartPolicy policy)
+{
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(10);
+    private readonly List<ChildService> _started = [];
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Ctrl-C and SIGTERM start an orderly stop instead of killing us before the children.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        var executable = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the rosa executable.");
+        var environment = ChildEnvironment();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        Directory.CreateDirectory(layout.DataDirectory);
+        layout.Save(Environment.ProcessId);
+        Console.WriteLine($"[up     ] rosaOS {Hosting.RosaWebHost.Version}: data in {layout.DataDirectory}, logs in {layout.LogDirectory}");
+
+        var exitCode = 0;
+        try
+        {
+            if (layout.SimulatedRobot)
+            {
+                await StartAsync(new ServiceSpec("sim", simArgs, new Uri(layout.RobotUrl, "/health")), executable, environment, http, stop.Token);
+            }
+            else if (!await DaemonReachableAsync(http, stop.Token))
+            {
+                Console.WriteLine($"[up     ] warning: no Reachy Mini daemon answers at {layout.RobotUrl}; the Reachy tools will fail until it does.");
+            }
+            var reachy = StartChild(new ServiceSpec("reachy", ["reachy", "--port", Port(layout.ReachyPort), "--daemon", layout.RobotUrl.ToString().TrimEnd('/')],
+                new Uri($"http://127.0.0.1:{layout.ReachyPort}/health")), executable, environment);
+            var ros = layout.RosDrivers.Select(d => StartChild(new ServiceSpec(d.Name, ["ros", "--name", d.Name, "--port", Port(d.Port), .. d.Arguments],
+                new Uri($"http://127.0.0.1:{d.Port}/health")), executable, environment)).ToList();
+            foreach (var child in ros.Prepend(reachy))
+            {
+                await EnsureHealthyAsync(child, http, stop.Token);
+            }
+            // The kernel probes its drivers at start, so it comes last.
+            await StartAsync(new ServiceSpec("kernel", kernelArgs, new Uri(layout.KernelUrl, "/health")), executable, environment, http, stop.Token);
+            await PrintReadyAsync(http, stop.Token);
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.WriteLine("[up     ] stopping…");
+        }
+        catch (StartupFailedException e)
+        {
+            await Console.Error.WriteLineAsync($"[up     ] {e.Message} Stopping everything.");
+            exitCode = 1;
+        }
+        finally
+        {
+            // Reverse order: the kernel (and its workers) first, the robot last, so nothing talks to a dead peer.
+            for (var i = _started.Count - 1; i >= 0; i--)
+            {
+                await _started[i].StopAsync(s_stopGrace);
+                await _started[i].DisposeAsync();
+            }
+            TryDelete(StackLayout.StateFile(layout.DataDirectory));
+            Console.WriteLine("[up     ] stopped.");
+        }
+        return exitCode;
+    }
+
+    private async Task StartAsync(ServiceSpec spec, string executable, IReadOnlyDictionary<string, string> environment, HttpClient http, CancellationToken cancellationToken)
+        => await EnsureHealthyAsync(StartChild(spec, executable, environment), http, cancellationToken);
+
+    private ChildService StartChild(ServiceSpec spec, string executable, IReadOnlyDictionary<string, string> environment)
+    {
+        var child = new ChildService(spec, executable, environment, layout.LogDirectory, policy);
+        _started.Add(child);
+        child.Start();
+        return child;
+    }
+
+    private static async Task EnsureHealthyAsync(ChildService child, HttpClient http, CancellationToken cancellationToken)
+    {
+        if (!await child.WaitHealthyAsync(http, s_startTimeout, cancellationToken))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new StartupFailedException(child.GaveUp
+                ? $"{child.Name} kept crashing at start (its log says why)."
+                : $"{child.Name} did not become healthy within {s_startTimeout.TotalSeconds:0} s.");
+        }
+    }
+
+    private async Task<bool> DaemonReachableAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri(layout.RobotUrl, "/api/daemon/status"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task PrintReadyAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var llm = "unknown (the kernel did not say)";
+        try
+        {
+            var health = JsonNode.Parse(await http.GetStringAsync(new Uri(layout.KernelUrl, "/health"), cancellationToken));
+            llm = DescribeLlm(health) ?? llm;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+        }
+        var robot = layout.SimulatedRobot ? $"{layout.RobotUrl} (simulated Reachy Mini)" : $"{layout.RobotUrl} (Reachy Mini daemon)";
+        var ros = string.Concat(layout.RosDrivers.Select(d => $"  ROS {d.Name,-12} http://127.0.0.1:{d.Port}/mcp\n"));
+        Console.WriteLine(
+            "\nrosaOS is up.\n" +
+            $"  UI               {layout.KernelUrl}   (open it in a browser)\n" +
+            $"  Chat             ./rosa chat   (or POST {layout.KernelUrl}chat with {{\"prompt\": \"...\"}})\n" +
+            $"  Robot            {robot}\n" +
+            $"  Reachy MCP       {layout.ReachyMcpUrl}\n" +
+            $"  Process manager  {layout.ProcessManagerUrl}\n" +
+            ros +
+            $"  LLM              {llm}\n" +
+            "  Status           ./rosa status\n" +
+            $"  Logs             {layout.LogDirectory}\n" +
+            "Press Ctrl-C to stop everything.\n");
+    }
+
+    /// <summary>The kernel's health names the chosen provider or why none; print whatever of that it gives.</summary>
+    internal static string? DescribeLlm(JsonNode? health)
+    {
+        var llm = health?["llm"] ?? health?["provider"];
+        return llm switch
+        {
+            null => null,
+            JsonValue v => v.ToString(),
+            JsonObject o => string.Join(", ", o.Where(p => p.Value is JsonValue).Select(p => $"{p.Key}: {p.Value}")),
+            _ => llm.ToJsonString(),
+        };
+    }
+
+    private Dictionary<string, string> ChildEnvironment()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ROSA_SUPERVISOR_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            ["ROSAOS_DATA_DIR"] = layout.DataDirectory,
+            ["ROSAOS_CONFIG_DIR"] = layout.ConfigDirectory,
+            ["REACHY_MCP_PORT"] = Port(layout.ReachyPort),
+            ["RAG_AGENT_PORT"] = Port(layout.KernelPort),
+            ["PROCESS_SERVER_PORT"] = Port(layout.ProcessPort),
+            // The page the kernel serves draws the robot from this daemon.
+            ["ROSA_DAEMON_URL"] = layout.RobotUrl.ToString().TrimEnd('/'),
+        };
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("STT_CALLBACK_URL")))
+        {
+            environment["STT_CALLBACK_URL"] = new Uri(layout.KernelUrl, "/stt").ToString();
+        }
+        return environment;
+    }
+
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class StartupFailedException(string message) : Exception(message);
 }

@@ -52,6 +52,7 @@ public static class RosaWebHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         ConfigureLogging(builder.Logging, service);
         builder.Services.AddSingleton(new ServiceIdentity(service, Version, DateTimeOffset.UtcNow));
+        builder.Services.AddHostedService<SupervisorWatch>();
         return builder;
     }
 

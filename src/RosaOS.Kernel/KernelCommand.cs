@@ -1,4 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RosaOS.Agents;
+using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
 
@@ -8,12 +16,143 @@ public static class KernelCommand
     /// <summary>Builds the command with its options and action.</summary>
     public static Command Create()
     {
-        var command = new Command("kernel", "Run the kernel: event queue, kernel agent, process manager (8765, 7001).");
-        command.SetAction(_ =>
+        var port = new Option<int?>("--port") { Description = "HTTP API port (default 8765, or RAG_AGENT_PORT)." };
+        var processPort = new Option<int?>("--process-port") { Description = "Process-manager MCP port (default 7001, or PROCESS_SERVER_PORT)." };
+        var bind = new Option<string>("--bind") { Description = "Address to bind (default 127.0.0.1).", DefaultValueFactory = _ => "127.0.0.1" };
+        var local = new Option<bool>("--local") { Description = "Use only the local OpenAI-compatible endpoint (vLLM)." };
+        var endpoint = new Option<int?>("--endpoint") { Description = "Local LLM port (default 6000, or LOCAL_LLM_PORT)." };
+        var anthropic = new Option<bool>("--anthropic") { Description = "Use Anthropic (ANTHROPIC_API_KEY)." };
+        var model = new Option<string?>("--model") { Description = "Model: Groq's (GROQ_MODEL, default openai/gpt-oss-120b), or Anthropic's with --anthropic." };
+        var poolSize = new Option<int>("--pool-size") { Description = "Long-lived pooled workers.", DefaultValueFactory = _ => 2 };
+        var maxWorkers = new Option<int>("--max-workers") { Description = "Most tasks running at once.", DefaultValueFactory = _ => 6 };
+        var taskTimeout = new Option<double>("--task-timeout") { Description = "Seconds a task may run before it is killed and reported failed.", DefaultValueFactory = _ => 600 };
+        var historyWindow = new Option<int>("--history-window") { Description = "Kernel conversation messages kept in the prompt.", DefaultValueFactory = _ => 40 };
+        var workerTurns = new Option<int>("--worker-max-turns") { Description = "LLM turns a worker may take per task.", DefaultValueFactory = _ => 25 };
+        var workerCalls = new Option<int>("--worker-max-tool-calls") { Description = "Tool calls a worker may make per task.", DefaultValueFactory = _ => 50 };
+        var command = new Command("kernel", "Run the kernel: event queue, kernel agent, process manager (8765, 7001).")
         {
-            Console.Error.WriteLine("rosa kernel: not built yet.");
-            return 2;
+            port, processPort, bind, local, endpoint, anthropic, model, poolSize, maxWorkers, taskTimeout, historyWindow, workerTurns, workerCalls,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            // As in the original, flags become environment variables so workers (child processes) inherit them.
+            if (parse.GetValue(local))
+            {
+                Environment.SetEnvironmentVariable("LOCAL_LLM", "1");
+            }
+            if (parse.GetValue(endpoint) is { } e)
+            {
+                Environment.SetEnvironmentVariable("LOCAL_LLM_PORT", e.ToString(CultureInfo.InvariantCulture));
+            }
+            if (parse.GetValue(anthropic))
+            {
+                Environment.SetEnvironmentVariable("LLM_PROVIDER", "anthropic");
+            }
+            if (parse.GetValue(model) is { } m)
+            {
+                Environment.SetEnvironmentVariable(parse.GetValue(anthropic) ? "ANTHROPIC_MODEL" : "GROQ_MODEL", m);
+            }
+            KernelOptions options;
+            try
+            {
+                options = new KernelOptions
+                {
+                    BindAddress = parse.GetValue(bind)!,
+                    Port = parse.GetValue(port) ?? RosaEnvironment.GetPort("RAG_AGENT_PORT", 8765),
+                    ProcessPort = parse.GetValue(processPort) ?? RosaEnvironment.GetPort("PROCESS_SERVER_PORT", 7001),
+                    DataDirectory = RosaEnvironment.DataDirectory,
+                    ConfigDirectory = RosaEnvironment.ConfigDirectory,
+                    PoolSize = parse.GetValue(poolSize),
+                    MaxWorkers = parse.GetValue(maxWorkers),
+                    TaskTimeout = TimeSpan.FromSeconds(parse.GetValue(taskTimeout) is var t && double.IsFinite(t) && t > 0 ? t : -1),
+                    HistoryWindow = parse.GetValue(historyWindow),
+                    WorkerMaxTurns = parse.GetValue(workerTurns),
+                    WorkerMaxToolCalls = parse.GetValue(workerCalls),
+                };
+                options.Validate();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or OverflowException)
+            {
+                await Console.Error.WriteLineAsync("rosa kernel: " + ex.Message);
+                return 2;
+            }
+            return await RunAsync(options, cancellationToken);
         });
         return command;
+    }
+
+    private static async Task<int> RunAsync(KernelOptions options, CancellationToken cancellationToken)
+    {
+        var builder = RosaWebHost.CreateBuilder("kernel", options.BindAddress, options.Port);
+        var host = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
+        builder.WebHost.UseUrls($"http://{host}:{options.Port}", $"http://{host}:{options.ProcessPort}");
+
+        using var loggerFactory = LoggerFactory.Create(b => RosaWebHost.ConfigureLogging(b, "kernel"));
+        var startupLogger = loggerFactory.CreateLogger("RosaOS.Kernel");
+        LlmSelection selection;
+        DriverRegistry drivers;
+        KernelDatabase database;
+        try
+        {
+            selection = await LlmProviders.SelectAsync(LlmSettings.FromEnvironment(), startupLogger, cancellationToken);
+            drivers = new DriverRegistry(options, loggerFactory.CreateLogger<DriverRegistry>());
+            database = new KernelDatabase(options.DataDirectory);
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync("rosa kernel: " + ex.Message);
+            return 2;
+        }
+        using var _ = database;
+        await drivers.ProbeAsync(cancellationToken);
+        Console.WriteLine(selection.IsAvailable ? $"LLM: {selection.Status}" : $"LLM: none. {selection.Status}. Kernel turns will answer with this error until it is fixed.");
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(drivers);
+        builder.Services.AddSingleton(new KernelLlm(selection));
+        builder.Services.AddSingleton<EventHub>();
+        builder.Services.AddSingleton<EventIntake>();
+        builder.Services.AddSingleton<ProcessManager>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ProcessManager>());
+        builder.Services.AddSingleton<ProcessTools>();
+        builder.Services.AddSingleton<KernelLoop>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KernelLoop>());
+        builder.Services.AddMcpServer().WithHttpTransport(o => o.Stateless = true).WithTools<ProcessTools>();
+
+        var app = builder.Build();
+        var intake = app.Services.GetRequiredService<EventIntake>();
+        var requeued = intake.RequeuePending();
+        if (requeued > 0)
+        {
+            Console.WriteLine($"Re-running {requeued} events accepted before the last stop.");
+        }
+        var processes = app.Services.GetRequiredService<ProcessManager>();
+        processes.SetCallbackUrl(RosaEnvironment.Get("CALLBACK_URL") ?? $"http://127.0.0.1:{options.Port}/event");
+
+        app.UseHostFiltering();
+        app.MapRosaHealth(_ =>
+        {
+            var (pending, done) = database.EventCounts();
+            return new Dictionary<string, object?>
+            {
+                ["llm"] = new { provider = selection.Provider, model = selection.Model, status = selection.Status, available = selection.IsAvailable },
+                ["events"] = new { pending, done, queued = intake.Backlog },
+                ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
+                ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, reachable = d.Reachable }),
+                ["process_server"] = $"http://{host}:{options.ProcessPort}/mcp",
+            };
+        });
+        app.MapMcp("/mcp").RequireHost($"*:{options.ProcessPort}");
+        KernelApi.Map(app);
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            processes.StartPool();
+            Console.WriteLine($"rosa kernel listening on http://{host}:{options.Port} (process manager MCP on http://{host}:{options.ProcessPort}/mcp, data {database.Path})");
+        });
+        await app.StartAsync(cancellationToken);
+        await app.WaitForShutdownAsync(cancellationToken);
+        return 0;
     }
 }

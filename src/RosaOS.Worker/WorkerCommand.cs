@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using RosaOS.Hosting;
 
 namespace RosaOS.Worker;
 
@@ -8,11 +10,17 @@ public static class WorkerCommand
     /// <summary>Builds the command with its options and action.</summary>
     public static Command Create()
     {
-        var command = new Command("worker", "Run a worker agent process (pool mode on stdin, or one-shot from the environment).");
-        command.SetAction(_ =>
+        var pool = new Option<bool>("--pool") { Description = "Pool mode: read tasks as JSON lines on stdin (also WORKER_POOL=1)." };
+        var command = new Command("worker", "Run a worker agent process (pool mode on stdin, or one-shot from the environment).") { pool };
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            Console.Error.WriteLine("rosa worker: not built yet.");
-            return 2;
+            using var loggerFactory = LoggerFactory.Create(b => RosaWebHost.ConfigureLogging(b, "worker"));
+            var logger = loggerFactory.CreateLogger("RosaOS.Worker");
+            var poolMode = parse.GetValue(pool) || RosaEnvironment.Get("WORKER_POOL")?.ToUpperInvariant() is "1" or "TRUE";
+            var host = await WorkerHost.CreateAsync(logger, cancellationToken);
+            return poolMode
+                ? await host.RunPoolAsync(Console.In, cancellationToken)
+                : await host.RunOneShotAsync(cancellationToken);
         });
         return command;
     }

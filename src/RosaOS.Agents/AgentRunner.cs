@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace RosaOS.Agents;
+
+/// <summary>Limits that keep a confused model from looping forever or flooding the robots.</summary>
+public sealed record AgentLimits
+{
+    /// <summary>Most LLM requests in one run.</summary>
+    public int MaxTurns { get; init; } = 25;
+
+    /// <summary>Most tool calls in one run.</summary>
+    public int MaxToolCalls { get; init; } = 50;
+
+    /// <summary>Most characters of prompt text (system + history + tool results) sent in one request.</summary>
+    public int MaxPromptChars { get; init; } = 200_000;
+
+    /// <summary>Throws when a limit is out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxTurns, 1, nameof(MaxTurns));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxToolCalls, 0, nameof(MaxToolCalls));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPromptChars, 100, nameof(MaxPromptChars));
+    }
+}
+
+/// <summary>One tool call the agent made, for the audit log and the live event stream.</summary>
+/// <param name="Tool">Tool name.</param>
+/// <param name="Arguments">Arguments as JSON.</param>
+/// <param name="Result">Result text (or the error given to the model).</param>
+/// <param name="IsError">True when the call failed or was refused.</param>
+/// <param name="DurationMs">Time the call took.</param>
+public sealed record ToolCallRecord(string Tool, string Arguments, string Result, bool IsError, double DurationMs);
+
+/// <summary>The outcome of one agent run.</summary>
+/// <param name="Success">False when the LLM failed or a limit stopped the run.</param>
+/// <param name="Output">The final answer, or the error.</param>
+/// <param name="NewMessages">Messages added by this run (user message, assistant turns, tool results).</param>
+public sealed record AgentRunResult(bool Success, string Output, IReadOnlyList<ChatMessage> NewMessages);
+
+/// <summary>
+/// The agent loop: ask the model, run the tools it calls, feed the results back, until it answers in
+/// text. Written by hand rather than with FunctionInvokingChatClient so that limits, malformed
+/// arguments and the per-call audit hook say exactly what happened.
+/// </summary>
+public sealed partial class AgentRunner
+{
+    private readonly IChatClient _client;
+    private readonly AgentLimits _limits;
+    private readonly ILogger _logger;
+
+    public AgentRunner(IChatClient client, AgentLimits limits, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
+        _client = client;
+        _limits = limits;
+        _logger = logger;
+    }
+
+    /// <summary>Runs the agent on <paramref name="userMessage"/> after <paramref name="history"/>.</summary>
+    /// <param name="instructions">System prompt.</param>
+    /// <param name="history">Earlier messages (not modified).</param>
+    /// <param name="userMessage">The new user message.</param>
+    /// <param name="tools">Tools offered to the model.</param>
+    /// <param name="onToolCall">Called after each tool call (audit, live stream).</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    public async Task<AgentRunResult> RunAsync(string instructions, IReadOnlyList<ChatMessage> history, string userMessage,
+        IReadOnlyList<AIFunction> tools, Func<ToolCallRecord, CancellationToken, Task>? onToolCall, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(tools);
+        var added = new List<ChatMessage> { new(ChatRole.User, userMessage) };
+        var byName = tools.GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var options = new ChatOptions { Tools = tools.Count > 0 ? [.. tools] : null, ToolMode = tools.Count > 0 ? ChatToolMode.Auto : null };
+        var toolCalls = 0;
+        for (var turn = 1; ; turn++)
+        {
+            if (turn > _limits.MaxTurns)
+            {
+                return new AgentRunResult(false, $"Stopped: the run reached the limit of {_limits.MaxTurns} LLM turns without a final answer.", added);
+            }
+            var messages = new List<ChatMessage>(history.Count + added.Count + 1) { new(ChatRole.System, instructions) };
+            messages.AddRange(history);
+            messages.AddRange(added);
+            var size = PromptChars(messages);
+            if (size > _limits.MaxPromptChars)
+            {
+                return new AgentRunResult(false, $"Stopped: the prompt would be {size} characters, over the limit of {_limits.MaxPromptChars}.", added);
+            }
+
+            ChatResponse response;
+            try
+            {
+                response = await _client.GetResponseAsync(messages, options, cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogLlmFailed(_logger, turn, e.Message);
+                return new AgentRunResult(false, "LLM request failed: " + Describe(e), added);
+            }
+
+            added.AddRange(response.Messages);
+            var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
+            if (calls.Count == 0)
+            {
+                return new AgentRunResult(true, response.Text ?? "", added);
+            }
+            var results = new List<AIContent>(calls.Count);
+            foreach (var call in calls)
+            {
+                if (++toolCalls > _limits.MaxToolCalls)
+                {
+                    results.Add(new FunctionResultContent(call.CallId, $"Error: refused, the run reached the limit of {_limits.MaxToolCalls} tool calls. Finish the task with what you have."));
+                    added.Add(new ChatMessage(ChatRole.Tool, results));
+                    return new AgentRunResult(false, $"Stopped: the run reached the limit of {_limits.MaxToolCalls} tool calls.", added);
+                }
+                var record = await InvokeAsync(call, byName, cancellationToken);
+                results.Add(new FunctionResultContent(call.CallId, record.Result));
+                if (onToolCall is not null)
+                {
+                    try
+                    {
+                        await onToolCall(record, cancellationToken);
+                    }
+                    catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        LogAuditFailed(_logger, record.Tool, e.Message);
+                    }
+                }
+            }
+            added.Add(new ChatMessage(ChatRole.Tool, results));
+        }
+    }
+
+    private static async Task<ToolCallRecord> InvokeAsync(FunctionCallContent call, Dictionary<string, AIFunction> tools, CancellationToken cancellationToken)
+    {
+        var arguments = call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions);
+        if (call.Exception is not null)
+        {
+            return new ToolCallRecord(call.Name, arguments,
+                $"Error: the arguments of your call to {call.Name} were not valid JSON ({call.Exception.Message}). Call it again with a JSON object of arguments.",
+                true, 0);
+        }
+        if (!tools.TryGetValue(call.Name, out var tool))
+        {
+            return new ToolCallRecord(call.Name, arguments,
+                $"Error: there is no tool named '{call.Name}'. Available tools: {string.Join(", ", tools.Keys)}.", true, 0);
+        }
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var result = await tool.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken);
+            var (text, isError) = ResultText(result);
+            return new ToolCallRecord(call.Name, arguments, text, isError, watch.Elapsed.TotalMilliseconds);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new ToolCallRecord(call.Name, arguments, $"Error: {call.Name} failed: {e.Message}", true, watch.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Text of a tool result; MCP results are reduced to their text blocks and isError flag.</summary>
+    private static (string Text, bool IsError) ResultText(object? result)
+    {
+        switch (result)
+        {
+            case null:
+                return ("", false);
+            case string s:
+                return (s, false);
+            case JsonElement { ValueKind: JsonValueKind.Object } e when e.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array:
+                var texts = content.EnumerateArray()
+                    .Where(c => c.TryGetProperty("type", out var t) && t.GetString() == "text" && c.TryGetProperty("text", out _))
+                    .Select(c => c.GetProperty("text").GetString()).ToList();
+                var isError = e.TryGetProperty("isError", out var err) && err.ValueKind == JsonValueKind.True;
+                return (texts.Count > 0 ? string.Join("\n", texts) : e.GetRawText(), isError);
+            case JsonElement { ValueKind: JsonValueKind.String } e:
+                return (e.GetString() ?? "", false);
+            default:
+                return (JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions), false);
+        }
+    }
+
+    private static int PromptChars(List<ChatMessage> messages)
+    {
+        var total = 0;
+        foreach (var message in messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                total += content switch
+                {
+                    TextContent t => t.Text?.Length ?? 0,
+                    FunctionResultContent r => r.Result?.ToString()?.Length ?? 0,
+                    FunctionCallContent c => c.Name.Length + (c.Arguments?.Count ?? 0) * 16,
+                    _ => 0,
+                };
+            }
+        }
+        return total;
+    }
+
+    /// <summary>A one-line description of an LLM failure for the kernel and the user.</summary>
+    public static string Describe(Exception e) => e switch
+    {
+        AggregateException a when a.InnerExceptions.Count > 0 => Describe(a.InnerExceptions[^1]),
+        _ => e.Message.ReplaceLineEndings(" "),
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LLM request of turn {Turn} failed: {Reason}")]
+    private static partial void LogLlmFailed(ILogger logger, int turn, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting the tool call {Tool} failed: {Reason}")]
+    private static partial void LogAuditFailed(ILogger logger, string tool, string reason);
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+
+namespace RosaOS.Agents;
+
+/// <summary>One entry of config/drivers.json (an MCP server exposing a robot), with its worker prompt.</summary>
+/// <param name="Name">Key in <c>mcpServers</c>.</param>
+/// <param name="Url">Streamable-HTTP MCP endpoint.</param>
+/// <param name="Description">What the robot is, for the kernel's robot list.</param>
+/// <param name="Prompt">config/prompts/&lt;name&gt;.txt, else the description.</param>
+public sealed record DriverEntry(string Name, string Url, string Description, string Prompt);
+
+/// <summary>Reads config/drivers.json and config/prompts/ as the original did; unknown keys (e.g. a ROS section) are ignored.</summary>
+public static class DriversConfig
+{
+    /// <summary>Loads the drivers; throws with the file name and the reason when the file is unusable.</summary>
+    public static IReadOnlyList<DriverEntry> Load(string configDirectory)
+    {
+        var path = Path.Combine(configDirectory, "drivers.json");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidOperationException($"{path} is not valid JSON: {e.Message}", e);
+        }
+        using (doc)
+        {
+            if (!doc.RootElement.TryGetProperty("mcpServers", out var servers) || servers.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidOperationException($"{path} has no \"mcpServers\" object.");
+            }
+            var drivers = new List<DriverEntry>();
+            foreach (var server in servers.EnumerateObject())
+            {
+                if (server.Value.ValueKind != JsonValueKind.Object
+                    || !server.Value.TryGetProperty("url", out var url) || url.ValueKind != JsonValueKind.String
+                    || !Uri.TryCreate(url.GetString(), UriKind.Absolute, out _))
+                {
+                    throw new InvalidOperationException($"{path}: driver \"{server.Name}\" needs a \"url\" with an absolute URL.");
+                }
+                var description = server.Value.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : "";
+                var promptPath = Path.Combine(configDirectory, "prompts", server.Name + ".txt");
+                var prompt = File.Exists(promptPath) ? File.ReadAllText(promptPath).Trim() : description;
+                drivers.Add(new DriverEntry(server.Name, url.GetString()!, description, prompt));
+            }
+            return drivers;
+        }
+    }
+}
+
+/// <summary>A task line written to a pooled worker's stdin (the original's contract).</summary>
+public sealed record WorkerTask(
+    [property: System.Text.Json.Serialization.JsonPropertyName("worker_id")] string WorkerId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("system_prompt")] string SystemPrompt,
+    [property: System.Text.Json.Serialization.JsonPropertyName("mcp_servers")] IReadOnlyList<string> McpServers);
+
+/// <summary>A tool call a worker reports to the kernel as it happens (the kernel is the single writer of the audit log).</summary>
+public sealed record ToolCallReport(
+    [property: System.Text.Json.Serialization.JsonPropertyName("worker_id")] string WorkerId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("server")] string Server,
+    [property: System.Text.Json.Serialization.JsonPropertyName("tool")] string Tool,
+    [property: System.Text.Json.Serialization.JsonPropertyName("arguments")] string Arguments,
+    [property: System.Text.Json.Serialization.JsonPropertyName("result")] string Result,
+    [property: System.Text.Json.Serialization.JsonPropertyName("is_error")] bool IsError,
+    [property: System.Text.Json.Serialization.JsonPropertyName("duration_ms")] double DurationMs);
+
+/// <summary>Environment variables shared by the kernel and its workers (beyond the original's WORKER_* and CALLBACK_URL).</summary>
+public static class WorkerEnvironment
+{
+    public const string MaxTurns = "ROSA_WORKER_MAX_TURNS";
+    public const string MaxToolCalls = "ROSA_WORKER_MAX_TOOL_CALLS";
+    public const string MaxPromptChars = "ROSA_WORKER_MAX_PROMPT_CHARS";
+
+    /// <summary>Where workers report tool calls; defaults to CALLBACK_URL's origin + /api/worker-tool-calls.</summary>
+    public const string ToolCallUrl = "ROSA_TOOL_CALL_URL";
+
+    /// <summary>The first user message of every worker (the original's).</summary>
+    public const string FirstMessage =
+        "Complete the assigned task to the best of your ability. "
+        + "If the task cannot be completed, be absolutely sure to have thought really hard and exhausted all possibilities before reporting to the user. "
+        + "Begin your task.";
+
+    /// <summary>The callback message of the original: success or failure, system prompt preview, output or error.</summary>
+    public static string CallbackMessage(bool success, string systemPrompt, string output)
+    {
+        ArgumentNullException.ThrowIfNull(systemPrompt);
+        var preview = systemPrompt.Length > 200 ? systemPrompt[..200] + "…" : systemPrompt;
+        return success
+            ? $"Task was successful. System prompt: {preview}. Agent output: {output}"
+            : $"Task was not successful. System prompt: {preview}. Error: {output}";
+    }
+}

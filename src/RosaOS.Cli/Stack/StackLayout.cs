@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RosaOS.Hosting;
+
+namespace RosaOS.Cli.Stack;
+
+/// <summary>What a rosaOS stack consists of and where each part answers: shared by <c>rosa up</c>, which starts it,
+/// and <c>rosa status</c>, which checks it.</summary>
+internal sealed record StackLayout(
+    Uri RobotUrl,
+    bool SimulatedRobot,
+    int ReachyPort,
+    int KernelPort,
+    int ProcessPort,
+    string DataDirectory,
+    string ConfigDirectory,
+    IReadOnlyList<RosDriver> RosDrivers)
+{
+    public Uri ReachyMcpUrl => new($"http://127.0.0.1:{ReachyPort}/mcp");
+    public Uri KernelUrl => new($"http://127.0.0.1:{KernelPort}/");
+    public Uri ProcessManagerUrl => new($"http://127.0.0.1:{ProcessPort}/mcp");
+    public string LogDirectory => Path.Combine(DataDirectory, "logs");
+
+    /// <summary>The layout from the environment variables of the original and the given overrides.</summary>
+    public static StackLayout Resolve(string? robot, int simPort, string? dataDirectory, bool withRos)
+    {
+        var config = RosaEnvironment.ConfigDirectory;
+        var simulated = string.IsNullOrWhiteSpace(robot);
+        var robotUrl = simulated
+            ? new Uri($"http://127.0.0.1:{simPort}")
+            : Uri.TryCreate(robot, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https"
+                ? parsed
+                : throw new ArgumentException($"--robot {robot} is not an http(s) URL of a Reachy Mini daemon, e.g. http://reachy-mini.local:8000.");
+        return new StackLayout(
+            robotUrl,
+            simulated,
+            RosaEnvironment.GetPort("REACHY_MCP_PORT", 5001),
+            RosaEnvironment.GetPort("RAG_AGENT_PORT", 8765),
+            RosaEnvironment.GetPort("PROCESS_SERVER_PORT", 7001),
+            Path.GetFullPath(dataDirectory ?? RosaEnvironment.DataDirectory),
+            config,
+            withRos ? RosDriver.ReadAll(Path.Combine(config, "drivers.json")) : []);
+    }
+
+    /// <summary>Path of the file in which a running <c>rosa up</c> records its layout for <c>rosa status</c>.</summary>
+    public static string StateFile(string dataDirectory) => Path.Combine(dataDirectory, "run", "up.json");
+
+    public void Save(int supervisorPid)
+    {
+        var node = new JsonObject
+        {
+            ["pid"] = supervisorPid,
+            ["robot_url"] = RobotUrl.ToString(),
+            ["simulated_robot"] = SimulatedRobot,
+            ["reachy_port"] = ReachyPort,
+            ["kernel_port"] = KernelPort,
+            ["process_port"] = ProcessPort,
+            ["ros"] = new JsonArray([.. RosDrivers.Select(d => (JsonNode)new JsonObject { ["name"] = d.Name, ["port"] = d.Port })]),
+        };
+        var path = StateFile(DataDirectory);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The layout a running <c>rosa up</c> recorded, if its process is still alive.</summary>
+    public static StackLayout? LoadRunning(string dataDirectory)
+    {
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(StateFile(dataDirectory)));
+            if (node is null || !Directory.Exists($"/proc/{(int)node["pid"]!}"))
+            {
+                return null;
+            }
+            var ros = node["ros"]!.AsArray()
+                .Select(r => new RosDriver((string)r!["name"]!, (int)r["port"]!, []))
+                .ToList();
+            return new StackLayout(new Uri((string)node["robot_url"]!), (bool)node["simulated_robot"]!,
+                (int)node["reachy_port"]!, (int)node["kernel_port"]!, (int)node["process_port"]!,
+                dataDirectory, RosaEnvironment.ConfigDirectory, ros);
+        }
+        catch (Exception e) when (e is IOException or JsonException or InvalidOperationException or NullReferenceException or FormatException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>A ROS robot that <c>rosa up</c> exposes through its own <c>rosa ros</c>: a drivers.json entry with a <c>ros</c> section.</summary>
+/// <param name="Name">The driver name (the drivers.json key).</param>
+/// <param name="Port">The MCP port, from the entry's url.</param>
+/// <param name="Arguments">Command-line flags built from the <c>ros</c> section: each key becomes <c>--key</c> (snake_case to kebab-case).</param>
+internal sealed record RosDriver(string Name, int Port, IReadOnlyList<string> Arguments)
+{
+    public static IReadOnlyList<RosDriver> ReadAll(string driversJson)
+    {
+        if (!File.Exists(driversJson))
+        {
+            return [];
+        }
+        var root = JsonNode.Parse(File.ReadAllText(driversJson), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var servers = root?["mcpServers"] as JsonObject;
+        var drivers = new List<RosDriver>();
+        foreach (var (name, entry) in servers ?? [])
+        {
+            if (entry?["ros"] is not JsonObject ros || entry["url"]?.GetValue<string>() is not { } url
+                || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            {
+                continue;
+            }
+            var args = new List<string>();
+            foreach (var (key, value) in ros)
+            {
+                if (value is null || key == "port")
+                {
+                    continue;
+                }
+                var flag = "--" + key.Replace('_', '-');
+                if (value.GetValueKind() == JsonValueKind.True)
+                {
+                    args.Add(flag);
+                }
+                else if (value.GetValueKind() is JsonValueKind.String or JsonValueKind.Number)
+                {
+                    args.Add(flag);
+                    args.Add(value.GetValueKind() == JsonValueKind.String
+                        ? value.GetValue<string>()
+                        : value.ToJsonString());
+                }
+            }
+            drivers.Add(new RosDriver(name, uri.Port, args));
+        }
+        return drivers;
+    }
+
+    public override string ToString() => $"{Name} (port {Port.ToString(CultureInfo.InvariantCulture)})";
+}

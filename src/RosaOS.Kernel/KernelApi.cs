@@ -1,0 +1,348 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using RosaOS.Agents;
+
+namespace RosaOS.Kernel;
+
+/// <summary>
+/// The kernel's HTTP API: the original's /event, /stt, /chat, /updates and /, plus /api/events (SSE),
+/// /api/processes, terminate, emergency stop, drivers with their tools, a driver tool-call proxy, the
+/// audit log, and the worker tool-call reports. Bad input gets a 400 with a reason and queues nothing.
+/// </summary>
+public static class KernelApi
+{
+    private const int MaxBodyBytes = 1 << 20;
+
+    /// <summary>Maps every kernel endpoint.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPost("/event", PostEventAsync);
+        app.MapPost("/stt", PostSttAsync);
+        app.MapPost("/chat", PostChatAsync);
+        app.MapGet("/updates", (EventHub hub) => Results.Json(new { messages = hub.DrainUpdates() }));
+        app.MapGet("/", () => Results.Content(PlaceholderPage, "text/html; charset=utf-8"));
+        app.MapGet("/api/events", StreamEventsAsync);
+        app.MapGet("/api/processes", (ProcessManager pm) => Results.Json(new
+        {
+            running = pm.RunningProcesses().Select(p => p.ToJson()),
+            all = pm.AllProcesses().Select(p => p.ToJson()),
+            pool_pids = pm.PoolPids(),
+        }));
+        app.MapPost("/api/processes/{workerId}/terminate", TerminateAsync);
+        app.MapPost("/api/estop", EmergencyStopAsync);
+        app.MapGet("/api/drivers", ListDriversAsync);
+        app.MapPost("/api/drivers/{name}/tools/{tool}", CallDriverToolAsync);
+        app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
+        app.MapPost("/api/worker-tool-calls", PostToolCallAsync);
+    }
+
+    private static async Task<IResult> PostEventAsync(HttpContext context, EventIntake intake, ProcessManager processes, KernelOptions options)
+    {
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        var root = body.RootElement;
+        if (!TryString(root, "worker_id", required: true, out var workerId, out error)
+            || !TryString(root, "message", required: true, out var message, out error))
+        {
+            return Bad(error!);
+        }
+        var done = false;
+        if (root.TryGetProperty("done", out var d))
+        {
+            if (d.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return Bad("\"done\" must be a boolean");
+            }
+            done = d.GetBoolean();
+        }
+        if (string.IsNullOrWhiteSpace(workerId))
+        {
+            return Bad("\"worker_id\" must not be empty");
+        }
+        if (message!.Length > options.MaxEventChars)
+        {
+            return Bad($"\"message\" is {message.Length} characters, over the limit of {options.MaxEventChars}");
+        }
+        processes.MarkFinished(workerId!, done);
+        await intake.AcceptCallbackAsync(workerId!, message, done, context.RequestAborted);
+        return Results.Json(new { ok = true });
+    }
+
+    private static async Task<IResult> PostSttAsync(HttpContext context, EventIntake intake, KernelOptions options)
+    {
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        if (!TryString(body.RootElement, "text", required: false, out var text, out error))
+        {
+            return Bad(error!);
+        }
+        text = text?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            // The original's answer, kept for its speech loop.
+            return Results.Json(new { ok = false, error = "missing or empty text" });
+        }
+        if (text.Length > options.MaxEventChars)
+        {
+            return Bad($"\"text\" is {text.Length} characters, over the limit of {options.MaxEventChars}");
+        }
+        await intake.AcceptSpeechAsync(text, context.RequestAborted);
+        return Results.Json(new { ok = true });
+    }
+
+    private static async Task<IResult> PostChatAsync(HttpContext context, EventIntake intake, KernelOptions options)
+    {
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
+        }
+        if (!TryString(body.RootElement, "prompt", required: true, out var prompt, out error) || string.IsNullOrWhiteSpace(prompt))
+        {
+            error ??= "\"prompt\" must not be empty";
+            return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
+        }
+        if (prompt!.Length > options.MaxEventChars)
+        {
+            error = $"\"prompt\" is {prompt.Length} characters, over the limit of {options.MaxEventChars}";
+            return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
+        }
+        var (_, output) = await intake.AcceptChatAsync(prompt, context.RequestAborted);
+        // If the caller goes away, the turn still runs (it is journaled) and its output goes to /updates.
+        return Results.Json(new { output = await output.WaitAsync(context.RequestAborted) });
+    }
+
+    private static async Task StreamEventsAsync(HttpContext context, EventHub hub, KernelLlm llm)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        long? lastId = long.TryParse(context.Request.Headers["Last-Event-ID"], out var last) ? last : null;
+        var reader = hub.Subscribe(lastId, out var unsubscribe);
+        try
+        {
+            var status = JsonSerializer.Serialize(new { provider = llm.Selection.Provider, model = llm.Selection.Model, status = llm.Selection.Status, available = llm.Selection.IsAvailable });
+            await context.Response.WriteAsync($"event: provider_status\ndata: {status}\n\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await foreach (var e in reader.ReadAllAsync(context.RequestAborted))
+            {
+                await context.Response.WriteAsync($"id: {e.Id}\nevent: {e.Type}\ndata: {e.Json}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            unsubscribe();
+        }
+    }
+
+    private static async Task<IResult> TerminateAsync(HttpContext context, string workerId, ProcessManager processes)
+    {
+        var force = false;
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var (body, error) = await ReadObjectAsync(context);
+            if (body is null)
+            {
+                return Bad(error!);
+            }
+            if (body.RootElement.TryGetProperty("force", out var f))
+            {
+                if (f.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    return Bad("\"force\" must be a boolean");
+                }
+                force = f.GetBoolean();
+            }
+        }
+        var running = processes.RunningProcesses().Any(p => p.WorkerId == workerId);
+        var result = processes.Terminate(workerId, force);
+        var terminated = running && !processes.RunningProcesses().Any(p => p.WorkerId == workerId);
+        return Results.Json(new { ok = terminated, result }, statusCode: running ? 200 : 404);
+    }
+
+    private static async Task<IResult> EmergencyStopAsync(HttpContext context, ProcessManager processes, DriverRegistry drivers, EventHub hub)
+    {
+        var terminated = processes.TerminateAll();
+        var stops = new List<object>();
+        foreach (var driver in drivers.Enabled)
+        {
+            try
+            {
+                var tools = await drivers.ListToolsAsync(driver.Name, context.RequestAborted);
+                if (!tools.Any(t => JsonSerializer.Serialize(t).Contains("\"name\":\"stop_move\"", StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+                var (text, isError) = await drivers.CallToolAsync(driver.Name, "stop_move", new Dictionary<string, object?>(), context.RequestAborted);
+                stops.Add(new { driver = driver.Name, ok = !isError, result = text });
+            }
+            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                stops.Add(new { driver = driver.Name, ok = false, result = e.Message });
+            }
+        }
+        var answer = new { ok = true, terminated, stopped = stops };
+        hub.Publish("estop", answer);
+        return Results.Json(answer);
+    }
+
+    private static async Task<IResult> ListDriversAsync(HttpContext context, DriverRegistry drivers)
+    {
+        await drivers.ProbeAsync(context.RequestAborted);
+        var list = new List<object>();
+        foreach (var status in drivers.Statuses)
+        {
+            IReadOnlyList<object> tools = [];
+            string? problem = status.Problem;
+            if (status.Reachable)
+            {
+                try
+                {
+                    tools = await drivers.ListToolsAsync(status.Name, context.RequestAborted);
+                }
+                catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    problem = "listing tools failed: " + e.Message;
+                }
+            }
+            list.Add(new { name = status.Name, url = status.Url, description = status.Description, reachable = status.Reachable, problem, tools });
+        }
+        return Results.Json(new { drivers = list });
+    }
+
+    private static async Task<IResult> CallDriverToolAsync(HttpContext context, string name, string tool, DriverRegistry drivers, KernelDatabase database, EventHub hub)
+    {
+        var (body, error) = context.Request.ContentLength is 0 ? (JsonDocument.Parse("{}"), null) : await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        if (drivers.All.All(d => d.Name != name))
+        {
+            return Results.Json(new { ok = false, error = $"no driver named '{name}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}" }, statusCode: 404);
+        }
+        var arguments = body.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var (text, isError) = await drivers.CallToolAsync(name, tool, arguments, context.RequestAborted);
+            var ms = watch.Elapsed.TotalMilliseconds;
+            var args = body.RootElement.GetRawText();
+            database.Audit("manual", name, tool, args, text, isError, ms);
+            hub.Publish("tool_call", new { worker_id = "manual", server = name, tool, arguments = args, result = text, is_error = isError, duration_ms = ms });
+            return Results.Json(new { ok = !isError, result = text }, statusCode: isError ? 422 : 200);
+        }
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Json(new { ok = false, error = $"calling {tool} on {name} failed: {e.Message}" }, statusCode: 502);
+        }
+    }
+
+    private static async Task<IResult> PostToolCallAsync(HttpContext context, KernelDatabase database, EventHub hub)
+    {
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        ToolCallReport? report;
+        try
+        {
+            report = body.RootElement.Deserialize<ToolCallReport>();
+        }
+        catch (JsonException e)
+        {
+            return Bad("not a tool-call report: " + e.Message);
+        }
+        if (report is null || string.IsNullOrEmpty(report.WorkerId) || string.IsNullOrEmpty(report.Tool))
+        {
+            return Bad("a tool-call report needs worker_id and tool");
+        }
+        database.Audit(report.WorkerId, report.Server ?? "?", report.Tool, report.Arguments ?? "{}", report.Result ?? "", report.IsError, report.DurationMs);
+        hub.Publish("tool_call", report);
+        return Results.Json(new { ok = true });
+    }
+
+    /// <summary>Reads a JSON object body (at most 1 MiB); returns the error to show otherwise.</summary>
+    private static async Task<(JsonDocument? Body, string? Error)> ReadObjectAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            return (null, $"the body is larger than {MaxBodyBytes} bytes");
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxBodyBytes)
+            {
+                return (null, $"the body is larger than {MaxBodyBytes} bytes");
+            }
+        }
+        if (buffer.Length == 0)
+        {
+            return (null, "the body is empty; send a JSON object");
+        }
+        try
+        {
+            var doc = JsonDocument.Parse(buffer.ToArray());
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                doc.Dispose();
+                return (null, "the body must be a JSON object");
+            }
+            return (doc, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, "the body is not valid JSON: " + e.Message);
+        }
+    }
+
+    private static bool TryString(JsonElement root, string name, bool required, out string? value, out string? error)
+    {
+        value = null;
+        error = null;
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                error = $"\"{name}\" is missing";
+                return false;
+            }
+            return true;
+        }
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            error = $"\"{name}\" must be a string, not {element.ValueKind.ToString().ToLowerInvariant()}";
+            return false;
+        }
+        value = element.GetString();
+        return true;
+    }
+
+    private static IResult Bad(string error) => Results.Json(new { ok = false, error }, statusCode: 400);
+
+    private static readonly string PlaceholderPage = new StringBuilder()
+        .Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>rosaOS kernel</title></head><body>")
+        .Append("<h1>rosaOS kernel</h1><p>The browser UI is not built yet. ")
+        .Append("POST /chat with {\"prompt\": \"...\"}, GET /updates for event-driven messages, ")
+        .Append("GET /api/events for the live stream, GET /api/processes, GET /api/drivers, GET /health.</p></body></html>")
+        .ToString();
+}

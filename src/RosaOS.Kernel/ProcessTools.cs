@@ -1,0 +1,51 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using ModelContextProtocol.Server;
+
+// Parameter names are the wire names of the original's tools (system_prompt, worker_id); models and prompts rely on them.
+#pragma warning disable CA1707
+
+namespace RosaOS.Kernel;
+
+/// <summary>
+/// The process-manager tools of the original (launch_process, get_processes, terminate_process),
+/// served over MCP on the process port and given in-process to the kernel agent.
+/// </summary>
+[McpServerToolType]
+public sealed class ProcessTools(ProcessManager processes, DriverRegistry drivers)
+{
+    [McpServerTool(Name = "launch_process")]
+    [Description("Spawn a background worker that runs an LLM agent with the given system prompt. The worker runs in a separate process with the MCP tools of the robots it is given; when it completes it reports back with a [Worker callback] carrying the returned worker_id.")]
+    public string LaunchProcess(
+        [Description("Instructions for the worker agent: the task, a plan, and the relevant context of the conversation.")] string system_prompt,
+        [Description("Robots the worker may use, by name (see the robot list).")] string[]? robots = null)
+        => processes.Launch(system_prompt, robots);
+
+    [McpServerTool(Name = "get_processes")]
+    [Description("Get the list and tasks of all currently running processes.")]
+    public string GetProcesses()
+        => JsonSerializer.Serialize(processes.RunningProcesses().Select(p => new { worker_id = p.WorkerId, system_prompt = p.SystemPrompt, robots = p.Robots, kind = p.Kind, started_at = p.StartedAt }));
+
+    [McpServerTool(Name = "terminate_process")]
+    [Description("Terminate the process with the given worker_id. force: terminate even if it runs in a pool worker; keep it false unless absolutely necessary.")]
+    public string TerminateProcess(
+        [Description("The ID of the process to terminate.")] string worker_id,
+        [Description("Terminate even a pool worker's task.")] bool force = false)
+        => processes.Terminate(worker_id, force);
+
+    /// <summary>The same tools as functions for the in-process kernel agent.</summary>
+    public IReadOnlyList<AIFunction> AsFunctions()
+    {
+        var robotNames = string.Join(", ", drivers.Enabled.Select(d => d.Name));
+        return
+        [
+            AIFunctionFactory.Create(LaunchProcess, "launch_process",
+                "Spawn a background worker that runs an LLM agent with the given system prompt, with the MCP tools of the given robots. "
+                + $"Robots must be among: {(robotNames.Length > 0 ? robotNames : "reachy-mini")}. Returns the worker_id its [Worker callback] will carry."),
+            AIFunctionFactory.Create(GetProcesses, "get_processes", "Get the list and tasks of all currently running processes."),
+            AIFunctionFactory.Create(TerminateProcess, "terminate_process",
+                "Terminate the process with the given worker_id. force=true is needed for pool workers; keep it false unless absolutely necessary."),
+        ];
+    }
+}

@@ -1,0 +1,50 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using RosaOS.Hosting;
+
+namespace RosaOS.Ui;
+
+/// <summary>Serves the browser UI (one page, plain HTML/CSS/JS embedded in this assembly) from the kernel.</summary>
+public static class UiEndpoints
+{
+    private static readonly Dictionary<string, string> s_contentTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [".html"] = "text/html; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
+        [".svg"] = "image/svg+xml",
+    };
+
+    /// <summary>The daemon URL the page shows the robot from: ROSA_DAEMON_URL (set by <c>rosa up</c>), else the simulator's default.</summary>
+    public static string DaemonUrl => RosaEnvironment.Get("ROSA_DAEMON_URL")?.TrimEnd('/') ?? "http://127.0.0.1:8000";
+
+    /// <summary>Maps <c>GET /</c> (the page), <c>GET /ui/{file}</c> (its scripts and styles) and <c>GET /ui/config.json</c>.</summary>
+    public static IEndpointRouteBuilder MapRosaUi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/", () => Asset("index.html"));
+        endpoints.MapGet("/ui/config.json", () => Results.Json(new Dictionary<string, string> { ["daemon_url"] = DaemonUrl }));
+        endpoints.MapGet("/ui/{file}", (string file) => Asset(file));
+        return endpoints;
+    }
+
+    private static IResult Asset(string file)
+    {
+        // Only names embedded at build time resolve, so no path from the request ever reaches the file system.
+        var stream = typeof(UiEndpoints).Assembly.GetManifestResourceStream("ui/" + file);
+        if (stream is null || !s_contentTypes.TryGetValue(Path.GetExtension(file), out var contentType))
+        {
+            stream?.Dispose();
+            return Results.NotFound(new { error = $"no UI file named {file}" });
+        }
+        return Results.Stream(stream, contentType);
+    }
+
+    /// <summary>Names of the embedded UI files (for tests and diagnostics).</summary>
+    public static IEnumerable<string> Files => typeof(UiEndpoints).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith("ui/", StringComparison.Ordinal)).Select(n => n[3..]);
+
+    internal static Assembly Assembly => typeof(UiEndpoints).Assembly;
+}

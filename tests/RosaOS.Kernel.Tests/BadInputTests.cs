@@ -1,0 +1,115 @@
+using System.Text.Json;
+using RosaOS.Testing.Llm;
+
+namespace RosaOS.Kernel.Tests;
+
+/// <summary>Every endpoint refuses malformed input with a 400 and a reason, queues nothing, and keeps running.</summary>
+public sealed class BadInputTests : IAsyncLifetime
+{
+    private ScriptedLlmServer _llm = null!;
+    private KernelHarness _kernel = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _llm = await ScriptedLlmServer.StartAsync();
+        _llm.Fallback = ScriptedTurn.Say("fine");
+        var port = RosaOS.Testing.FreePort.Next();
+        var processPort = RosaOS.Testing.FreePort.Next();
+        // The kernel's own process-manager MCP server stands in as a reachable driver for the proxy endpoints.
+        var config = KernelHarness.NewConfigDir(new Dictionary<string, string> { ["Kasa Lightbulb Controller"] = $"http://127.0.0.1:{processPort}/mcp" });
+        _kernel = await KernelHarness.StartOnAsync(port, processPort, _llm, configDir: config, extraArgs: ["--pool-size", "0"]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _kernel.DisposeAsync();
+        await _llm.DisposeAsync();
+    }
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        { "/event", "not json", "not valid JSON" },
+        { "/event", "[1,2]", "must be a JSON object" },
+        { "/event", "", "empty" },
+        { "/event", """{"message":"m","done":true}""", "\"worker_id\" is missing" },
+        { "/event", """{"worker_id":5,"message":"m","done":true}""", "\"worker_id\" must be a string" },
+        { "/event", """{"worker_id":"w","message":{"a":1},"done":true}""", "\"message\" must be a string" },
+        { "/event", """{"worker_id":"w","message":"m","done":"yes"}""", "\"done\" must be a boolean" },
+        { "/event", """{"worker_id":"","message":"m"}""", "must not be empty" },
+        { "/stt", "{\"text\":", "not valid JSON" },
+        { "/stt", """{"text":42}""", "\"text\" must be a string" },
+        { "/stt", """{"text":NaN}""", "not valid JSON" },
+        { "/stt", "\"hello\"", "must be a JSON object" },
+        { "/chat", """{"prompt":1e999}""", "\"prompt\" must be a string" },
+        { "/chat", """{"prompt":null}""", "\"prompt\" is missing" },
+        { "/chat", """{"prompt":"   "}""", "must not be empty" },
+        { "/chat", """{}""", "\"prompt\" is missing" },
+        { "/api/worker-tool-calls", """{"worker_id":"w"}""", "needs worker_id and tool" },
+        { "/api/worker-tool-calls", """{"worker_id":"w","tool":"t","is_error":"no"}""", "not a tool-call report" },
+        { "/api/processes/abc/terminate", """{"force":"yes"}""", "\"force\" must be a boolean" },
+        { "/api/drivers/Kasa Lightbulb Controller/tools/get_processes", "[]", "must be a JSON object" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Malformed_requests_get_400_with_a_reason_and_nothing_is_queued(string path, string body, string reason)
+    {
+        var (status, answer) = await _kernel.PostJsonAsync(path, body);
+
+        Assert.Equal(400, status);
+        Assert.Contains(reason, answer.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var health = await _kernel.GetJsonAsync("/health");
+        Assert.Equal(0, health.GetProperty("events").GetProperty("pending").GetInt64() + health.GetProperty("events").GetProperty("done").GetInt64());
+        Assert.Empty(_llm.ChatRequests);
+    }
+
+    [Fact]
+    public async Task Huge_values_are_refused_with_the_limit()
+    {
+        var (status, answer) = await _kernel.PostJsonAsync("/chat", JsonSerializer.Serialize(new { prompt = new string('x', 60_000) }));
+        Assert.Equal(400, status);
+        Assert.Contains("over the limit of 50000", answer.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        var (tooBig, big) = await _kernel.PostJsonAsync("/stt", JsonSerializer.Serialize(new { text = new string('y', 2 << 20) }));
+        Assert.Equal(400, tooBig);
+        Assert.Contains("larger than", big.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_llm.ChatRequests);
+        Assert.Equal("ok", (await _kernel.GetJsonAsync("/health")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_processes_and_drivers_are_404_with_what_exists()
+    {
+        var (status, answer) = await _kernel.PostJsonAsync("/api/processes/nope/terminate", "");
+        Assert.Equal(404, status);
+        Assert.Equal("Process not found.", answer.GetProperty("result").GetString());
+
+        var (missing, driver) = await _kernel.PostJsonAsync("/api/drivers/unicorn/tools/fly", "{}");
+        Assert.Equal(404, missing);
+        Assert.Contains("configured: reachy-mini", driver.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drivers_are_listed_with_reachability_and_tools_and_tool_calls_are_proxied_and_audited()
+    {
+        var drivers = (await _kernel.GetJsonAsync("/api/drivers")).GetProperty("drivers").EnumerateArray().ToList();
+        Assert.Equal(4, drivers.Count);
+        var lamp = drivers.Single(d => d.GetProperty("name").GetString() == "Kasa Lightbulb Controller");
+        Assert.True(lamp.GetProperty("reachable").GetBoolean());
+        Assert.Contains(lamp.GetProperty("tools").EnumerateArray(), t => t.GetProperty("name").GetString() == "launch_process");
+        var reachy = drivers.Single(d => d.GetProperty("name").GetString() == "reachy-mini");
+        Assert.False(reachy.GetProperty("reachable").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(reachy.GetProperty("problem").GetString()));
+
+        var (status, answer) = await _kernel.PostJsonAsync("/api/drivers/Kasa Lightbulb Controller/tools/terminate_process", """{"worker_id":"ghost"}""");
+        Assert.Equal(200, status);
+        Assert.Equal("Process not found.", answer.GetProperty("result").GetString());
+        var (wrong, error) = await _kernel.PostJsonAsync("/api/drivers/Kasa Lightbulb Controller/tools/terminate_process", """{"worker_id":12}""");
+        Assert.Equal(422, wrong);
+        Assert.False(error.GetProperty("ok").GetBoolean());
+
+        var audit = (await _kernel.GetJsonAsync("/api/audit")).EnumerateArray().ToList();
+        Assert.Contains(audit, a => a.GetProperty("tool").GetString() == "terminate_process" && a.GetProperty("arguments").GetString()!.Contains("ghost", StringComparison.Ordinal));
+        Assert.Empty(_llm.ChatRequests);
+    }
+}

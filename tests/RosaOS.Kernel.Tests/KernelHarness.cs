@@ -1,0 +1,149 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using RosaOS.Testing;
+using RosaOS.Testing.Llm;
+
+namespace RosaOS.Kernel.Tests;
+
+/// <summary>A real `rosa kernel` process on free ports, with its own data and config folders, talking to a scripted LLM as "Groq".</summary>
+public sealed class KernelHarness : IAsyncDisposable
+{
+    private KernelHarness(RosaProcess process, int port, int processPort, string dataDir, string configDir)
+    {
+        Process = process;
+        Port = port;
+        ProcessPort = processPort;
+        DataDir = dataDir;
+        ConfigDir = configDir;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public RosaProcess Process { get; }
+
+    public int Port { get; }
+
+    public int ProcessPort { get; }
+
+    public string DataDir { get; }
+
+    public string ConfigDir { get; }
+
+    public HttpClient Http { get; }
+
+    /// <summary>A config folder with the shipped prompts and drivers.json whose servers are all on dead ports (or the given URLs).</summary>
+    public static string NewConfigDir(IDictionary<string, string>? driverUrls = null)
+    {
+        var dir = TestPaths.NewTempDirectory("cfg");
+        foreach (var file in new[] { "kernel.txt", "process.txt" })
+        {
+            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(dir, file));
+        }
+        Directory.CreateDirectory(Path.Combine(dir, "prompts"));
+        foreach (var prompt in Directory.GetFiles(Path.Combine(TestPaths.ConfigDir, "prompts")))
+        {
+            File.Copy(prompt, Path.Combine(dir, "prompts", Path.GetFileName(prompt)));
+        }
+        using var shipped = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.ConfigDir, "drivers.json")));
+        var servers = new Dictionary<string, object>();
+        foreach (var server in shipped.RootElement.GetProperty("mcpServers").EnumerateObject())
+        {
+            var url = driverUrls is not null && driverUrls.TryGetValue(server.Name, out var u) ? u : $"http://127.0.0.1:{FreePort.Next()}/mcp";
+            servers[server.Name] = new { url, description = server.Value.GetProperty("description").GetString(), ros = new { note = "unknown keys are ignored" } };
+        }
+        File.WriteAllText(Path.Combine(dir, "drivers.json"), JsonSerializer.Serialize(new { mcpServers = servers }));
+        return dir;
+    }
+
+    /// <summary>Starts a kernel; <paramref name="llm"/> null means no provider at all.</summary>
+    public static async Task<KernelHarness> StartAsync(ScriptedLlmServer? llm, string? dataDir = null, string? configDir = null, params string[] extraArgs)
+        => await StartOnAsync(FreePort.Next(), FreePort.Next(), llm, dataDir, configDir, extraArgs);
+
+    /// <summary>Starts a kernel on given ports (so a config can point a driver at its own MCP server).</summary>
+    public static async Task<KernelHarness> StartOnAsync(int port, int processPort, ScriptedLlmServer? llm, string? dataDir = null, string? configDir = null, params string[] extraArgs)
+    {
+        dataDir ??= TestPaths.NewTempDirectory("data");
+        configDir ??= NewConfigDir();
+        var env = new Dictionary<string, string?>
+        {
+            ["ROSAOS_DATA_DIR"] = dataDir,
+            ["ROSAOS_CONFIG_DIR"] = configDir,
+            ["LOCAL_LLM_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (llm is not null)
+        {
+            env["GROQ_API_KEY"] = "gsk_test";
+            env["GROQ_BASE_URL"] = llm.GroqBaseUrl;
+        }
+        var process = RosaProcess.StartRosa(["kernel", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--process-port", processPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArgs], env);
+        var harness = new KernelHarness(process, port, processPort, dataDir, configDir);
+        await process.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
+        return harness;
+    }
+
+    /// <summary>Waits until the pool workers are up (they print "worker ready").</summary>
+    public async Task WaitForPoolAsync(int count = 2)
+        => await Poll.UntilAsync(() => Task.FromResult(Process.Lines.Count(l => l.Contains("worker ready (pool", StringComparison.Ordinal)) >= count), $"{count} pool workers");
+
+    public async Task<JsonElement> GetJsonAsync(string path)
+    {
+        var text = await Http.GetStringAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public async Task<(int Status, JsonElement Body)> PostJsonAsync(string path, string json)
+    {
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await Http.PostAsync(new Uri(path, UriKind.Relative), content, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : default);
+    }
+
+    public async Task<string> ChatAsync(string prompt)
+    {
+        using var response = await Http.PostAsJsonAsync(new Uri("/chat", UriKind.Relative), new { prompt }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        return body.GetProperty("output").GetString()!;
+    }
+
+    /// <summary>Collects /updates (drained on read) until one message satisfies <paramref name="accept"/>.</summary>
+    public async Task<List<string>> WaitForUpdateAsync(Func<string, bool> accept, List<string>? seen = null)
+    {
+        seen ??= [];
+        await Poll.UntilAsync(async () =>
+        {
+            var body = await GetJsonAsync("/updates");
+            seen.AddRange(body.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()!));
+            return seen.Any(accept);
+        }, "an update", interval: TimeSpan.FromMilliseconds(100));
+        return seen;
+    }
+
+    public async Task<JsonElement[]> RunningAsync()
+        => [.. (await GetJsonAsync("/api/processes")).GetProperty("running").EnumerateArray()];
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Process.DisposeAsync();
+    }
+}
+
+/// <summary>Who is asking the scripted LLM.</summary>
+public static class Asker
+{
+    public static bool IsKernel(RecordedRequest r) => r.SystemPrompt.Contains("You are the kernel", StringComparison.Ordinal);
+
+    public static bool IsWorker(RecordedRequest r) => r.SystemPrompt.Contains("You are a process", StringComparison.Ordinal);
+
+    /// <summary>The kernel's first request for an event whose text starts with <paramref name="text"/>.</summary>
+    public static Func<RecordedRequest, bool> KernelOn(string text)
+        => r => IsKernel(r) && r.Messages.Count > 0 && r.Messages[^1].Role == "user" && r.LastUserText.StartsWith(text, StringComparison.Ordinal);
+
+    /// <summary>The kernel's follow-up request after a tool result.</summary>
+    public static bool KernelAfterTool(RecordedRequest r) => IsKernel(r) && r.Messages.Count > 0 && r.Messages[^1].Role == "tool";
+
+    /// <summary>A worker whose task contains <paramref name="text"/>.</summary>
+    public static Func<RecordedRequest, bool> WorkerOn(string text) => r => IsWorker(r) && r.SystemPrompt.Contains(text, StringComparison.Ordinal);
+}

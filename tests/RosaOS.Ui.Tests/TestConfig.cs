@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+using RosaOS.Testing;
+
+namespace RosaOS.Ui.Tests;
+
+/// <summary>A copy of the shipped config/ whose drivers point at the ports a test chose.</summary>
+internal static class TestConfig
+{
+    public static string CopyWithReachyPort(int reachyPort)
+    {
+        var dir = TestPaths.NewTempDirectory("config");
+        foreach (var file in Directory.EnumerateFiles(TestPaths.ConfigDir, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(dir, Path.GetRelativePath(TestPaths.ConfigDir, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var driversPath = Path.Combine(dir, "drivers.json");
+        var drivers = JsonNode.Parse(File.ReadAllText(driversPath))!;
+        var servers = drivers["mcpServers"]!.AsObject();
+        servers["reachy-mini"]!["url"] = $"http://localhost:{reachyPort}/mcp";
+        // Other drivers keep their entries but point at a closed port so the kernel reports them unreachable quickly.
+        foreach (var (name, entry) in servers.ToList())
+        {
+            if (name != "reachy-mini")
+            {
+                entry!["url"] = $"http://127.0.0.1:{FreePort.Next()}/mcp";
+                entry.AsObject().Remove("ros");
+            }
+        }
+        File.WriteAllText(driversPath, drivers.ToJsonString());
+        return dir;
+    }
+}
