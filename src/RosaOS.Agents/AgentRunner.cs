@@ -171,6 +171,11 @@ public sealed partial class AgentRunner
                 return ("", false);
             case string s:
                 return (s, false);
+            // The MCP client tool hands successful results back as AI content; give the model its plain text.
+            case TextContent t:
+                return (t.Text ?? "", false);
+            case IEnumerable<AIContent> contents when contents.All(c => c is TextContent):
+                return (string.Join("\n", contents.Cast<TextContent>().Select(c => c.Text)), false);
             case JsonElement { ValueKind: JsonValueKind.Object } e when e.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array:
                 var texts = content.EnumerateArray()
                     .Where(c => c.TryGetProperty("type", out var t) && t.GetString() == "text" && c.TryGetProperty("text", out _))

@@ -114,7 +114,7 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             }
             var reachy = StartChild(new ServiceSpec("reachy", ["reachy", "--port", Port(layout.ReachyPort), "--daemon", layout.RobotUrl.ToString().TrimEnd('/')],
                 new Uri($"http://127.0.0.1:{layout.ReachyPort}/health")), executable, environment);
-            var ros = layout.RosDrivers.Select(d => StartChild(new ServiceSpec(d.Name, ["ros", "--name", d.Name, "--port", Port(d.Port), .. d.Arguments],
+            var ros = layout.RosDrivers.Select(d => StartChild(new ServiceSpec(d.Name, ["ros", "--name", d.Name, "--port", Port(d.Port)],
                 new Uri($"http://127.0.0.1:{d.Port}/health")), executable, environment)).ToList();
             foreach (var child in ros.Prepend(reachy))
             {

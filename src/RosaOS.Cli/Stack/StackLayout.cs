@@ -74,7 +74,7 @@ internal sealed record StackLayout(
                 return null;
             }
             var ros = node["ros"]!.AsArray()
-                .Select(r => new RosDriver((string)r!["name"]!, (int)r["port"]!, []))
+                .Select(r => new RosDriver((string)r!["name"]!, (int)r["port"]!))
                 .ToList();
             return new StackLayout(new Uri((string)node["robot_url"]!), (bool)node["simulated_robot"]!,
                 (int)node["reachy_port"]!, (int)node["kernel_port"]!, (int)node["process_port"]!,
@@ -87,11 +87,11 @@ internal sealed record StackLayout(
     }
 }
 
-/// <summary>A ROS robot that <c>rosa up</c> exposes through its own <c>rosa ros</c>: a drivers.json entry with a <c>ros</c> section.</summary>
+/// <summary>A ROS robot that <c>rosa up</c> exposes through its own <c>rosa ros --name NAME</c>: a drivers.json entry with a
+/// <c>ros</c> section, from which <c>rosa ros</c> itself reads the bridge, camera and safety settings.</summary>
 /// <param name="Name">The driver name (the drivers.json key).</param>
 /// <param name="Port">The MCP port, from the entry's url.</param>
-/// <param name="Arguments">Command-line flags built from the <c>ros</c> section: each key becomes <c>--key</c> (snake_case to kebab-case).</param>
-internal sealed record RosDriver(string Name, int Port, IReadOnlyList<string> Arguments)
+internal sealed record RosDriver(string Name, int Port)
 {
     public static IReadOnlyList<RosDriver> ReadAll(string driversJson)
     {
@@ -100,36 +100,14 @@ internal sealed record RosDriver(string Name, int Port, IReadOnlyList<string> Ar
             return [];
         }
         var root = JsonNode.Parse(File.ReadAllText(driversJson), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        var servers = root?["mcpServers"] as JsonObject;
         var drivers = new List<RosDriver>();
-        foreach (var (name, entry) in servers ?? [])
+        foreach (var (name, entry) in root?["mcpServers"] as JsonObject ?? [])
         {
-            if (entry?["ros"] is not JsonObject ros || entry["url"]?.GetValue<string>() is not { } url
-                || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            if (entry?["ros"] is JsonObject && entry["url"] is JsonValue url && url.TryGetValue<string>(out var text)
+                && Uri.TryCreate(text, UriKind.Absolute, out var uri))
             {
-                continue;
+                drivers.Add(new RosDriver(name, uri.Port));
             }
-            var args = new List<string>();
-            foreach (var (key, value) in ros)
-            {
-                if (value is null || key == "port")
-                {
-                    continue;
-                }
-                var flag = "--" + key.Replace('_', '-');
-                if (value.GetValueKind() == JsonValueKind.True)
-                {
-                    args.Add(flag);
-                }
-                else if (value.GetValueKind() is JsonValueKind.String or JsonValueKind.Number)
-                {
-                    args.Add(flag);
-                    args.Add(value.GetValueKind() == JsonValueKind.String
-                        ? value.GetValue<string>()
-                        : value.ToJsonString());
-                }
-            }
-            drivers.Add(new RosDriver(name, uri.Port, args));
         }
         return drivers;
     }
