@@ -22,6 +22,12 @@ public sealed class LifecycleTests(SleepySim sim) : IClassFixture<SleepySim>
         Assert.Equal(-3.05, antennas[0]!.GetValue<double>(), 2e-6);
         Assert.True((await sim.PoseAsync()).Pitch > 0.3, "not in the sleep pose");
         Assert.Empty((await sim.GetJsonAsync("sim/moves"))!.AsArray());
+        // No target yet: the daemon asserts (500); the simulator says why, in JSON.
+        using (var noTarget = await sim.Http.GetAsync(new Uri("api/state/full?with_target_head_pose=true", UriKind.Relative), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(500, (int)noTarget.StatusCode);
+            Assert.Contains("target", JsonNode.Parse(await noTarget.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
 
         var (code, body, _) = await sim.PostJsonAsync("api/daemon/stop?goto_sleep=false", null);
         Assert.Equal(200, code);
