@@ -22,6 +22,12 @@ public sealed class LifecycleTests(SleepySim sim) : IClassFixture<SleepySim>
         Assert.Equal(-3.05, antennas[0]!.GetValue<double>(), 2e-6);
         Assert.True((await sim.PoseAsync()).Pitch > 0.3, "not in the sleep pose");
         Assert.Empty((await sim.GetJsonAsync("sim/moves"))!.AsArray());
+        // No target yet: the daemon asserts (500); the simulator says why, in JSON.
+        using (var noTarget = await sim.Http.GetAsync(new Uri("api/state/full?with_target_head_pose=true", UriKind.Relative), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(500, (int)noTarget.StatusCode);
+            Assert.Contains("target", JsonNode.Parse(await noTarget.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
 
         var (code, body, _) = await sim.PostJsonAsync("api/daemon/stop?goto_sleep=false", null);
         Assert.Equal(200, code);
@@ -76,7 +82,8 @@ public sealed class LifecycleTests(SleepySim sim) : IClassFixture<SleepySim>
         await using var rosa = RosaProcess.StartRosa(["sim", "--port", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-wake-up-on-start"]);
         await rosa.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal));
         rosa.Signal(15);
-        Assert.Equal(0, await rosa.WaitForExitAsync());
+        var code = await rosa.WaitForExitAsync();
+        Assert.True(code == 0, $"exit code {code}\n{rosa.Output}");
         Assert.Contains("rosa sim stopped", rosa.Output, StringComparison.Ordinal);
     }
 
