@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RosaOS.Hosting;
 
 namespace RosaOS.Mcp.ReachyMini;
 
@@ -8,11 +9,43 @@ public static class ReachyCommand
     /// <summary>Builds the command with its options and action.</summary>
     public static Command Create()
     {
-        var command = new Command("reachy", "Run the Reachy Mini MCP server (device layer, port 5001).");
-        command.SetAction(_ =>
+        var port = new Option<int?>("--port") { Description = "HTTP port of the MCP server (default REACHY_MCP_PORT or 5001)." };
+        var bind = new Option<string>("--bind") { Description = "Address to bind (default 127.0.0.1; only loopback names pass the Host check).", DefaultValueFactory = _ => "127.0.0.1" };
+        var daemon = new Option<string>("--daemon") { Description = "The Reachy Mini daemon or `rosa sim` (default http://localhost:8000).", DefaultValueFactory = _ => "http://localhost:8000" };
+        var stdio = new Option<bool>("--stdio") { Description = "Serve the same tools over stdio (for desktop MCP clients) instead of HTTP." };
+        var speaker = new Option<SpeakerMode>("--speaker") { Description = "Where speech plays: auto (sim speaker, else the robot's audio device, else the daemon), sim, portaudio, daemon.", DefaultValueFactory = _ => SpeakerMode.Auto };
+        var device = new Option<string>("--audio-device") { Description = "PortAudio output device name (default \"Reachy Mini Audio\").", DefaultValueFactory = _ => "Reachy Mini Audio" };
+        var ttsTimeout = new Option<double>("--tts-timeout") { Description = "Seconds to wait for a network TTS engine before using espeak-ng.", DefaultValueFactory = _ => 15 };
+
+        var command = new Command("reachy", "Run the Reachy Mini MCP server (device layer, port 5001).")
         {
-            Console.Error.WriteLine("rosa reachy: not built yet.");
-            return 2;
+            port, bind, daemon, stdio, speaker, device, ttsTimeout,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            ReachyServerOptions options;
+            try
+            {
+                options = new ReachyServerOptions
+                {
+                    Port = parse.GetValue(port) ?? RosaEnvironment.GetPort("REACHY_MCP_PORT", 5001),
+                    Bind = parse.GetValue(bind)!,
+                    Daemon = new Uri(parse.GetValue(daemon)!, UriKind.Absolute),
+                    Stdio = parse.GetValue(stdio),
+                    Speaker = parse.GetValue(speaker),
+                    AudioDevice = parse.GetValue(device)!,
+                    TtsEngine = (RosaEnvironment.Get("TTS_ENGINE") ?? "groq").ToLowerInvariant(),
+                    TtsVoice = RosaEnvironment.Get("TTS_VOICE"),
+                    TtsTimeout = TimeSpan.FromSeconds(parse.GetValue(ttsTimeout)),
+                };
+                options.Validate();
+            }
+            catch (Exception e) when (e is ArgumentException or UriFormatException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"rosa reachy: {e.Message}");
+                return 2;
+            }
+            return await ReachyServer.RunAsync(options, cancellationToken);
         });
         return command;
     }

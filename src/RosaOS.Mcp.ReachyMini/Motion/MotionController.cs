@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using RosaOS.ReachyMini.Client;
+using RosaOS.ReachyMini.Protocol;
+
+namespace RosaOS.Mcp.ReachyMini.Motion;
+
+/// <summary>A move this server started, for stop_move's answer.</summary>
+public sealed record StartedMove(Guid Uuid, string Description, DateTimeOffset StartedAt);
+
+/// <summary>How a move this server waited for ended.</summary>
+public sealed record MoveEnd(Guid Uuid, bool Completed, double ElapsedS);
+
+/// <summary>
+/// Motion through the daemon, shared by every tool call: the daemon runs one move at a time and silently
+/// drops a second one, so starting a move waits (bounded) for the running one to end, under a lock that
+/// keeps this server's own callers in order. Every move stays stoppable by <see cref="StopAllAsync"/>.
+/// </summary>
+public sealed partial class MotionController(ReachyDaemonClient daemon, ILogger<MotionController> logger) : IDisposable
+{
+    /// <summary>Longest wait for a running move to end before a new one is refused.</summary>
+    public static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(20);
+
+    private readonly SemaphoreSlim _startLock = new(1, 1);
+    private readonly ConcurrentDictionary<Guid, StartedMove> _started = new();
+
+    /// <summary>The daemon client.</summary>
+    public ReachyDaemonClient Daemon => daemon;
+
+    /// <summary>Starts a goto once no other move runs; returns its id.</summary>
+    public Task<Guid> StartGotoAsync(GotoRequest request, string description, CancellationToken cancellationToken)
+        => StartAsync(ct => daemon.GotoAsync(request, ct), description, cancellationToken);
+
+    /// <summary>
+    /// Starts a move computed from the robot's present state, once no other move runs (the state is read
+    /// after the previous move ended, so relative moves compose).
+    /// </summary>
+    public Task<Guid> StartAsync(Func<CancellationToken, Task<Guid>> start, string description, CancellationToken cancellationToken)
+        => StartCoreAsync(start, description, waitForIdle: true, cancellationToken);
+
+    /// <summary>Stops whatever runs, then starts the move (emotions interrupt the current move, as in the original).</summary>
+    public async Task<Guid> StartAfterStoppingAsync(Func<CancellationToken, Task<Guid>> start, string description, CancellationToken cancellationToken)
+    {
+        await StopAllAsync(cancellationToken);
+        return await StartCoreAsync(start, description, waitForIdle: true, cancellationToken);
+    }
+
+    private async Task<Guid> StartCoreAsync(Func<CancellationToken, Task<Guid>> start, string description, bool waitForIdle, CancellationToken cancellationToken)
+    {
+        await _startLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (waitForIdle)
+            {
+                await WaitForIdleAsync(cancellationToken);
+            }
+            var uuid = await start(cancellationToken);
+            _started[uuid] = new StartedMove(uuid, description, DateTimeOffset.UtcNow);
+            LogStarted(description, uuid);
+            return uuid;
+        }
+        finally
+        {
+            _startLock.Release();
+        }
+    }
+
+    private async Task WaitForIdleAsync(CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var running = await daemon.GetRunningMovesAsync(cancellationToken);
+            if (running.Count == 0)
+            {
+                return;
+            }
+            if (watch.Elapsed > BusyWait)
+            {
+                var names = string.Join(", ", running.Select(Describe));
+                throw new MotionBusyException(
+                    $"The robot is still busy with another move after {BusyWait.TotalSeconds:0} s ({names}). Call stop_move to interrupt it, then try again.");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until the move ended (completed or stopped) and says which, within <paramref name="expectedS"/> + 3 s.</summary>
+    public async Task<MoveEnd> WaitAsync(Guid uuid, double expectedS, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        await daemon.WaitForMoveEndAsync(uuid, TimeSpan.FromSeconds(expectedS + 3), cancellationToken);
+        var elapsed = watch.Elapsed.TotalSeconds;
+        _started.TryRemove(uuid, out _);
+        // A move stopped early vanishes from the running list before its duration is up.
+        return new MoveEnd(uuid, elapsed >= expectedS - 0.15, elapsed);
+    }
+
+    /// <summary>Stops every running move (started by anyone) and describes each; empty when nothing ran.</summary>
+    public async Task<IReadOnlyList<string>> StopAllAsync(CancellationToken cancellationToken)
+    {
+        var running = await daemon.GetRunningMovesAsync(cancellationToken);
+        var messages = new List<string>();
+        foreach (var uuid in running)
+        {
+            try
+            {
+                await daemon.StopMoveAsync(uuid, cancellationToken);
+                messages.Add($"stopped {Describe(uuid)}");
+            }
+            catch (ReachyDaemonException e) when (e.Failure == DaemonFailure.HttpStatus)
+            {
+                // The real daemon answers 500 for a move that finished between the listing and the stop.
+                messages.Add($"{Describe(uuid)} had already finished");
+            }
+            _started.TryRemove(uuid, out _);
+            LogStopped(uuid);
+        }
+        return messages;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _startLock.Dispose();
+
+    private string Describe(Guid uuid)
+        => _started.TryGetValue(uuid, out var move)
+            ? string.Create(CultureInfo.InvariantCulture, $"{move.Description} (move {uuid}, running {(DateTimeOffset.UtcNow - move.StartedAt).TotalSeconds:0.0} s)")
+            : $"move {uuid} (started by another client)";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started {Description} as move {Uuid}.")]
+    private partial void LogStarted(string description, Guid uuid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped move {Uuid}.")]
+    private partial void LogStopped(Guid uuid);
+}
+
+/// <summary>A move could not start because another one kept running.</summary>
+public sealed class MotionBusyException : Exception
+{
+    public MotionBusyException()
+    {
+    }
+
+    public MotionBusyException(string message) : base(message)
+    {
+    }
+
+    public MotionBusyException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+}

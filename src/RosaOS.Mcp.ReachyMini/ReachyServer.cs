@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using RosaOS.Hosting;
+using RosaOS.Mcp.ReachyMini.Motion;
+using RosaOS.Mcp.ReachyMini.Speech;
+using RosaOS.ReachyMini.Client;
+using RosaOS.Speech;
+
+namespace RosaOS.Mcp.ReachyMini;
+
+/// <summary>Hosts the Reachy Mini MCP server over streamable HTTP (stateless, at /mcp) or stdio.</summary>
+public static partial class ReachyServer
+{
+    /// <summary>The services the tool groups use: daemon client, motion controller, speech queue.</summary>
+    public static IServiceCollection AddReachyServices(this IServiceCollection services, ReachyServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(options);
+        services.AddSingleton(sp => new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = options.Daemon },
+            sp.GetRequiredService<ILogger<ReachyDaemonClient>>()));
+        services.AddSingleton<IReachyDaemon>(sp => sp.GetRequiredService<ReachyDaemonClient>());
+        services.AddSingleton<MotionController>();
+        services.AddReachySpeech(options);
+        return services;
+    }
+
+    private static Implementation ServerInfo => new() { Name = "rosa-reachy", Title = "Reachy Mini Robot", Version = RosaWebHost.Version };
+
+    /// <summary>Runs until cancelled (Ctrl-C / SIGTERM).</summary>
+    public static async Task<int> RunAsync(ReachyServerOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.Stdio ? await RunStdioAsync(options, cancellationToken) : await RunHttpAsync(options, cancellationToken);
+    }
+
+    private static async Task<int> RunHttpAsync(ReachyServerOptions options, CancellationToken cancellationToken)
+    {
+        var builder = RosaWebHost.CreateBuilder("reachy", options.Bind, options.Port);
+        builder.Services.AddReachyServices(options);
+        builder.Services.AddMcpServer(o => o.ServerInfo = ServerInfo)
+            // Stateless like the original: any worker process can call any tool without a session.
+            .WithHttpTransport(o => o.Stateless = true)
+            .WithReachyTools();
+        await using var app = builder.Build();
+        app.UseHostFiltering();
+        app.MapRosaHealth(context => new Dictionary<string, object?>
+        {
+            ["daemon"] = options.Daemon.ToString(),
+            ["tools"] = ReachyToolGroups.All.Count,
+        });
+        app.MapMcp("/mcp");
+        await app.StartAsync(cancellationToken);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.ReachyMini");
+        var urls = string.Join(", ", app.Urls);
+        LogListening(logger, urls, options.Daemon);
+        try
+        {
+            await app.WaitForShutdownAsync(cancellationToken);
+        }
+        finally
+        {
+            await app.Services.GetRequiredService<SpeechQueue>().DisposeAsync();
+        }
+        return 0;
+    }
+
+    private static async Task<int> RunStdioAsync(ReachyServerOptions options, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        // stdout carries MCP messages; every log line goes to stderr.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddReachyServices(options);
+        builder.Services.AddMcpServer(o => o.ServerInfo = ServerInfo)
+            .WithStdioServerTransport()
+            .WithReachyTools();
+        using var host = builder.Build();
+        try
+        {
+            await host.RunAsync(cancellationToken);
+        }
+        finally
+        {
+            await host.Services.GetRequiredService<SpeechQueue>().DisposeAsync();
+        }
+        return 0;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reachy Mini MCP server listening on {Urls} (path /mcp), daemon {Daemon}.")]
+    private static partial void LogListening(ILogger logger, string urls, Uri daemon);
+}

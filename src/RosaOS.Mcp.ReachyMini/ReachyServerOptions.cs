@@ -1,0 +1,70 @@
+namespace RosaOS.Mcp.ReachyMini;
+
+/// <summary>Where the voice of the robot comes out.</summary>
+public enum SpeakerMode
+{
+    /// <summary>The simulator's virtual speaker when the daemon is <c>rosa sim</c>, else the "Reachy Mini Audio" device, else the daemon's sound route.</summary>
+    Auto,
+
+    /// <summary><c>rosa sim</c>'s <c>/sim/speaker</c>.</summary>
+    Sim,
+
+    /// <summary>A local PortAudio output device (the robot's USB audio, 16 kHz).</summary>
+    PortAudio,
+
+    /// <summary>The daemon's <c>/api/media</c> sound routes.</summary>
+    Daemon,
+}
+
+/// <summary>Settings of <c>rosa reachy</c> (command line first, then the original's environment variables).</summary>
+public sealed class ReachyServerOptions
+{
+    /// <summary>HTTP port (REACHY_MCP_PORT, default 5001).</summary>
+    public int Port { get; set; } = 5001;
+
+    /// <summary>Bind address; loopback unless told otherwise.</summary>
+    public string Bind { get; set; } = "127.0.0.1";
+
+    /// <summary>Serve MCP over stdio instead of HTTP.</summary>
+    public bool Stdio { get; set; }
+
+    /// <summary>The daemon (robot or <c>rosa sim</c>).</summary>
+    public Uri Daemon { get; set; } = new("http://localhost:8000");
+
+    /// <summary>Playback choice.</summary>
+    public SpeakerMode Speaker { get; set; } = SpeakerMode.Auto;
+
+    /// <summary>PortAudio output device name (substring match).</summary>
+    public string AudioDevice { get; set; } = "Reachy Mini Audio";
+
+    /// <summary>TTS_ENGINE: groq (default, as the original), elevenlabs, or espeak (offline).</summary>
+    public string TtsEngine { get; set; } = "groq";
+
+    /// <summary>TTS_VOICE: the network engine's voice (Groq default autumn).</summary>
+    public string? TtsVoice { get; set; }
+
+    /// <summary>Longest wait for a network TTS engine before falling back to espeak-ng.</summary>
+    public TimeSpan TtsTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>espeak-ng voice of the offline engine.</summary>
+    public string EspeakVoice { get; set; } = "en-us";
+
+    /// <summary>Throws with a message naming the bad setting.</summary>
+    public void Validate()
+    {
+        if (!Stdio)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(Port, "--port");
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535, "--port");
+        }
+        if (!Daemon.IsAbsoluteUri || (Daemon.Scheme != Uri.UriSchemeHttp && Daemon.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"--daemon must be an http(s) URL (got '{Daemon}').");
+        }
+        if (TtsEngine is not ("groq" or "elevenlabs" or "espeak" or "espeak-ng" or "local"))
+        {
+            throw new ArgumentException($"TTS_ENGINE must be groq, elevenlabs or espeak (got '{TtsEngine}').");
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(TtsTimeout, TimeSpan.Zero, "--tts-timeout");
+    }
+}

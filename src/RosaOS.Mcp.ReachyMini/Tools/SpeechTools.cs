@@ -1,0 +1,47 @@
+using System.ComponentModel;
+using System.Globalization;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+using RosaOS.Speech;
+
+// Argument names are the snake_case MCP contract of the original server, not C# style.
+#pragma warning disable CA1707
+
+namespace RosaOS.Mcp.ReachyMini.Tools;
+
+/// <summary>The robot's voice.</summary>
+[McpServerToolType]
+public sealed class SpeechTools(SpeechQueue speech)
+{
+    /// <summary>Longest text accepted by speak, in characters (about five minutes of speech).</summary>
+    public const int MaxTextLength = 5000;
+
+    [McpServerTool(Name = "speak", Destructive = false, Idempotent = false, OpenWorld = true, ReadOnly = false)]
+    [Description("Say text aloud with Reachy Mini's speaker (text to speech). Requests from all agents are spoken one at a time in arrival order; " +
+        "this returns once the text has been spoken. With forcefully_interrupt=true the current speech stops, queued speech is discarded, and this text is spoken at once. " +
+        "Texts up to 5000 characters.")]
+    public async Task<string> Speak(
+        [Description("The words to say, in plain text.")] string text,
+        [Description("true to stop current speech, drop queued speech and speak immediately; false (default) to wait for your turn.")] bool forcefully_interrupt = false,
+        CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new McpException("text is empty: give the words to say.");
+        }
+        if (text.Length > MaxTextLength)
+        {
+            throw new McpException($"text is {text.Length} characters long; the limit is {MaxTextLength} (about five minutes of speech). Split it into several speak calls.");
+        }
+        var result = await speech.SpeakAsync(text, forcefully_interrupt, cancellationToken);
+        return result.Outcome switch
+        {
+            SpeechOutcome.Spoken => string.Create(CultureInfo.InvariantCulture,
+                $"Said it ({result.AudioSeconds:0.0} s of audio, {result.Chunks} chunk(s), voice: {result.Engines})."),
+            SpeechOutcome.Interrupted => string.Create(CultureInfo.InvariantCulture,
+                $"Interrupted by a forceful speak request after {result.ChunksPlayed} of {result.Chunks} chunk(s) ({result.AudioSeconds:0.0} s spoken)."),
+            SpeechOutcome.Dropped => "Not said: a forceful speak request cleared the queue before this text's turn.",
+            _ => throw new McpException($"Could not speak: {result.Error}"),
+        };
+    }
+}

@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
+using RosaOS.ReachyMini.Geometry;
+using RosaOS.ReachyMini.Protocol;
+
+namespace RosaOS.Simulator.Api;
+
+/// <summary>JSON answers in the daemon's wire format, and FastAPI-shaped errors.</summary>
+internal static class ApiJson
+{
+    /// <summary>Largest JSON body a route reads (1 MiB); bigger ones get 413.</summary>
+    public const int MaxJsonBytes = 1 << 20;
+
+    /// <summary>A typed body serialised with the daemon's options.</summary>
+    public static IResult Ok<T>(T value, int status = 200)
+    {
+        var info = (JsonTypeInfo<T>)ReachyJson.Options.GetTypeInfo(typeof(T));
+        return Results.Text(JsonSerializer.Serialize(value, info), "application/json", Encoding.UTF8, status);
+    }
+
+    /// <summary>An ad-hoc JSON body.</summary>
+    public static IResult Node(JsonNode? node, int status = 200)
+        => Results.Text(node?.ToJsonString() ?? "null", "application/json", Encoding.UTF8, status);
+
+    /// <summary><c>{"detail": "…"}</c> with a status (404, 409, 413, 500, 503…).</summary>
+    public static IResult Detail(int status, string detail) => Node(new JsonObject { ["detail"] = detail }, status);
+
+    /// <summary>The daemon's 503 while the backend is down.</summary>
+    public static IResult BackendNotRunning() => Detail(503, "Backend not running");
+
+    /// <summary>Reads a JSON body (at most <see cref="MaxJsonBytes"/>); an error result when it is too big or not JSON.</summary>
+    public static async Task<(JsonNode? Node, IResult? Error)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxJsonBytes)
+        {
+            return (null, Detail(413, $"Request body too large: at most {MaxJsonBytes} bytes."));
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxJsonBytes)
+            {
+                return (null, Detail(413, $"Request body too large: at most {MaxJsonBytes} bytes."));
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0)
+        {
+            var errors = new FieldErrors();
+            errors.Add("missing", ["body"], "Field required", null);
+            return (null, errors.ToResult());
+        }
+        try
+        {
+            return (JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 64 }), null);
+        }
+        catch (JsonException ex)
+        {
+            var errors = new FieldErrors();
+            errors.Add("json_invalid", ["body", ex.BytePositionInLine ?? 0], "JSON decode error", new JsonObject(),
+                new JsonObject { ["error"] = ex.Message });
+            return (null, errors.ToResult());
+        }
+    }
+
+    /// <summary>A query-string boolean as FastAPI reads it (true/false/1/0/yes/no/on/off); null when absent.</summary>
+    public static bool? QueryBool(HttpRequest request, string name, FieldErrors errors)
+    {
+        if (!request.Query.TryGetValue(name, out var values) || values.Count == 0)
+        {
+            return null;
+        }
+        var text = values[^1]?.Trim().ToLowerInvariant();
+        switch (text)
+        {
+            case "true" or "1" or "yes" or "on" or "t" or "y":
+                return true;
+            case "false" or "0" or "no" or "off" or "f" or "n":
+                return false;
+            default:
+                errors.Add("bool_parsing", ["query", name], "Input should be a valid boolean, unable to interpret input", values[^1]);
+                return null;
+        }
+    }
+}
+
+/// <summary>Collects validation errors and renders FastAPI's 422 <c>{"detail":[{type, loc, msg, input, ctx?}]}</c>.</summary>
+internal sealed class FieldErrors
+{
+    private readonly JsonArray _items = [];
+
+    public bool Any => _items.Count > 0;
+
+    public void Add(string type, object[] loc, string msg, JsonNode? input, JsonObject? ctx = null)
+    {
+        var locArray = new JsonArray();
+        foreach (var part in loc)
+        {
+            locArray.Add(part switch
+            {
+                int i => JsonValue.Create(i),
+                long l => JsonValue.Create(l),
+                _ => JsonValue.Create(part.ToString()),
+            });
+        }
+        var item = new JsonObject { ["type"] = type, ["loc"] = locArray, ["msg"] = msg, ["input"] = input?.DeepClone() };
+        if (ctx is not null)
+        {
+            item["ctx"] = ctx;
+        }
+        _items.Add(item);
+    }
+
+    public void Add(string type, object[] loc, string msg, string? input) => Add(type, loc, msg, input is null ? null : JsonValue.Create(input));
+
+    public IResult ToResult() => ApiJson.Node(new JsonObject { ["detail"] = _items.DeepClone() }, 422);
+
+    /// <summary>The errors as one readable line (for WebSocket replies and logs).</summary>
+    public string Summary() => string.Join("; ", _items.Select(i => $"{string.Join('.', i!["loc"]!.AsArray().Select(l => l!.ToString()))}: {i!["msg"]}"));
+
+    private static object[] Append(object[] loc, object part) => [.. loc, part];
+
+    /// <summary>The object at the root of a body, or an error.</summary>
+    public JsonObject? Object(JsonNode? node, object[] loc)
+    {
+        if (node is JsonObject obj)
+        {
+            return obj;
+        }
+        Add("model_attributes_type", loc, "Input should be a valid dictionary or object to extract fields from", node);
+        return null;
+    }
+
+    /// <summary>
+    /// A finite number (pydantic lax mode: numeric strings are accepted); NaN and infinities are refused.
+    /// Null or absent gives null, and an error when <paramref name="required"/>.
+    /// </summary>
+    public double? Number(JsonObject obj, string name, object[] loc, bool required = false)
+    {
+        var at = Append(loc, name);
+        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            if (required)
+            {
+                if (obj.ContainsKey(name))
+                {
+                    Add("float_type", at, "Input should be a valid number", null);
+                }
+                else
+                {
+                    Add("missing", at, "Field required", obj);
+                }
+            }
+            return null;
+        }
+        return Value(node, at);
+    }
+
+    /// <summary>A finite number from a node, or an error at <paramref name="at"/>.</summary>
+    public double? Value(JsonNode node, object[] at)
+    {
+        if (node is JsonValue value)
+        {
+            switch (value.GetValueKind())
+            {
+                case JsonValueKind.Number:
+                    if (value.TryGetValue<double>(out var d) && double.IsFinite(d))
+                    {
+                        return d;
+                    }
+                    Add("finite_number", at, "Input should be a finite number", node);
+                    return null;
+                case JsonValueKind.String:
+                    var text = value.GetValue<string>();
+                    if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+                    {
+                        if (double.IsFinite(parsed))
+                        {
+                            return parsed;
+                        }
+                        Add("finite_number", at, "Input should be a finite number", node);
+                        return null;
+                    }
+                    Add("float_parsing", at, "Input should be a valid number, unable to parse string as a number", node);
+                    return null;
+            }
+        }
+        Add("float_type", at, "Input should be a valid number", node);
+        return null;
+    }
+
+    /// <summary>A fixed-length list of finite numbers (a tuple), or null when absent/null.</summary>
+    public double[]? Numbers(JsonObject obj, string name, int length, object[] loc)
+    {
+        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            return null;
+        }
+        return NumbersFrom(node, length, Append(loc, name));
+    }
+
+    /// <summary>A fixed-length list of finite numbers from a node.</summary>
+    public double[]? NumbersFrom(JsonNode node, int length, object[] at)
+    {
+        if (node is not JsonArray array)
+        {
+            Add(length == 2 ? "tuple_type" : "list_type", at, length == 2 ? "Input should be a valid tuple" : "Input should be a valid list", node);
+            return null;
+        }
+        if (array.Count != length)
+        {
+            var shortBy = array.Count < length;
+            Add(shortBy ? "too_short" : "too_long", at,
+                shortBy ? $"Tuple should have at least {length} items after validation, not {array.Count}"
+                        : $"Tuple should have at most {length} items after validation, not {array.Count}",
+                node, new JsonObject { ["field_type"] = "Tuple", [shortBy ? "min_length" : "max_length"] = length, ["actual_length"] = array.Count });
+            return null;
+        }
+        var result = new double[length];
+        var before = _items.Count;
+        for (var i = 0; i < length; i++)
+        {
+            if (array[i] is null)
+            {
+                Add("float_type", Append(at, i), "Input should be a valid number", null);
+                continue;
+            }
+            result[i] = Value(array[i]!, Append(at, i)) ?? 0;
+        }
+        return _items.Count == before ? result : null;
+    }
+
+    /// <summary>
+    /// An <c>AnyPose</c>: <c>{"m":[16]}</c> (row-major, must be a rigid transform) or <c>{x,y,z,roll,pitch,yaw}</c>
+    /// (missing fields 0), as a 16-value matrix; null when absent or null.
+    /// </summary>
+    public double[]? Pose(JsonObject obj, string name, object[] loc)
+    {
+        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            return null;
+        }
+        var at = Append(loc, name);
+        if (node is not JsonObject pose)
+        {
+            Add("model_type", at, "Input should be a valid dictionary or instance of XYZRPYPose or Matrix4x4Pose", node);
+            return null;
+        }
+        if (pose.ContainsKey("m"))
+        {
+            var m = pose["m"] is null ? null : NumbersFrom(pose["m"]!, 16, Append(at, "m"));
+            if (pose["m"] is null)
+            {
+                Add("tuple_type", Append(at, "m"), "Input should be a valid tuple", null);
+            }
+            if (m is null)
+            {
+                return null;
+            }
+            if (!Transform.IsRigid(m))
+            {
+                Add("value_error", Append(at, "m"), "Value error, the matrix is not a rigid transform (orthonormal rotation with determinant +1, last row 0 0 0 1)", pose["m"]);
+                return null;
+            }
+            // Re-orthonormalise nothing: the tolerance is tight enough that IK sees what the client sent.
+            return m;
+        }
+        var before = _items.Count;
+        var x = Number(pose, "x", at) ?? 0;
+        var y = Number(pose, "y", at) ?? 0;
+        var z = Number(pose, "z", at) ?? 0;
+        var roll = Number(pose, "roll", at) ?? 0;
+        var pitch = Number(pose, "pitch", at) ?? 0;
+        var yaw = Number(pose, "yaw", at) ?? 0;
+        return _items.Count == before ? Transform.FromXyzRpy(x, y, z, roll, pitch, yaw) : null;
+    }
+}
