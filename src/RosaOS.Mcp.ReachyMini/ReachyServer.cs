@@ -24,6 +24,7 @@ public static partial class ReachyServer
         services.AddSingleton<IReachyDaemon>(sp => sp.GetRequiredService<ReachyDaemonClient>());
         services.AddSingleton<MotionController>();
         services.AddReachySpeech(options);
+        services.AddSpeechInput(options);
         return services;
     }
 
@@ -51,6 +52,9 @@ public static partial class ReachyServer
         {
             ["daemon"] = options.Daemon.ToString(),
             ["tools"] = ReachyToolGroups.All.Count,
+            ["speech_input"] = context.RequestServices.GetService<SpeechInputService>()?.Status is { } hearing
+                ? System.Text.Json.JsonSerializer.SerializeToElement(hearing, RosaOS.Speech.Input.SpeechJson.Default.SpeechLoopStatus)
+                : null,
         });
         app.MapMcp("/mcp");
         await app.StartAsync(cancellationToken);

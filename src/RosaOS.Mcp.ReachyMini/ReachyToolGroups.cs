@@ -17,6 +17,7 @@ public static class ReachyToolGroups
         typeof(MotionTools),
         typeof(EmotionTools),
         typeof(SpeechTools),
+        typeof(HearingTools),
     ];
 
     /// <summary>Adds every group to the MCP server.</summary>

@@ -27,6 +27,7 @@ public static partial class SimHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<VirtualSpeaker>();
+        builder.Services.AddSingleton<VirtualMicrophone>();
         builder.Services.AddSingleton<ISoundPlayer>(sp => sp.GetRequiredService<VirtualSpeaker>());
         builder.Services.AddSingleton<RobotCore>();
         builder.Services.AddSingleton<DaemonService>();
@@ -52,6 +53,7 @@ public static partial class SimHost
         MoveEndpoints.Map(app);
         WebSocketEndpoints.Map(app);
         SimSpeakerEndpoints.Map(app);
+        SimMicrophoneEndpoints.Map(app);
         return app;
     }
 

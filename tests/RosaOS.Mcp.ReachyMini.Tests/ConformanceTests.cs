@@ -52,7 +52,7 @@ public sealed class StdioTests
         var (emotions, isError) = await client.CallAsync("list_emotions");
         var (move, moveError) = await client.CallAsync("move_head_left");
 
-        Assert.Equal(8, tools.Count);
+        Assert.Equal(9, tools.Count); // 8 + move_to_audio (speech input)
         Assert.False(isError);
         Assert.Contains("cheerful", emotions, StringComparison.Ordinal);
         Assert.True(moveError);

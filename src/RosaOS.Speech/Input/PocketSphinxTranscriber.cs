@@ -27,8 +27,8 @@ public sealed class OfflineRecognitionOptions
 }
 
 /// <summary>
-/// Offline speech recognition with Debian's pocketsphinx (en-US model): keyword spotting for the wake word first,
-/// then a JSGF grammar of the wake word and a few robot commands. Needs no network and no key, so the robot still
+/// Offline speech recognition with Debian's pocketsphinx (en-US model): a JSGF grammar of the wake word and a few
+/// robot commands, then keyword spotting for the wake word when the grammar finds nothing. Needs no network and no key, so the robot still
 /// wakes up and takes simple commands without any cloud service.
 /// </summary>
 public sealed class PocketSphinxTranscriber : ISpeechToText
@@ -68,14 +68,17 @@ public sealed class PocketSphinxTranscriber : ISpeechToText
             var keywords = Path.Combine(dir.FullName, "wake.list");
             await File.WriteAllTextAsync(keywords,
                 $"{_wakeWord} /{_options.KeywordThreshold.ToString("0.###e+0", CultureInfo.InvariantCulture)}/\n", cancellationToken);
-            var spotted = await RunAsync(["-infile", wav, "-kws", keywords], cancellationToken);
-            if (spotted.Contains(_wakeWord, StringComparison.Ordinal))
-            {
-                return _wakeWord;
-            }
+            // The grammar first: it tells "what do you see" from "hello" reliably. Keyword spotting only rescues a wake
+            // word the grammar search lost (it returns nothing then); spotting first would hear "hello" in other phrases.
             var grammar = Path.Combine(dir.FullName, "commands.gram");
             await File.WriteAllTextAsync(grammar, Grammar(), cancellationToken);
-            return await RunAsync(["-infile", wav, "-jsgf", grammar], cancellationToken);
+            var recognised = await RunAsync(["-infile", wav, "-jsgf", grammar], cancellationToken);
+            if (recognised.Length > 0)
+            {
+                return recognised;
+            }
+            var spotted = await RunAsync(["-infile", wav, "-kws", keywords], cancellationToken);
+            return spotted.Contains(_wakeWord, StringComparison.Ordinal) ? _wakeWord : "";
         }
         finally
         {

@@ -6,7 +6,7 @@ namespace RosaOS.Speech.Input;
 public sealed record SttCallback(string Text);
 
 /// <summary>Source-generated JSON for the speech wire types (lower-case names as the original sends).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(SttCallback))]
 [JsonSerializable(typeof(SpeechLoopStatus))]
 public sealed partial class SpeechJson : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -59,22 +60,28 @@ public sealed class SpeechLoopOptions
     }
 }
 
-/// <summary>What the loop is doing, for /health, MCP and logs.</summary>
+/// <summary>What the loop is doing, for /health, MCP and logs (snake_case on the wire).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SpeechLoopState>))]
 public enum SpeechLoopState
 {
     /// <summary>Not running.</summary>
+    [JsonStringEnumMemberName("stopped")]
     Stopped,
 
     /// <summary>Listening for the wake word.</summary>
+    [JsonStringEnumMemberName("waiting_for_wake_word")]
     WaitingForWakeWord,
 
     /// <summary>Heard the wake word; turning toward the speaker.</summary>
+    [JsonStringEnumMemberName("turning")]
     Turning,
 
     /// <summary>In the listening pose, waiting for the request.</summary>
+    [JsonStringEnumMemberName("listening")]
     Listening,
 
     /// <summary>Transcribing and posting the request.</summary>
+    [JsonStringEnumMemberName("posting")]
     Posting,
 }
 

@@ -91,6 +91,8 @@ public sealed class DaemonSpeechRobot(HttpClient http, Uri daemonUrl) : ISpeechR
             Duration = 2,
         };
         await GotoAsync(request, cancellationToken);
+        // Return once the head is there, so what follows (the listening pose) starts from the new pose.
+        await Task.Delay(TimeSpan.FromSeconds(request.Duration), cancellationToken);
     }
 
     /// <inheritdoc />
