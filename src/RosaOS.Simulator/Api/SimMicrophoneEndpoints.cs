@@ -172,8 +172,7 @@ internal static class SimMicrophoneEndpoints
                     throw new InvalidOperationException($"espeak-ng failed: {(await stderr).Trim()}");
                 }
             }
-            var clip = WavFile.Read(await File.ReadAllBytesAsync(path, cancellationToken));
-            return AudioMath.Resample(clip.Samples, clip.SampleRate, AudioMath.SpeechRate);
+            return AudioMath.ToSpeechRate(WavAudio.Parse(await File.ReadAllBytesAsync(path, cancellationToken)));
         }
         finally
         {

@@ -1,5 +1,12 @@
 namespace RosaOS.Speech.Audio;
 
+/// <summary>Mono audio as floats in [-1, 1] with its sample rate.</summary>
+public sealed record AudioClip(float[] Samples, int SampleRate)
+{
+    /// <summary>Length in seconds.</summary>
+    public double DurationSeconds => SampleRate > 0 ? (double)Samples.Length / SampleRate : 0;
+}
+
 /// <summary>Small sample-level helpers: resampling, down-mixing, loudness.</summary>
 public static class AudioMath
 {
@@ -42,6 +49,24 @@ public static class AudioMath
             output[i] = weights == 0 ? 0f : (float)(sum / weights);
         }
         return output;
+    }
+
+    /// <summary>A decoded WAV as 16 kHz mono: channels averaged, then band-limited resampling (not linear, which aliases).</summary>
+    public static float[] ToSpeechRate(WavAudio audio)
+    {
+        ArgumentNullException.ThrowIfNull(audio);
+        return Resample(DownmixInterleaved(audio.Samples, audio.Channels), audio.SampleRate, SpeechRate);
+    }
+
+    /// <summary>A 16-bit mono WAV of the samples, NaN as silence and values clipped to [-1, 1].</summary>
+    public static byte[] ToPcm16Wav(ReadOnlySpan<float> samples, int sampleRate)
+    {
+        var clean = new float[samples.Length];
+        for (var i = 0; i < clean.Length; i++)
+        {
+            clean[i] = float.IsNaN(samples[i]) ? 0f : Math.Clamp(samples[i], -1f, 1f);
+        }
+        return WavAudio.FromSamples(clean, sampleRate, 1).ToWav();
     }
 
     /// <summary>Averages interleaved channels into mono.</summary>

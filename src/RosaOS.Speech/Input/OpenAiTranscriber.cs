@@ -71,7 +71,7 @@ public sealed class OpenAiTranscriber : ISpeechToText
     {
         ArgumentNullException.ThrowIfNull(audio);
         var samples = audio.SampleRate == AudioMath.SpeechRate ? audio.Samples : AudioMath.Resample(audio.Samples, audio.SampleRate, AudioMath.SpeechRate);
-        var wav = WavFile.WritePcm16(samples, AudioMath.SpeechRate);
+        var wav = AudioMath.ToPcm16Wav(samples, AudioMath.SpeechRate);
         using var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(wav);
         file.Headers.ContentType = new MediaTypeHeaderValue("audio/wav");

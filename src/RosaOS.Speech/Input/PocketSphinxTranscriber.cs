@@ -64,7 +64,7 @@ public sealed class PocketSphinxTranscriber : ISpeechToText
             var samples = audio.SampleRate == AudioMath.SpeechRate ? audio.Samples : AudioMath.Resample(audio.Samples, audio.SampleRate, AudioMath.SpeechRate);
             samples = Dither(samples);
             var wav = Path.Combine(dir.FullName, "utterance.wav");
-            await File.WriteAllBytesAsync(wav, WavFile.WritePcm16(samples, AudioMath.SpeechRate), cancellationToken);
+            await File.WriteAllBytesAsync(wav, AudioMath.ToPcm16Wav(samples, AudioMath.SpeechRate), cancellationToken);
             var keywords = Path.Combine(dir.FullName, "wake.list");
             await File.WriteAllTextAsync(keywords,
                 $"{_wakeWord} /{_options.KeywordThreshold.ToString("0.###e+0", CultureInfo.InvariantCulture)}/\n", cancellationToken);

@@ -8,9 +8,9 @@ public sealed class AudioFileTests
     public void Pcm16_round_trip_keeps_rate_length_and_values()
     {
         var samples = Enumerable.Range(0, 1600).Select(i => (float)Math.Sin(i * 0.05) * 0.5f).ToArray();
-        var wav = WavFile.WritePcm16(samples, 16000);
+        var wav = AudioMath.ToPcm16Wav(samples, 16000);
         Assert.Equal(44 + 3200, wav.Length);
-        var clip = WavFile.Read(wav);
+        var clip = WavAudio.Parse(wav);
         Assert.Equal(16000, clip.SampleRate);
         Assert.Equal(1600, clip.Samples.Length);
         Assert.All(samples.Zip(clip.Samples), p => Assert.InRange(p.First - p.Second, -1e-4, 1e-4));
@@ -19,17 +19,17 @@ public sealed class AudioFileTests
     [Fact]
     public void Out_of_range_and_nan_samples_are_clipped_not_wrapped()
     {
-        var clip = WavFile.Read(WavFile.WritePcm16([2f, -3f, float.NaN, float.PositiveInfinity], 16000));
+        var clip = WavAudio.Parse(AudioMath.ToPcm16Wav([2f, -3f, float.NaN, float.PositiveInfinity], 16000));
         Assert.Equal([32767 / 32768f, -32767 / 32768f, 0f, 32767 / 32768f], clip.Samples);
     }
 
     [Fact]
     public void Garbage_is_rejected_with_a_reason()
     {
-        Assert.Throws<InvalidDataException>(() => WavFile.Read("not a wav file at all"u8));
-        Assert.Throws<InvalidDataException>(() => WavFile.Read([]));
-        var truncated = WavFile.WritePcm16(new float[10], 16000)[..30];
-        Assert.Throws<InvalidDataException>(() => WavFile.Read(truncated));
+        Assert.Throws<InvalidDataException>(() => WavAudio.Parse("not a wav file at all"u8));
+        Assert.Throws<InvalidDataException>(() => WavAudio.Parse([]));
+        var truncated = AudioMath.ToPcm16Wav(new float[10], 16000)[..30];
+        Assert.Throws<InvalidDataException>(() => WavAudio.Parse(truncated));
     }
 
     [Fact]

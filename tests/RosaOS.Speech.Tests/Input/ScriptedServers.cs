@@ -84,7 +84,8 @@ internal sealed class ScriptedTranscriptionServer : IAsyncDisposable
         var bytes = buffer.ToArray();
         var channels = BitConverter.ToInt16(bytes, 22);
         var bits = BitConverter.ToInt16(bytes, 34);
-        var received = new ReceivedAudio(WavFile.Read(bytes), channels, bits, form["model"], form["response_format"],
+        var wav = WavAudio.Parse(bytes);
+        var received = new ReceivedAudio(new AudioClip(AudioMath.DownmixInterleaved(wav.Samples, wav.Channels), wav.SampleRate), channels, bits, form["model"], form["response_format"],
             context.Request.Headers.Authorization, file.ContentType);
         lock (All)
         {

@@ -44,8 +44,7 @@ internal static class SpeechSamples
             using var process = Process.Start(start)!;
             process.WaitForExit(30_000);
             Assert.Equal(0, process.ExitCode);
-            var clip = WavFile.Read(File.ReadAllBytes(path));
-            return AudioMath.Resample(clip.Samples, clip.SampleRate, AudioMath.SpeechRate);
+            return AudioMath.ToSpeechRate(WavAudio.Parse(File.ReadAllBytes(path)));
         }
         finally
         {
