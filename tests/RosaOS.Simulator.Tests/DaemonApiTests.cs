@@ -62,8 +62,8 @@ public sealed class DaemonApiTests(MotionSim sim)
         var pose = (await sim.GetJsonAsync("api/state/present_head_pose"))!;
         var matrix = (await sim.GetJsonAsync("api/state/present_head_pose?use_pose_matrix=true"))!["m"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         var yaw = pose["yaw"]!.GetValue<double>();
-        Assert.Equal(Math.Atan2(matrix[4], matrix[0]), yaw, 3);
-        Assert.Equal(matrix[3], pose["x"]!.GetValue<double>(), 4);
+        Assert.Equal(Math.Atan2(matrix[4], matrix[0]), yaw, 0.002);
+        Assert.Equal(matrix[3], pose["x"]!.GetValue<double>(), 2e-4);
         var bodyYaw = (await sim.GetJsonAsync("api/state/present_body_yaw"))!.GetValue<double>();
         var antennas = (await sim.GetJsonAsync("api/state/present_antenna_joint_positions"))!.AsArray();
         Assert.Equal(2, antennas.Count);

@@ -95,6 +95,13 @@ public sealed class MotionTools(MotionController motion)
             var right = c.Clamp("antenna_x", antenna_x, -PoseLimits.AntennaDegrees, PoseLimits.AntennaDegrees, "degrees");
             var left = c.Clamp("antenna_y", antenna_y, -PoseLimits.AntennaDegrees, PoseLimits.AntennaDegrees, "degrees");
             var seconds = c.Clamp("duration", duration, PoseLimits.DurationS.Min, PoseLimits.DurationS.Max, "s");
+            var reach = Reach.Limit(x, y, z, roll, pitch, yaw, body);
+            if (reach.Fraction < 1)
+            {
+                c.Note(string.Create(CultureInfo.InvariantCulture,
+                    $"this combination is out of the head's reach, so its offset was scaled to {reach.Fraction:P0} (x={reach.X:0.#} y={reach.Y:0.#} z={reach.Z:0.#} mm, roll={reach.Roll:0.#}° pitch={reach.Pitch:0.#}°)"));
+                (x, y, z, roll, pitch) = (reach.X, reach.Y, reach.Z, reach.Roll, reach.Pitch);
+            }
             var request = new GotoRequest
             {
                 HeadPose = AnyPose.FromXyzRpy(x / 1000, y / 1000, z / 1000, Rad(roll), Rad(pitch), Rad(yaw)),

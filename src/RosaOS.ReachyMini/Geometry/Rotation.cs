@@ -90,42 +90,51 @@ public static class Rotation
     /// <summary>The rotation vector of R (axis·angle, angle in [0, π]), robust near 0 and π.</summary>
     public static (double X, double Y, double Z) Log(ReadOnlySpan<double> r)
     {
-        var cos = Math.Clamp((r[0] + r[4] + r[8] - 1) / 2, -1, 1);
-        var angle = Math.Acos(cos);
-        if (angle < 1e-9)
+        // atan2 of the antisymmetric and symmetric parts keeps full precision at every angle (acos does not near 0 and π).
+        var wx = (r[7] - r[5]) / 2;
+        var wy = (r[2] - r[6]) / 2;
+        var wz = (r[3] - r[1]) / 2;
+        var sin = Math.Sqrt((wx * wx) + (wy * wy) + (wz * wz));
+        var cos = (r[0] + r[4] + r[8] - 1) / 2;
+        var angle = Math.Atan2(sin, cos);
+        if (sin < 1e-12 && cos > 0)
         {
-            return ((r[7] - r[5]) / 2, (r[2] - r[6]) / 2, (r[3] - r[1]) / 2);
+            return (wx, wy, wz);
         }
-        if (Math.PI - angle < 1e-6)
+        if (cos > -0.9)
         {
-            // Near π the antisymmetric part vanishes; take the axis from the symmetric part R + I = 2·a·aᵀ.
-            var xx = Math.Sqrt(Math.Max((r[0] + 1) / 2, 0));
-            var yy = Math.Sqrt(Math.Max((r[4] + 1) / 2, 0));
-            var zz = Math.Sqrt(Math.Max((r[8] + 1) / 2, 0));
-            double ax, ay, az;
-            if (xx >= yy && xx >= zz)
-            {
-                ax = xx;
-                ay = (r[1] + r[3]) / (4 * xx);
-                az = (r[2] + r[6]) / (4 * xx);
-            }
-            else if (yy >= zz)
-            {
-                ay = yy;
-                ax = (r[1] + r[3]) / (4 * yy);
-                az = (r[5] + r[7]) / (4 * yy);
-            }
-            else
-            {
-                az = zz;
-                ax = (r[2] + r[6]) / (4 * zz);
-                ay = (r[5] + r[7]) / (4 * zz);
-            }
-            var n = Math.Sqrt((ax * ax) + (ay * ay) + (az * az));
-            return (ax / n * angle, ay / n * angle, az / n * angle);
+            var k = angle / sin;
+            return (wx * k, wy * k, wz * k);
         }
-        var k = angle / (2 * Math.Sin(angle));
-        return ((r[7] - r[5]) * k, (r[2] - r[6]) * k, (r[3] - r[1]) * k);
+        // Near π the antisymmetric part vanishes; take the axis from R + I = 2·a·aᵀ (+ small terms), its sign from w.
+        var xx = Math.Sqrt(Math.Max((r[0] - cos) / (1 - cos), 0));
+        var yy = Math.Sqrt(Math.Max((r[4] - cos) / (1 - cos), 0));
+        var zz = Math.Sqrt(Math.Max((r[8] - cos) / (1 - cos), 0));
+        double ax, ay, az;
+        if (xx >= yy && xx >= zz)
+        {
+            ax = xx;
+            ay = (r[1] + r[3]) / (2 * (1 - cos) * xx);
+            az = (r[2] + r[6]) / (2 * (1 - cos) * xx);
+        }
+        else if (yy >= zz)
+        {
+            ay = yy;
+            ax = (r[1] + r[3]) / (2 * (1 - cos) * yy);
+            az = (r[5] + r[7]) / (2 * (1 - cos) * yy);
+        }
+        else
+        {
+            az = zz;
+            ax = (r[2] + r[6]) / (2 * (1 - cos) * zz);
+            ay = (r[5] + r[7]) / (2 * (1 - cos) * zz);
+        }
+        var n = Math.Sqrt((ax * ax) + (ay * ay) + (az * az));
+        if ((ax * wx) + (ay * wy) + (az * wz) < 0)
+        {
+            n = -n;
+        }
+        return (ax / n * angle, ay / n * angle, az / n * angle);
     }
 
     /// <summary>Geodesic interpolation R0·exp(s·log(R0ᵀR1)); extrapolates for s outside [0, 1].</summary>

@@ -124,7 +124,25 @@ internal sealed class FieldErrors
     /// <summary>The errors as one readable line (for WebSocket replies and logs).</summary>
     public string Summary() => string.Join("; ", _items.Select(i => $"{string.Join('.', i!["loc"]!.AsArray().Select(l => l!.ToString()))}: {i!["msg"]}"));
 
+    /// <summary>Largest |translation| accepted in a pose (m): the head moves a few centimetres.</summary>
+    public const double MaxTranslation = 1.0;
+
+    /// <summary>Largest |angle| accepted (rad); antennas beyond ±π are then clamped, body yaw by the IK.</summary>
+    public const double MaxAngle = 2 * Math.PI;
+
     private static object[] Append(object[] loc, object part) => [.. loc, part];
+
+    /// <summary>Refuses an angle beyond ±2π (a degrees-for-radians mistake or garbage), keeping the value otherwise.</summary>
+    public double? Angle(double? value, object[] at, JsonNode? input)
+    {
+        if (value is { } v && Math.Abs(v) > MaxAngle)
+        {
+            Add("less_than_equal", at, $"Angles are radians within ±2π (|{v}| is too large; degrees sent as radians?)", input,
+                new JsonObject { ["le"] = MaxAngle });
+            return null;
+        }
+        return value;
+    }
 
     /// <summary>The object at the root of a body, or an error.</summary>
     public JsonObject? Object(JsonNode? node, object[] loc)
@@ -195,6 +213,18 @@ internal sealed class FieldErrors
         return null;
     }
 
+    private double Metres(JsonObject pose, string name, object[] at)
+    {
+        var v = Number(pose, name, at);
+        if (v is { } d && Math.Abs(d) > MaxTranslation)
+        {
+            Add("less_than_equal", Append(at, name), "Translations are metres within ±1 m (millimetres sent as metres?)", pose[name],
+                new JsonObject { ["le"] = MaxTranslation });
+            return 0;
+        }
+        return v ?? 0;
+    }
+
     /// <summary>A fixed-length list of finite numbers (a tuple), or null when absent/null.</summary>
     public double[]? Numbers(JsonObject obj, string name, int length, object[] loc)
     {
@@ -210,7 +240,7 @@ internal sealed class FieldErrors
     {
         if (node is not JsonArray array)
         {
-            Add(length == 2 ? "tuple_type" : "list_type", at, length == 2 ? "Input should be a valid tuple" : "Input should be a valid list", node);
+            Add("tuple_type", at, "Input should be a valid tuple", node);
             return null;
         }
         if (array.Count != length)
@@ -263,6 +293,11 @@ internal sealed class FieldErrors
             {
                 return null;
             }
+            if (Math.Abs(m[3]) > MaxTranslation || Math.Abs(m[7]) > MaxTranslation || Math.Abs(m[11]) > MaxTranslation)
+            {
+                Add("less_than_equal", Append(at, "m"), "Translations are metres within ±1 m", pose["m"], new JsonObject { ["le"] = MaxTranslation });
+                return null;
+            }
             if (!Transform.IsRigid(m))
             {
                 Add("value_error", Append(at, "m"), "Value error, the matrix is not a rigid transform (orthonormal rotation with determinant +1, last row 0 0 0 1)", pose["m"]);
@@ -272,12 +307,12 @@ internal sealed class FieldErrors
             return m;
         }
         var before = _items.Count;
-        var x = Number(pose, "x", at) ?? 0;
-        var y = Number(pose, "y", at) ?? 0;
-        var z = Number(pose, "z", at) ?? 0;
-        var roll = Number(pose, "roll", at) ?? 0;
-        var pitch = Number(pose, "pitch", at) ?? 0;
-        var yaw = Number(pose, "yaw", at) ?? 0;
+        var x = Metres(pose, "x", at);
+        var y = Metres(pose, "y", at);
+        var z = Metres(pose, "z", at);
+        var roll = Angle(Number(pose, "roll", at), Append(at, "roll"), pose["roll"]) ?? 0;
+        var pitch = Angle(Number(pose, "pitch", at), Append(at, "pitch"), pose["pitch"]) ?? 0;
+        var yaw = Angle(Number(pose, "yaw", at), Append(at, "yaw"), pose["yaw"]) ?? 0;
         return _items.Count == before ? Transform.FromXyzRpy(x, y, z, roll, pitch, yaw) : null;
     }
 }

@@ -47,7 +47,12 @@ internal static class MoveEndpoints
     {
         var head = errors.Pose(body, headField, ["body"]);
         var antennas = errors.Numbers(body, antennasField, 2, ["body"]);
-        var bodyYaw = errors.Number(body, bodyYawField, ["body"]);
+        if (antennas is not null && (errors.Angle(antennas[0], ["body", antennasField, 0], body[antennasField]) is null
+            | errors.Angle(antennas[1], ["body", antennasField, 1], body[antennasField]) is null))
+        {
+            antennas = null;
+        }
+        var bodyYaw = errors.Angle(errors.Number(body, bodyYawField, ["body"]), ["body", bodyYawField], body[bodyYawField]);
         if (antennas is not null && RobotCore.ClampAntennas(antennas) && response is not null)
         {
             response.Headers["X-Rosa-Clamped"] = "antennas to +/-pi rad";

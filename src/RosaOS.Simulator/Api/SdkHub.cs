@@ -346,7 +346,12 @@ public sealed partial class SdkHub : BackgroundService
     {
         var head = Matrix(errors, obj, "head", loc);
         var antennas = errors.Numbers(obj, "antennas", 2, loc);
-        var bodyYaw = errors.Number(obj, "body_yaw", loc);
+        if (antennas is not null && (errors.Angle(antennas[0], [.. loc, "antennas", 0], obj["antennas"]) is null
+            | errors.Angle(antennas[1], [.. loc, "antennas", 1], obj["antennas"]) is null))
+        {
+            antennas = null;
+        }
+        var bodyYaw = errors.Angle(errors.Number(obj, "body_yaw", loc), [.. loc, "body_yaw"], obj["body_yaw"]);
         var duration = errors.Number(obj, "duration", loc) ?? 0.5;
         if (!(duration > 0 && duration <= MoveEndpoints.MaxDurationS))
         {
@@ -373,9 +378,10 @@ public sealed partial class SdkHub : BackgroundService
             node = new JsonArray([.. rows.SelectMany(r => r!.AsArray()).Select(v => v?.DeepClone())]);
         }
         var m = errors.NumbersFrom(node, 16, [.. loc, name]);
-        if (m is not null && !Transform.IsRigid(m))
+        if (m is not null && (!Transform.IsRigid(m) || Math.Abs(m[3]) > FieldErrors.MaxTranslation
+            || Math.Abs(m[7]) > FieldErrors.MaxTranslation || Math.Abs(m[11]) > FieldErrors.MaxTranslation))
         {
-            errors.Add("value_error", [.. loc, name], "not a rigid transform", node);
+            errors.Add("value_error", [.. loc, name], "not a rigid transform with a translation within ±1 m", node);
             return null;
         }
         return m;

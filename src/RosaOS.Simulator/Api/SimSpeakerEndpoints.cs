@@ -34,7 +34,7 @@ internal static class SimSpeakerEndpoints
         app.MapGet("/sim/moves", (RobotCore robot) => ApiJson.Ok(robot.MoveLog().ToList()));
         app.MapGet("/sim/loop", (RobotCore robot) =>
         {
-            var (count, p50, p99, max) = robot.ControlPeriodStats();
+            var (count, p50, p99, max, jitter50, jitter99) = robot.ControlPeriodStats();
             return ApiJson.Node(new JsonObject
             {
                 ["period_ms_target"] = 20.0,
@@ -42,6 +42,8 @@ internal static class SimSpeakerEndpoints
                 ["p50_ms"] = Math.Round(p50, 3),
                 ["p99_ms"] = Math.Round(p99, 3),
                 ["max_ms"] = Math.Round(max, 3),
+                ["jitter_p50_ms"] = Math.Round(jitter50, 3),
+                ["jitter_p99_ms"] = Math.Round(jitter99, 3),
                 ["ik_failures"] = robot.IkFailures,
                 ["tick"] = robot.Snapshot.Tick,
             });

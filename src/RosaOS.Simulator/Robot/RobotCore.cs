@@ -281,8 +281,8 @@ public sealed partial class RobotCore : IDisposable
         }
     }
 
-    /// <summary>Control-period statistics over the last 30 s: count, p50, p99, max (ms).</summary>
-    public (int Count, double P50, double P99, double Max) ControlPeriodStats()
+    /// <summary>Control-period statistics over the last 30 s: count, period p50/p99/max and |period − 20 ms| p50/p99 (ms).</summary>
+    public (int Count, double P50, double P99, double Max, double JitterP50, double JitterP99) ControlPeriodStats()
     {
         double[] copy;
         lock (_gate)
@@ -291,10 +291,12 @@ public sealed partial class RobotCore : IDisposable
         }
         if (copy.Length == 0)
         {
-            return (0, 0, 0, 0);
+            return (0, 0, 0, 0, 0, 0);
         }
+        var jitter = copy.Select(p => Math.Abs(p - 20.0)).Order().ToArray();
         Array.Sort(copy);
-        return (copy.Length, copy[(int)(0.5 * (copy.Length - 1))], copy[(int)Math.Round(0.99 * (copy.Length - 1))], copy[^1]);
+        static double At(double[] sorted, double q) => sorted[(int)Math.Round(q * (sorted.Length - 1))];
+        return (copy.Length, At(copy, 0.5), At(copy, 0.99), copy[^1], At(jitter, 0.5), At(jitter, 0.99));
     }
 
     /// <summary>Builds a goto from the measured state (called on the control thread by <see cref="GotoStep"/>).</summary>

@@ -28,7 +28,8 @@ public sealed class EspeakNgSpeech : ITextToSpeech
     public string Name => "espeak-ng";
 
     /// <inheritdoc/>
-    public int MaxInputLength => 2000;
+    // Short chunks: the first one plays sooner, and an interruption cuts at a sentence boundary nearby.
+    public int MaxInputLength => 150;
 
     /// <inheritdoc/>
     public async Task<SynthesizedSpeech> SynthesizeAsync(string text, CancellationToken cancellationToken)
