@@ -17,10 +17,12 @@ public static class ReachyCommand
         var device = new Option<string>("--audio-device") { Description = "PortAudio output device name (default \"Reachy Mini Audio\").", DefaultValueFactory = _ => "Reachy Mini Audio" };
         var ttsTimeout = new Option<double>("--tts-timeout") { Description = "Seconds to wait for a network TTS engine before using espeak-ng.", DefaultValueFactory = _ => 15 };
 
+        var hearing = Speech.SpeechInputCommandLine.Create();
         var command = new Command("reachy", "Run the Reachy Mini MCP server (device layer, port 5001).")
         {
             port, bind, daemon, stdio, speaker, device, ttsTimeout,
         };
+        hearing.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             ReachyServerOptions options;
@@ -37,6 +39,7 @@ public static class ReachyCommand
                     TtsEngine = (RosaEnvironment.Get("TTS_ENGINE") ?? "groq").ToLowerInvariant(),
                     TtsVoice = RosaEnvironment.Get("TTS_VOICE"),
                     TtsTimeout = TimeSpan.FromSeconds(parse.GetValue(ttsTimeout)),
+                    Hearing = hearing.Read(parse),
                 };
                 options.Validate();
             }

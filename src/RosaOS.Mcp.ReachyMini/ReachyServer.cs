@@ -26,6 +26,7 @@ public static partial class ReachyServer
         services.AddSingleton<MotionController>();
         services.AddReachySpeech(options);
         services.AddReachyVision();
+        services.AddSpeechInput(options);
         return services;
     }
 
@@ -53,6 +54,9 @@ public static partial class ReachyServer
         {
             ["daemon"] = options.Daemon.ToString(),
             ["tools"] = ReachyToolGroups.All.Count,
+            ["speech_input"] = context.RequestServices.GetService<SpeechInputService>()?.Status is { } hearing
+                ? System.Text.Json.JsonSerializer.SerializeToElement(hearing, RosaOS.Speech.Input.SpeechJson.Default.SpeechLoopStatus)
+                : null,
         });
         app.MapMcp("/mcp");
         await app.StartAsync(cancellationToken);

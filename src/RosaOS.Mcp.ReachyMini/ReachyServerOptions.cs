@@ -49,6 +49,9 @@ public sealed class ReachyServerOptions
     /// <summary>espeak-ng voice of the offline engine.</summary>
     public string EspeakVoice { get; set; } = "en-us";
 
+    /// <summary>The speech input loop and move_to_audio (Speech/SpeechInputService.cs).</summary>
+    public Speech.SpeechInputOptions Hearing { get; set; } = new();
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
@@ -66,5 +69,6 @@ public sealed class ReachyServerOptions
             throw new ArgumentException($"TTS_ENGINE must be groq, elevenlabs or espeak (got '{TtsEngine}').");
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(TtsTimeout, TimeSpan.Zero, "--tts-timeout");
+        Hearing.Validate();
     }
 }

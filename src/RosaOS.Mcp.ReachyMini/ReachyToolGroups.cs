@@ -18,6 +18,7 @@ public static class ReachyToolGroups
         typeof(EmotionTools),
         typeof(SpeechTools),
         typeof(VisionTools),
+        typeof(HearingTools),
     ];
 
     /// <summary>Adds every group to the MCP server.</summary>

@@ -29,6 +29,7 @@ public static partial class SimHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<VirtualSpeaker>();
+        builder.Services.AddSingleton<VirtualMicrophone>();
         builder.Services.AddSingleton<ISoundPlayer>(sp => sp.GetRequiredService<VirtualSpeaker>());
         builder.Services.AddSingleton<RobotCore>();
         builder.Services.AddSingleton<SimCamera>();
@@ -56,6 +57,7 @@ public static partial class SimHost
         WebSocketEndpoints.Map(app);
         SimSpeakerEndpoints.Map(app);
         SimCameraEndpoints.Map(app);
+        SimMicrophoneEndpoints.Map(app);
         return app;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using RosaOS.ReachyMini.Geometry;
 using RosaOS.ReachyMini.Protocol;
+using RosaOS.Simulator.Audio;
 using RosaOS.Simulator.Robot;
 
 namespace RosaOS.Simulator.Api;
@@ -27,8 +28,9 @@ internal static class StateEndpoints
             => daemon.BackendRunning ? ApiJson.Ok(robot.Snapshot.BodyYaw) : ApiJson.BackendNotRunning());
         app.MapGet("/api/state/present_antenna_joint_positions", (DaemonService daemon, RobotCore robot)
             => daemon.BackendRunning ? ApiJson.Ok(robot.Snapshot.Antennas.ToList()) : ApiJson.BackendNotRunning());
-        // The simulator has no microphone array yet: the daemon answers null without a ReSpeaker.
-        app.MapGet("/api/state/doa", (DaemonService daemon) => daemon.BackendRunning ? ApiJson.Node(null) : ApiJson.BackendNotRunning());
+        // The virtual microphone's direction while /sim/say speech sounds, else null (the daemon without a reading).
+        app.MapGet("/api/state/doa", (DaemonService daemon, VirtualMicrophone microphone)
+            => daemon.BackendRunning ? ApiJson.Ok(microphone.DirectionOfArrival()) : ApiJson.BackendNotRunning());
         app.MapGet("/api/state/full", (HttpContext context, DaemonService daemon, RobotCore robot) =>
         {
             var errors = new FieldErrors();

@@ -1,0 +1,200 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RosaOS.Hosting;
+using RosaOS.ReachyMini.Client;
+using RosaOS.Speech.Input;
+
+namespace RosaOS.Mcp.ReachyMini.Speech;
+
+/// <summary>Where the speech loop hears from.</summary>
+public enum MicrophoneMode
+{
+    /// <summary><c>rosa sim</c>'s virtual microphone when the daemon is the simulator, else the PortAudio device.</summary>
+    Auto,
+
+    /// <summary><c>GET {daemon}/sim/microphone/stream</c>.</summary>
+    Sim,
+
+    /// <summary>A local PortAudio input device ("Reachy Mini Audio").</summary>
+    PortAudio,
+}
+
+/// <summary>Settings of the speech input loop of <c>rosa reachy</c>.</summary>
+public sealed class SpeechInputOptions
+{
+    /// <summary>Run the loop (on by default, as the original; <c>--no-listen</c> turns it off).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Microphone choice.</summary>
+    public MicrophoneMode Microphone { get; set; } = MicrophoneMode.Auto;
+
+    /// <summary>PortAudio input device name (substring match).</summary>
+    public string InputDevice { get; set; } = "Reachy Mini Audio";
+
+    /// <summary>OpenAI-compatible transcription base URL; null means Groq when GROQ_API_KEY is set, else offline only.</summary>
+    public Uri? TranscriptionUrl { get; set; }
+
+    /// <summary>Bearer key for <see cref="TranscriptionUrl"/> (GROQ_API_KEY when the URL is Groq's).</summary>
+    public string? TranscriptionKey { get; set; }
+
+    /// <summary>Transcription model.</summary>
+    public string TranscriptionModel { get; set; } = "whisper-large-v3-turbo";
+
+    /// <summary>Use pocketsphinx when the cloud is absent or failing.</summary>
+    public bool OfflineFallback { get; set; } = true;
+
+    /// <summary>The loop's own settings (wake word, callback URL, timings).</summary>
+    public SpeechLoopOptions Loop { get; set; } = new();
+
+    /// <summary>The settings from the original's environment: GROQ_API_KEY, GROQ_BASE_URL, STT_CALLBACK_URL, RAG_AGENT_PORT.</summary>
+    public static SpeechInputOptions FromEnvironment()
+    {
+        var options = new SpeechInputOptions();
+        if (RosaEnvironment.Get("STT_CALLBACK_URL") is { } callback)
+        {
+            options.Loop.CallbackUrl = new Uri(callback, UriKind.Absolute);
+        }
+        else
+        {
+            options.Loop.CallbackUrl = new Uri($"http://localhost:{RosaEnvironment.GetPort("RAG_AGENT_PORT", 8765)}/stt");
+        }
+        if (RosaEnvironment.Get("GROQ_API_KEY") is { } key)
+        {
+            options.TranscriptionKey = key;
+            options.TranscriptionUrl = RosaEnvironment.Get("GROQ_BASE_URL") is { } groq ? new Uri(groq, UriKind.Absolute) : TranscriptionOptions.GroqBaseUrl;
+        }
+        return options;
+    }
+
+    /// <summary>Throws with the bad setting named.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(InputDevice);
+        ArgumentException.ThrowIfNullOrWhiteSpace(TranscriptionModel);
+        if (TranscriptionUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))
+        {
+            throw new ArgumentException($"--stt-url must be an http(s) URL (got '{url}').");
+        }
+        if (TranscriptionUrl is null && !OfflineFallback)
+        {
+            throw new ArgumentException("No transcription: set GROQ_API_KEY or --stt-url, or allow the offline fallback.");
+        }
+        Loop.Validate();
+    }
+}
+
+/// <summary>
+/// Runs the speech loop in the background of <c>rosa reachy</c>: picks the microphone, VAD and transcription
+/// engines, and keeps the loop alive; it never blocks the MCP tools (own HTTP clients, own task).
+/// </summary>
+public sealed partial class SpeechInputService(SpeechInputOptions options, ReachyServerOptions server, ReachyDaemonClient daemon,
+    ILoggerFactory loggers) : BackgroundService
+{
+    private readonly HttpClient _stream = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly ILogger _logger = loggers.CreateLogger<SpeechInputService>();
+    private SpeechLoop? _loop;
+
+    /// <summary>The loop's status, or null before it started.</summary>
+    public SpeechLoopStatus? Status => _loop?.Status;
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Yield at once so host start-up (and the MCP endpoint) never waits on the microphone.
+        await Task.Yield();
+        try
+        {
+            var mode = options.Microphone;
+            if (mode == MicrophoneMode.Auto)
+            {
+                mode = await IsSimulatorAsync(stoppingToken) ? MicrophoneMode.Sim : MicrophoneMode.PortAudio;
+            }
+            IAudioSource source = mode == MicrophoneMode.Sim
+                ? new HttpMicrophoneSource(_stream, server.Daemon)
+                : new PortAudioSource(options.InputDevice);
+            var vad = VoiceActivityDetectors.Create(SileroVoiceActivityDetector.DefaultModelPath(RosaEnvironment.ToolsDirectory), _logger);
+            var stt = CreateTranscriber();
+            var robot = new DaemonSpeechRobot(_http, server.Daemon);
+            _loop = new SpeechLoop(source, vad, stt, robot, _http, options.Loop, loggers.CreateLogger<SpeechLoop>());
+            await _loop.RunAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogLoopDied(_logger, ex);
+        }
+    }
+
+    private ISpeechToText CreateTranscriber()
+    {
+        ISpeechToText? offline = options.OfflineFallback ? new PocketSphinxTranscriber(options.Loop.WakeWord) : null;
+        if (options.TranscriptionUrl is null)
+        {
+            LogOfflineOnly(_logger);
+            return offline!;
+        }
+        var cloud = new OpenAiTranscriber(_http, new TranscriptionOptions
+        {
+            BaseUrl = options.TranscriptionUrl,
+            ApiKey = options.TranscriptionKey,
+            Model = options.TranscriptionModel,
+        });
+        return offline is null ? cloud : new FallbackTranscriber(cloud, offline, _logger);
+    }
+
+    private async Task<bool> IsSimulatorAsync(CancellationToken cancellationToken)
+    {
+        // The daemon may start after us: ask until it answers, then decide once.
+        for (var delay = TimeSpan.FromSeconds(0.5); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)))
+        {
+            try
+            {
+                return await daemon.IsSimulatorAsync(cancellationToken);
+            }
+            catch (ReachyDaemonException ex)
+            {
+                LogDaemonNotReady(_logger, server.Daemon, ex.Reason);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        _stream.Dispose();
+        _http.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No GROQ_API_KEY or --stt-url: speech is transcribed offline by pocketsphinx (wake word and simple commands only).")]
+    private static partial void LogOfflineOnly(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Speech input waits for the daemon at {Daemon} to choose the microphone ({Reason}).")]
+    private static partial void LogDaemonNotReady(ILogger logger, Uri daemon, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The speech input loop stopped unexpectedly; the MCP tools keep working.")]
+    private static partial void LogLoopDied(ILogger logger, Exception exception);
+}
+
+/// <summary>Registration of the speech input loop and the move_to_audio tool's robot.</summary>
+public static class SpeechInputSetup
+{
+    /// <summary>Adds the hearing robot (for move_to_audio) and, when enabled, the background loop.</summary>
+    public static IServiceCollection AddSpeechInput(this IServiceCollection services, ReachyServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(options.Hearing);
+        services.AddSingleton<ISpeechRobot>(_ => new DaemonSpeechRobot(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.Daemon));
+        if (options.Hearing.Enabled)
+        {
+            services.AddSingleton<SpeechInputService>();
+            services.AddHostedService(sp => sp.GetRequiredService<SpeechInputService>());
+        }
+        return services;
+    }
+}

@@ -1,0 +1,525 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using RosaOS.ReachyMini.Protocol;
+using RosaOS.Speech.Audio;
+
+namespace RosaOS.Speech.Input;
+
+/// <summary>Settings of the speech loop; defaults are the original's.</summary>
+public sealed class SpeechLoopOptions
+{
+    /// <summary>The original's default kernel endpoint.</summary>
+    public static readonly Uri DefaultCallbackUrl = new("http://localhost:8765/stt");
+
+    /// <summary>The word that wakes the robot (original: "hello"); matched as whole words, case-insensitively.</summary>
+    public string WakeWord { get; set; } = "hello";
+
+    /// <summary>Where transcripts go as <c>{"text": …}</c> (STT_CALLBACK_URL).</summary>
+    public Uri CallbackUrl { get; set; } = DefaultCallbackUrl;
+
+    /// <summary>How long to wait for the request after the wake word (original: 20 s).</summary>
+    public TimeSpan FollowUpTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Utterances waiting for transcription (original: 8); more are dropped with a warning.</summary>
+    public int QueueCapacity { get; set; } = 8;
+
+    /// <summary>How often the direction of arrival is sampled while capturing (original: 0.15 s).</summary>
+    public TimeSpan DirectionPollInterval { get; set; } = TimeSpan.FromSeconds(0.15);
+
+    /// <summary>Longest pause before reopening a failed microphone (doubles from 0.5 s up to this).</summary>
+    public TimeSpan MaxCaptureRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts to deliver a transcript while the kernel is down or failing (5xx).</summary>
+    public int CallbackAttempts { get; set; } = 3;
+
+    /// <summary>Utterance segmentation.</summary>
+    public SegmenterOptions Segmenter { get; set; } = new();
+
+    /// <summary>Throws when a value is unusable.</summary>
+    public void Validate()
+    {
+        if (PocketSphinxTranscriber.Normalise(WakeWord ?? "").Length == 0)
+        {
+            throw new ArgumentException("The wake word must contain letters.");
+        }
+        if (!CallbackUrl.IsAbsoluteUri || (CallbackUrl.Scheme != Uri.UriSchemeHttp && CallbackUrl.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"STT_CALLBACK_URL must be an absolute http(s) URL, not {CallbackUrl}.");
+        }
+        if (FollowUpTimeout <= TimeSpan.Zero || FollowUpTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FollowUpTimeout), FollowUpTimeout, "The follow-up timeout must be within (0, 10 min].");
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(CallbackAttempts, 1);
+        Segmenter.Validate();
+    }
+}
+
+/// <summary>What the loop is doing, for /health, MCP and logs (snake_case on the wire).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SpeechLoopState>))]
+public enum SpeechLoopState
+{
+    /// <summary>Not running.</summary>
+    [JsonStringEnumMemberName("stopped")]
+    Stopped,
+
+    /// <summary>Listening for the wake word.</summary>
+    [JsonStringEnumMemberName("waiting_for_wake_word")]
+    WaitingForWakeWord,
+
+    /// <summary>Heard the wake word; turning toward the speaker.</summary>
+    [JsonStringEnumMemberName("turning")]
+    Turning,
+
+    /// <summary>In the listening pose, waiting for the request.</summary>
+    [JsonStringEnumMemberName("listening")]
+    Listening,
+
+    /// <summary>Transcribing and posting the request.</summary>
+    [JsonStringEnumMemberName("posting")]
+    Posting,
+}
+
+/// <summary>A snapshot of the loop's counters.</summary>
+public sealed record SpeechLoopStatus
+{
+    /// <summary>Current state.</summary>
+    public SpeechLoopState State { get; init; }
+
+    /// <summary>True while audio arrives from the microphone.</summary>
+    public bool Capturing { get; init; }
+
+    /// <summary>Utterances cut from the audio.</summary>
+    public long Utterances { get; init; }
+
+    /// <summary>Utterances dropped because the transcription queue was full.</summary>
+    public long DroppedQueueFull { get; init; }
+
+    /// <summary>Times the wake word was heard.</summary>
+    public long WakeUps { get; init; }
+
+    /// <summary>Transcripts delivered to the callback.</summary>
+    public long Posted { get; init; }
+
+    /// <summary>Transcripts that could not be delivered.</summary>
+    public long PostFailures { get; init; }
+
+    /// <summary>The last words transcribed.</summary>
+    public string? LastTranscript { get; init; }
+
+    /// <summary>The last fault, in words, or null.</summary>
+    public string? LastError { get; init; }
+}
+
+/// <summary>One cut of speech with the direction it came from (the latest valid DoA reading while it lasted).</summary>
+public sealed record Utterance(AudioClip Audio, DoaInfo? Direction);
+
+/// <summary>
+/// The robot's ear, as the original's background loop: microphone → VAD segmenter → bounded queue of utterances →
+/// transcription → wake word → turn toward the voice and listening pose → the next utterance is transcribed and
+/// POSTed as <c>{"text": …}</c> to the kernel. Faults are logged, retried or dropped with a reason; the loop only
+/// ends when its token is cancelled.
+/// </summary>
+public sealed partial class SpeechLoop
+{
+    private readonly IAudioSource _source;
+    private readonly IVoiceActivityDetector _vad;
+    private readonly ISpeechToText _stt;
+    private readonly ISpeechRobot _robot;
+    private readonly HttpClient _http;
+    private readonly SpeechLoopOptions _options;
+    private readonly ILogger _logger;
+    private readonly Regex _wake;
+    private readonly Lock _gate = new();
+    private SpeechLoopStatus _status = new();
+    private (DoaInfo Reading, long At)? _direction;
+
+    /// <summary>Creates the loop; <see cref="RunAsync"/> runs it.</summary>
+    public SpeechLoop(IAudioSource source, IVoiceActivityDetector vad, ISpeechToText stt, ISpeechRobot robot, HttpClient http,
+        SpeechLoopOptions options, ILogger<SpeechLoop> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _source = source ?? throw new ArgumentNullException(nameof(source));
+        _vad = vad ?? throw new ArgumentNullException(nameof(vad));
+        _stt = stt ?? throw new ArgumentNullException(nameof(stt));
+        _robot = robot ?? throw new ArgumentNullException(nameof(robot));
+        _http = http ?? throw new ArgumentNullException(nameof(http));
+        _options = options;
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        var wake = PocketSphinxTranscriber.Normalise(options.WakeWord);
+        _wake = new Regex($@"(?:^|\s){Regex.Escape(wake)}(?:\s|$)", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>The loop's state and counters now.</summary>
+    public SpeechLoopStatus Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Runs capture and the wake-word loop until <paramref name="cancellationToken"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // Bounded like the original's queue.Queue(maxsize=8); the capture side uses TryWrite and drops (with a warning)
+        // when full, so a slow transcription service never stalls the microphone. One reader (the loop), one writer (capture).
+        var queue = Channel.CreateBounded<Utterance>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        LogStarting(_logger, _source.Description, _vad.Name, _stt.Name, _options.WakeWord, _options.CallbackUrl);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var capture = Task.Run(() => CaptureAsync(queue.Writer, stop.Token), CancellationToken.None);
+        var direction = Task.Run(() => PollDirectionAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await MainAsync(queue.Reader, stop.Token);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(capture, direction).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Update(s => s with { State = SpeechLoopState.Stopped, Capturing = false });
+            LogStopped(_logger);
+        }
+    }
+
+    private async Task MainAsync(ChannelReader<Utterance> queue, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Update(s => s with { State = SpeechLoopState.WaitingForWakeWord });
+            var utterance = await queue.ReadAsync(cancellationToken);
+            var text = await TranscribeAsync(utterance, cancellationToken);
+            if (string.IsNullOrEmpty(text))
+            {
+                continue;
+            }
+            var normalised = PocketSphinxTranscriber.Normalise(text);
+            var match = _wake.Match(normalised);
+            if (!match.Success)
+            {
+                LogNotWakeWord(_logger, text);
+                continue;
+            }
+            // Only the trigger matters: older utterances were said before the robot was addressed.
+            while (queue.TryRead(out _))
+            {
+            }
+            Update(s => s with { State = SpeechLoopState.Turning, WakeUps = s.WakeUps + 1 });
+            LogWakeWord(_logger, text);
+            await TurnTowardAsync(utterance.Direction, cancellationToken);
+
+            using var listening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var pose = ListenAsync(listening.Token);
+            try
+            {
+                Update(s => s with { State = SpeechLoopState.Listening });
+                // "hello, what do you see" in one breath: the words after the wake word are the request.
+                var rest = normalised[(match.Index + match.Length)..].Trim();
+                var request = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 2 ? rest : null;
+                if (request is null)
+                {
+                    Utterance? next = null;
+                    using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                    {
+                        wait.CancelAfter(_options.FollowUpTimeout);
+                        try
+                        {
+                            next = await queue.ReadAsync(wait.Token);
+                        }
+                        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            LogNoFollowUp(_logger, _options.FollowUpTimeout.TotalSeconds);
+                        }
+                    }
+                    if (next is null)
+                    {
+                        continue;
+                    }
+                    Update(s => s with { State = SpeechLoopState.Posting });
+                    request = await TranscribeAsync(next, cancellationToken);
+                    if (string.IsNullOrEmpty(request))
+                    {
+                        LogEmptyRequest(_logger);
+                        continue;
+                    }
+                }
+                // As the original: the pose stops once there is something to send.
+                await listening.CancelAsync();
+                await pose;
+                await PostAsync(request, cancellationToken);
+            }
+            finally
+            {
+                await listening.CancelAsync();
+                await pose;
+            }
+        }
+    }
+
+    private async Task<string?> TranscribeAsync(Utterance utterance, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await _stt.TranscribeAsync(utterance.Audio, cancellationToken);
+            LogHeard(_logger, utterance.Audio.DurationSeconds, text);
+            Update(s => s with { LastTranscript = text });
+            return text;
+        }
+        catch (TranscriptionException ex)
+        {
+            LogTranscriptionDropped(_logger, utterance.Audio.DurationSeconds, ex.Message);
+            Update(s => s with { LastError = $"transcription: {ex.Message}" });
+            return null;
+        }
+    }
+
+    private async Task TurnTowardAsync(DoaInfo? direction, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcome = await MoveToAudio.RunAsync(_robot, direction, cancellationToken);
+            LogTurned(_logger, outcome);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogRobotFault(_logger, "turn toward the speaker", ex.Message);
+            Update(s => s with { LastError = $"move_to_audio: {ex.Message}" });
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _robot.ListenAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogRobotFault(_logger, "play the listening pose", ex.Message);
+        }
+    }
+
+    private async Task PostAsync(string text, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(0.5);
+        for (var attempt = 1; ; attempt++)
+        {
+            string reason;
+            var retry = true;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                using var response = await _http.PostAsJsonAsync(_options.CallbackUrl, new SttCallback(text), SpeechJson.Default.SttCallback, timeout.Token);
+                if (response.IsSuccessStatusCode)
+                {
+                    LogPosted(_logger, _options.CallbackUrl, text);
+                    Update(s => s with { Posted = s.Posted + 1 });
+                    return;
+                }
+                reason = $"{(int)response.StatusCode} {response.StatusCode}";
+                retry = (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                reason = "no answer within 5 s";
+            }
+            catch (HttpRequestException ex)
+            {
+                reason = ex.Message;
+            }
+            if (!retry || attempt >= _options.CallbackAttempts)
+            {
+                LogPostDropped(_logger, _options.CallbackUrl, attempt, reason, text);
+                Update(s => s with { PostFailures = s.PostFailures + 1, LastError = $"kernel: {reason}" });
+                return;
+            }
+            LogPostRetry(_logger, _options.CallbackUrl, reason);
+            await Task.Delay(delay, cancellationToken);
+            delay *= 2;
+        }
+    }
+
+    private async Task CaptureAsync(ChannelWriter<Utterance> queue, CancellationToken cancellationToken)
+    {
+        var segmenter = new UtteranceSegmenter(_vad, _options.Segmenter);
+        var retry = TimeSpan.FromSeconds(0.5);
+        long capturedSamples = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var block in _source.CaptureAsync(cancellationToken))
+                {
+                    if (capturedSamples == 0)
+                    {
+                        LogCapturing(_logger, _source.Description);
+                        Update(s => s with { Capturing = true });
+                    }
+                    capturedSamples += block.Length;
+                    retry = TimeSpan.FromSeconds(0.5);
+                    foreach (var samples in segmenter.Push(block))
+                    {
+                        var utterance = new Utterance(new AudioClip(samples, AudioMath.SpeechRate), TakeDirection(samples.Length));
+                        Update(s => s with { Utterances = s.Utterances + 1 });
+                        if (!queue.TryWrite(utterance))
+                        {
+                            LogQueueFull(_logger, _options.QueueCapacity);
+                            Update(s => s with { DroppedQueueFull = s.DroppedQueueFull + 1 });
+                        }
+                    }
+                }
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new AudioSourceException($"{_source.Description} ended.");
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogCaptureFailed(_logger, _source.Description, ex.Message, retry.TotalSeconds);
+                Update(s => s with { Capturing = false, LastError = $"microphone: {ex.Message}" });
+                capturedSamples = 0;
+                segmenter.Reset();
+                try
+                {
+                    await Task.Delay(retry, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, _options.MaxCaptureRetryDelay.Ticks));
+            }
+        }
+    }
+
+    private async Task PollDirectionAsync(CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        using var timer = new PeriodicTimer(_options.DirectionPollInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    var reading = await _robot.ReadDirectionAsync(cancellationToken);
+                    failures = 0;
+                    if (reading is { SpeechDetected: true } && double.IsFinite(reading.Angle))
+                    {
+                        lock (_gate)
+                        {
+                            _direction = (reading, Environment.TickCount64);
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A robot without DoA or a daemon restarting: keep the loop, say so once per outage.
+                    if (failures++ == 0)
+                    {
+                        LogDirectionUnavailable(_logger, ex.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>The latest valid direction heard during the utterance that just ended (plus a second of slack), then forgets it.</summary>
+    private DoaInfo? TakeDirection(int utteranceSamples)
+    {
+        var window = (long)(utteranceSamples * 1000.0 / AudioMath.SpeechRate) + 1000;
+        lock (_gate)
+        {
+            var found = _direction is { } d && Environment.TickCount64 - d.At <= window ? d.Reading : null;
+            _direction = null;
+            return found;
+        }
+    }
+
+    private void Update(Func<SpeechLoopStatus, SpeechLoopStatus> change)
+    {
+        lock (_gate)
+        {
+            _status = change(_status);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Speech loop: microphone {Source}, VAD {Vad}, transcription {Stt}, wake word \"{WakeWord}\", posting to {Callback}.")]
+    private static partial void LogStarting(ILogger logger, string source, string vad, string stt, string wakeWord, Uri callback);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Speech loop stopped.")]
+    private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Capturing from {Source}.")]
+    private static partial void LogCapturing(ILogger logger, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Microphone {Source} failed: {Reason}; retrying in {Seconds} s.")]
+    private static partial void LogCaptureFailed(ILogger logger, string source, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "STT queue is full ({Capacity} utterances waiting); dropping an utterance.")]
+    private static partial void LogQueueFull(ILogger logger, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Heard {Seconds:0.00} s of speech: \"{Text}\".")]
+    private static partial void LogHeard(ILogger logger, double seconds, string text);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Not the wake word: \"{Text}\".")]
+    private static partial void LogNotWakeWord(ILogger logger, string text);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake word heard: \"{Text}\".")]
+    private static partial void LogWakeWord(ILogger logger, string text);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Outcome}")]
+    private static partial void LogTurned(ILogger logger, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {Action}: {Reason}.")]
+    private static partial void LogRobotFault(ILogger logger, string action, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No speech within {Seconds} s after the wake word; listening for it again.")]
+    private static partial void LogNoFollowUp(ILogger logger, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The request after the wake word was not intelligible; listening for the wake word again.")]
+    private static partial void LogEmptyRequest(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping a {Seconds:0.00} s utterance: transcription failed: {Reason}.")]
+    private static partial void LogTranscriptionDropped(ILogger logger, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Posted to {Url}: \"{Text}\".")]
+    private static partial void LogPosted(ILogger logger, Uri url, string text);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Posting to {Url} failed ({Reason}); retrying.")]
+    private static partial void LogPostRetry(ILogger logger, Uri url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped the transcript after {Attempts} attempt(s) to {Url} ({Reason}): \"{Text}\".")]
+    private static partial void LogPostDropped(ILogger logger, Uri url, int attempts, string reason, string text);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Direction of arrival unavailable: {Reason}.")]
+    private static partial void LogDirectionUnavailable(ILogger logger, string reason);
+}
