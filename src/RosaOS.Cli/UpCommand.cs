@@ -28,6 +28,9 @@ internal static class UpCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Yield first: a SIGTERM arriving before the action's first await otherwise finds System.CommandLine's
+            // handler not yet ready and the runtime kills the process (exit 143) without the orderly stop.
+            await Task.Yield();
             StackLayout layout;
             try
             {

@@ -35,6 +35,8 @@ public static class KernelCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // A SIGTERM before the first await would find System.CommandLine's handler not ready (exit 143, no clean stop).
+            await Task.Yield();
             // As in the original, flags become environment variables so workers (child processes) inherit them.
             if (parse.GetValue(local))
             {

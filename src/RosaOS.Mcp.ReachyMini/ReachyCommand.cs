@@ -25,6 +25,8 @@ public static class ReachyCommand
         hearing.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // A SIGTERM before the first await would find System.CommandLine's handler not ready (exit 143, no clean stop).
+            await Task.Yield();
             ReachyServerOptions options;
             try
             {

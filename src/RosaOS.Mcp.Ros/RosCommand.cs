@@ -24,6 +24,8 @@ public static class RosCommand
         var command = new Command("ros", "Run an MCP server for one ROS robot through rosbridge.") { name, rosbridge, port, host, stdio, camera, images, drivers };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // A SIGTERM before the first await would find System.CommandLine's handler not ready (exit 143, no clean stop).
+            await Task.Yield();
             RosRobotOptions options;
             try
             {

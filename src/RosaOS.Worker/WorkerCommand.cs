@@ -14,6 +14,8 @@ public static class WorkerCommand
         var command = new Command("worker", "Run a worker agent process (pool mode on stdin, or one-shot from the environment).") { pool };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // A SIGTERM before the first await would find System.CommandLine's handler not ready (exit 143, no clean stop).
+            await Task.Yield();
             using var loggerFactory = LoggerFactory.Create(b => RosaWebHost.ConfigureLogging(b, "worker"));
             var logger = loggerFactory.CreateLogger("RosaOS.Worker");
             var poolMode = parse.GetValue(pool) || RosaEnvironment.Get("WORKER_POOL")?.ToUpperInvariant() is "1" or "TRUE";
