@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using RosaOS.Speech.Tts;
+using RosaOS.Testing;
 
 namespace RosaOS.Speech.Tests;
 
@@ -66,13 +67,15 @@ public sealed class NetworkSpeechTests : IAsyncLifetime
     public async Task Fallback_NetworkEngineTimesOutOrFails_EspeakSpeaks(int status)
     {
         _server.Script(status == 0 ? new ScriptedReply(Delay: TimeSpan.FromSeconds(10)) : new ScriptedReply(status));
-        using var groq = new GroqSpeech("gsk-test", _server.GroqBaseUrl, timeout: TimeSpan.FromMilliseconds(500));
+        using var groq = new GroqSpeech("gsk-test", _server.GroqBaseUrl, timeout: TimeSpan.FromMilliseconds(1500));
         var chain = new FallbackSpeech([groq, new EspeakNgSpeech()], NullLogger<FallbackSpeech>.Instance);
 
         var speech = await chain.SynthesizeAsync("The network voice is down.", TestContext.Current.CancellationToken);
 
         Assert.Equal("espeak-ng", speech.Engine);
         Assert.InRange(speech.Audio.Duration.TotalSeconds, 1.0, 5.0);
+        // The network engine was asked once and not retried.
+        await Poll.UntilAsync(() => Task.FromResult(!_server.Requests.IsEmpty), "the scripted server to record the request");
         Assert.Single(_server.Requests);
     }
 
