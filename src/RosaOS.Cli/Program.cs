@@ -13,4 +13,6 @@ var root = new RootCommand("rosaOS, the ROS Agentic Operating System: control ro
     RosaOS.Worker.WorkerCommand.Create(),
     RosaOS.Mcp.Ros.RosCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// On SIGINT/SIGTERM the actions' token is cancelled; System.CommandLine's default of 2 s before it forces exit 130
+// is shorter than an orderly stop of the stack (each child gets 10 s before SIGKILL), so allow a minute.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using RosaOS.Agents;
 
+using RosaOS.Ui;
+
 namespace RosaOS.Kernel;
 
 /// <summary>
@@ -25,7 +27,7 @@ public static class KernelApi
         app.MapPost("/stt", PostSttAsync);
         app.MapPost("/chat", PostChatAsync);
         app.MapGet("/updates", (EventHub hub) => Results.Json(new { messages = hub.DrainUpdates() }));
-        app.MapGet("/", () => Results.Content(PlaceholderPage, "text/html; charset=utf-8"));
+        app.MapRosaUi();
         app.MapGet("/api/events", StreamEventsAsync);
         app.MapGet("/api/processes", (ProcessManager pm) => Results.Json(new
         {
@@ -338,11 +340,4 @@ public static class KernelApi
     }
 
     private static IResult Bad(string error) => Results.Json(new { ok = false, error }, statusCode: 400);
-
-    private static readonly string PlaceholderPage = new StringBuilder()
-        .Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>rosaOS kernel</title></head><body>")
-        .Append("<h1>rosaOS kernel</h1><p>The browser UI is not built yet. ")
-        .Append("POST /chat with {\"prompt\": \"...\"}, GET /updates for event-driven messages, ")
-        .Append("GET /api/events for the live stream, GET /api/processes, GET /api/drivers, GET /health.</p></body></html>")
-        .ToString();
 }

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using RosaOS.Testing;
+using RosaOS.Testing.Llm;
+
+namespace RosaOS.Ui.Tests;
+
+/// <summary>The browser UI driven in Debian's Chromium against the real stack.</summary>
+public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStackFixture>
+{
+    private static readonly LocatorAssertionsToBeVisibleOptions s_visible = new() { Timeout = 30_000 };
+
+    private async Task<IPage> OpenAsync()
+    {
+        var page = await stack.Browser.NewPageAsync();
+        await page.GotoAsync(stack.KernelUrl);
+        await Assertions.Expect(page.Locator("#stream-state")).ToHaveTextAsync("events: live", new() { Timeout = 30_000 });
+        return page;
+    }
+
+    [Fact]
+    public async Task Chat_message_typed_in_the_page_gets_the_scripted_reply_live()
+    {
+        stack.Llm.When(r => IsKernel(r) && r.LastUserText == "hello from the browser", ScriptedTurn.Say("Hello, browser user! I am the scripted kernel."));
+        var page = await OpenAsync();
+
+        await page.FillAsync("#chat-input", "hello from the browser");
+        await page.ClickAsync("#chat-send");
+
+        await Assertions.Expect(page.Locator("#chat-log li.user", new() { HasText = "hello from the browser" })).ToBeVisibleAsync(s_visible);
+        await Assertions.Expect(page.Locator("#chat-log li.robot", new() { HasText = "Hello, browser user! I am the scripted kernel." })).ToBeVisibleAsync(s_visible);
+        Assert.Contains(stack.Llm.ChatRequests, r => IsKernel(r) && r.LastUserText == "hello from the browser");
+        await Assertions.Expect(page.Locator("#provider")).ToContainTextAsync("groq");
+        Assert.True(await page.Locator("#llm-banner").IsHiddenAsync(), "no banner while an LLM is configured");
+        await BrowserFixture.ScreenshotAsync(page, "chat");
+    }
+
+    [Fact]
+    public async Task A_launched_process_appears_in_the_table_and_disappears_when_done()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stack.Llm.When(r => IsKernel(r) && r.LastUserText == "start a slow wave",
+            ScriptedTurn.Call("launch_process", new { system_prompt = "Wave slowly at the visitor by the door.", robots = new[] { "reachy-mini" } }));
+        stack.Llm.When(r => IsKernel(r) && r.Messages.Count > 0 && r.Messages[^1].Role == "tool" && r.Messages[^1].Text.Contains("Worker launched", StringComparison.Ordinal)
+            && r.Messages.Any(m => m.Text == "start a slow wave"), ScriptedTurn.Say("A worker is waving."));
+        stack.Llm.When(r => r.SystemPrompt.Contains("Wave slowly at the visitor", StringComparison.Ordinal), new ScriptedTurn { Text = "Waved.", Gate = release.Task });
+        stack.Llm.When(r => IsKernel(r) && r.LastUserText.Contains("Wave slowly at the visitor", StringComparison.Ordinal), ScriptedTurn.Say("The wave is done."));
+        var page = await OpenAsync();
+
+        await page.FillAsync("#chat-input", "start a slow wave");
+        await page.ClickAsync("#chat-send");
+
+        var row = page.Locator("#processes tbody tr", new() { HasText = "Wave slowly at the visitor" });
+        await Assertions.Expect(row).ToBeVisibleAsync(s_visible);
+        await Assertions.Expect(row).ToContainTextAsync("reachy-mini");
+        await Assertions.Expect(page.Locator("#activity li[data-kind=process_launched]")).Not.ToHaveCountAsync(0);
+        await BrowserFixture.ScreenshotAsync(page, "processes");
+
+        release.SetResult();
+        await Assertions.Expect(row).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#chat-log li", new() { HasText = "The wave is done." })).ToBeVisibleAsync(s_visible);
+    }
+
+    [Fact]
+    public async Task The_pose_drawing_follows_a_goto_on_the_robot()
+    {
+        var page = await OpenAsync();
+        await Assertions.Expect(page.Locator("#robot-state")).ToContainTextAsync("live", new() { Timeout = 30_000 });
+
+        await stack.GotoYawAsync(35, 0.6);
+
+        await Poll.UntilAsync(async () => Math.Abs(await HeadYawAsync(page) - 35) < 2, "the drawn head yaw to reach 35°", TestTimeouts.Effect);
+        var readout = double.Parse((await page.TextContentAsync("#ro-yaw") ?? "").TrimEnd('°'), CultureInfo.InvariantCulture);
+        Assert.InRange(readout, 33, 37);
+        Assert.NotNull(await page.Locator("#head").GetAttributeAsync("transform"));
+
+        await stack.GotoYawAsync(-20, 0.6);
+        await Poll.UntilAsync(async () => Math.Abs(await HeadYawAsync(page) + 20) < 2, "the drawn head yaw to reach -20°", TestTimeouts.Effect);
+    }
+
+    [Fact]
+    public async Task Manual_control_calls_a_tool_from_a_form_built_from_its_schema()
+    {
+        var page = await OpenAsync();
+        await Assertions.Expect(page.Locator("#driver-select option[value='reachy-mini']")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await page.SelectOptionAsync("#driver-select", "reachy-mini");
+        await page.SelectOptionAsync("#tool-select", "goto_target");
+        // The form comes from the tool's JSON schema: one field per argument.
+        await Assertions.Expect(page.Locator("#field-head_yaw")).ToBeVisibleAsync(s_visible);
+        await Assertions.Expect(page.Locator("#field-duration")).ToBeVisibleAsync(s_visible);
+
+        await page.FillAsync("#field-head_yaw", "-30");
+        await page.FillAsync("#field-duration", "0.5");
+        await page.ClickAsync("#tool-call");
+
+        await Assertions.Expect(page.Locator("#tool-result")).Not.ToHaveTextAsync("calling…", new() { Timeout = 30_000 });
+        Assert.DoesNotContain("error", await page.Locator("#tool-result").GetAttributeAsync("class") ?? "", StringComparison.Ordinal);
+        await Poll.UntilAsync(async () => Math.Abs(await stack.HeadYawDegreesAsync() + 30) < 2, "the robot's head to reach -30°", TestTimeouts.Effect);
+        await Assertions.Expect(page.Locator("#activity li[data-kind=tool_call]", new() { HasText = "goto_target" }).First).ToBeVisibleAsync(s_visible);
+
+        // A tool's own refusal is shown as an error result, and the page keeps working.
+        await page.SelectOptionAsync("#tool-select", "play_emotion");
+        await page.FillAsync("#field-emotion", "not-an-emotion");
+        await page.ClickAsync("#tool-call");
+        await Assertions.Expect(page.Locator("#tool-result.error")).ToBeVisibleAsync(s_visible);
+        await BrowserFixture.ScreenshotAsync(page, "manual-control");
+    }
+
+    [Fact]
+    public async Task The_emergency_stop_halts_a_long_move()
+    {
+        var page = await OpenAsync();
+        await stack.GotoYawAsync(0, 0.3);
+        await Poll.UntilAsync(async () => Math.Abs(await stack.HeadYawDegreesAsync()) < 1, "the head to face forward", TestTimeouts.Effect);
+
+        await stack.GotoYawAsync(60, 10);
+        await Poll.UntilAsync(async () => await stack.HeadYawDegreesAsync() > 3, "the long move to be under way", TestTimeouts.Effect);
+        await page.ClickAsync("#estop");
+
+        await Assertions.Expect(page.Locator("#activity li[data-kind=estop]").First).ToBeVisibleAsync(s_visible);
+        var running = await stack.Http.GetFromJsonAsync<JsonArray>($"{stack.SimUrl}/api/move/running", TestContext.Current.CancellationToken);
+        Assert.Empty(running!);
+        var stoppedAt = await stack.HeadYawDegreesAsync();
+        await Task.Delay(700, TestContext.Current.CancellationToken);
+        var later = await stack.HeadYawDegreesAsync();
+        Assert.True(Math.Abs(later - stoppedAt) < 0.5, $"the head kept moving after the stop ({stoppedAt:0.0}° → {later:0.0}°)");
+        Assert.True(later < 50, $"the move was not stopped early (yaw {later:0.0}°)");
+    }
+
+    [Fact]
+    public async Task Without_an_LLM_the_page_says_so_and_how_to_fix_it()
+    {
+        var port = FreePort.Next();
+        await stack.StartKernelAsync(port, llm: null);
+        var page = await stack.Browser.NewPageAsync();
+        await page.GotoAsync($"http://127.0.0.1:{port}/");
+
+        await Assertions.Expect(page.Locator("#llm-banner")).ToBeVisibleAsync(s_visible);
+        await Assertions.Expect(page.Locator("#llm-banner")).ToContainTextAsync("GROQ_API_KEY");
+        await Assertions.Expect(page.Locator("#provider")).ToHaveTextAsync("LLM: none");
+        await BrowserFixture.ScreenshotAsync(page, "no-llm");
+    }
+
+    private static async Task<double> HeadYawAsync(IPage page)
+        => double.Parse(await page.Locator("#head").GetAttributeAsync("data-yaw") ?? "NaN", CultureInfo.InvariantCulture);
+
+    private static bool IsKernel(RecordedRequest r) => r.SystemPrompt.Contains("You are the kernel", StringComparison.Ordinal);
+}
