@@ -32,6 +32,9 @@ public static class SimCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            // Hand System.CommandLine its task before any work: its SIGTERM handler dereferences that task, and a
+            // signal arriving while the action still runs synchronously would otherwise kill the process (exit 143).
+            await Task.Yield();
             var options = new SimOptions
             {
                 Port = result.GetValue(port),

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -77,6 +78,19 @@ public static partial class SimHost
             var robot = app.Services.GetRequiredService<RobotCore>();
             var daemon = app.Services.GetRequiredService<DaemonService>();
             app.Services.GetRequiredService<DatasetCatalog>().Describe();
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            // Own the termination signals: without a handler that cancels the default action, SIGTERM can end
+            // the process mid-shutdown (exit 143) depending on which other handler returns first.
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                lifetime.StopApplication();
+            });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+            {
+                context.Cancel = true;
+                lifetime.StopApplication();
+            });
             robot.Start();
             try
             {
@@ -94,7 +108,6 @@ public static partial class SimHost
             {
                 daemon.Start(options.WakeUpOnStart);
             }
-            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
             try
             {
                 await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping).Token);

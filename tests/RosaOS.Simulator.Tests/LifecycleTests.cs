@@ -76,7 +76,8 @@ public sealed class LifecycleTests(SleepySim sim) : IClassFixture<SleepySim>
         await using var rosa = RosaProcess.StartRosa(["sim", "--port", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-wake-up-on-start"]);
         await rosa.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal));
         rosa.Signal(15);
-        Assert.Equal(0, await rosa.WaitForExitAsync());
+        var code = await rosa.WaitForExitAsync();
+        Assert.True(code == 0, $"exit code {code}\n{rosa.Output}");
         Assert.Contains("rosa sim stopped", rosa.Output, StringComparison.Ordinal);
     }
 

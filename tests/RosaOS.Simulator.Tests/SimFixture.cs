@@ -22,13 +22,22 @@ public class SimFixture : IAsyncLifetime
     /// <summary>Extra flags for subclasses.</summary>
     protected virtual string[] ExtraArgs => [];
 
+    /// <summary>Extra environment variables for subclasses.</summary>
+    protected virtual IDictionary<string, string?>? Environment => null;
+
+    /// <summary>Runs before the process starts (subclasses prepare folders).</summary>
+    protected virtual void Prepare()
+    {
+    }
+
     /// <summary>True to wait for state "running" (wake-up finished) before tests run.</summary>
     protected virtual bool WaitForRunning => true;
 
     public async ValueTask InitializeAsync()
     {
+        Prepare();
         _process = RosaProcess.StartRosa(["sim", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}", .. ExtraArgs]);
+            "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}", .. ExtraArgs], Environment);
         Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
         await _process.WaitForHttpAsync(new Uri(BaseUri, "health").ToString());
         if (WaitForRunning)
