@@ -56,18 +56,35 @@ public sealed class RobotFixture : IAsyncLifetime
         Mcp = await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Current.CancellationToken);
     }
 
-    /// <summary>Turns the simulated head (degrees) through the daemon API and waits until it is there.</summary>
+    /// <summary>
+    /// Turns the simulated head (degrees) through the daemon API and waits until it is there. A goto sent while another
+    /// move runs is dropped by the daemon (its single-flight rule), so it is sent again until the head arrives.
+    /// </summary>
     public async Task LookAsync(double yawDeg, double pitchDeg)
     {
         var (yaw, pitch) = (yawDeg * Math.PI / 180, pitchDeg * Math.PI / 180);
-        using var response = await SimHttp.PostAsJsonAsync("api/move/goto",
-            new { head_pose = new { x = 0, y = 0, z = 0, roll = 0, pitch, yaw }, duration = 0.3 }, TestContext.Current.CancellationToken);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        await Poll.UntilAsync(async () =>
+        var deadline = DateTime.UtcNow + TestTimeouts.Effect;
+        while (true)
         {
-            var pose = await PresentHeadAsync();
-            return Math.Abs(pose.Yaw - yaw) < 0.01 && Math.Abs(pose.Pitch - pitch) < 0.01;
-        }, $"head at yaw {yawDeg}°, pitch {pitchDeg}°");
+            await WaitIdleAsync();
+            using (var response = await SimHttp.PostAsJsonAsync("api/move/goto",
+                new { head_pose = new { x = 0, y = 0, z = 0, roll = 0, pitch, yaw }, duration = 0.3 }, TestContext.Current.CancellationToken))
+            {
+                Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            }
+            try
+            {
+                await Poll.UntilAsync(async () =>
+                {
+                    var pose = await PresentHeadAsync();
+                    return Math.Abs(pose.Yaw - yaw) < 0.01 && Math.Abs(pose.Pitch - pitch) < 0.01;
+                }, $"head at yaw {yawDeg}°, pitch {pitchDeg}°", TimeSpan.FromSeconds(3));
+                break;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
         await WaitIdleAsync();
     }
 
