@@ -347,6 +347,7 @@ public sealed partial class RosBridgeClient : IAsyncDisposable
     {
         var delay = _options.ReconnectMinDelay;
         var everConnected = false;
+        var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             var socket = new ClientWebSocket();
@@ -361,7 +362,15 @@ public sealed partial class RosBridgeClient : IAsyncDisposable
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 socket.Dispose();
-                LogConnectFailed(_options.Url, delay.TotalSeconds, ex.Message);
+                // A robot that is switched off is a normal state: say so once, then about once a minute, not every retry.
+                if (failures++ % 12 == 0)
+                {
+                    LogConnectFailed(_options.Url, delay.TotalSeconds, ex.Message);
+                }
+                else
+                {
+                    LogConnectRetry(_options.Url, delay.TotalSeconds, ex.Message);
+                }
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMaxDelay.Ticks));
                 continue;
@@ -389,6 +398,7 @@ public sealed partial class RosBridgeClient : IAsyncDisposable
                 ConnectionChanged?.Invoke(true, $"connected to {_options.Url}");
             }
             everConnected = true;
+            failures = 0;
             _connected.TrySetResult();
             _firstConnect.TrySetResult();
 
@@ -692,6 +702,9 @@ public sealed partial class RosBridgeClient : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot reach rosbridge at {Url}; retrying in {Seconds} s: {Reason}")]
     private partial void LogConnectFailed(Uri url, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Still cannot reach rosbridge at {Url}; retrying in {Seconds} s: {Reason}")]
+    private partial void LogConnectRetry(Uri url, double seconds, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a frame from rosbridge: {Reason}")]
     private partial void LogRefused(string reason);
