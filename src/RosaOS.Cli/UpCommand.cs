@@ -213,17 +213,19 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             "Press Ctrl-C to stop everything.\n");
     }
 
-    /// <summary>The kernel's health names the chosen provider or why none; print whatever of that it gives.</summary>
+    /// <summary>The kernel's health names the chosen provider, or why there is none.</summary>
     internal static string? DescribeLlm(JsonNode? health)
     {
-        var llm = health?["llm"] ?? health?["provider"];
-        return llm switch
+        if (health?["llm"] is not JsonObject llm)
         {
-            null => null,
-            JsonValue v => v.ToString(),
-            JsonObject o => string.Join(", ", o.Where(p => p.Value is JsonValue).Select(p => $"{p.Key}: {p.Value}")),
-            _ => llm.ToJsonString(),
-        };
+            return null;
+        }
+        var status = llm["status"]?.ToString();
+        if (llm["available"] is JsonValue a && a.TryGetValue<bool>(out var available) && !available)
+        {
+            return status ?? "none";
+        }
+        return status ?? $"{llm["provider"]} {llm["model"]}".Trim();
     }
 
     private Dictionary<string, string> ChildEnvironment()
