@@ -38,14 +38,36 @@ public static class ActionLibClient
         // Feedback is progress; a slow reader only needs the latest.
         var feedback = Channel.CreateBounded<JsonNode?>(new BoundedChannelOptions(16) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
         var result = new TaskCompletionSource<RosActionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = Task.Run(async () =>
+        // Disposed by the result task, which outlives this method.
+        var resultSeen = new CancellationTokenSource();
+        var stopForwarding = resultSeen.Token;
+        var forwarder = Task.Run(async () =>
         {
-            await foreach (var fb in feedbackSub.Messages.ReadAllAsync(CancellationToken.None))
+            void Forward(JsonNode fb)
             {
                 if (fb["status"]?["goal_id"]?["id"]?.ToString() == goalId)
                 {
                     feedback.Writer.TryWrite(fb["feedback"]?.DeepClone());
                 }
+            }
+            try
+            {
+                await foreach (var fb in feedbackSub.Messages.ReadAllAsync(stopForwarding))
+                {
+                    Forward(fb);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The result came: frames arrive in order, so feedback sent before it is already buffered here.
+                while (feedbackSub.Messages.TryRead(out var fb))
+                {
+                    Forward(fb);
+                }
+            }
+            finally
+            {
+                feedback.Writer.TryComplete();
             }
         }, CancellationToken.None);
         _ = Task.Run(async () =>
@@ -66,7 +88,9 @@ public static class ActionLibClient
             }
             finally
             {
-                feedback.Writer.TryComplete();
+                await resultSeen.CancelAsync();
+                await forwarder;
+                resultSeen.Dispose();
                 result.TrySetException(new RosBridgeConnectionException($"The result subscription of {action} ended before the result came."));
                 await feedbackSub.DisposeAsync();
                 await resultSub.DisposeAsync();

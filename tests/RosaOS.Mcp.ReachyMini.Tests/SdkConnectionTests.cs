@@ -33,8 +33,9 @@ public sealed class SdkConnectionTests(SimFixture sim) : IClassFixture<SimFixtur
         await sdk.GotoAsync(head, [0.2, -0.2], 0, 0.5, InterpolationMethod.Linear, Ct);
 
         var state = await Poll.ForAsync(() => sim.Daemon.GetFullStateAsync(Ct), s => Math.Abs((s.HeadPose?.Yaw ?? 0) - yaw) < 0.02, "head yaw 15°");
-        // The daemon stops a tick short of the endpoint (reachy-mini-daemon.md §2.8 quirk 3).
-        Assert.InRange(state.AntennasPosition![0], 0.18, 0.205);
+        // The daemon stops a tick short of the endpoint (reachy-mini-daemon.md §2.8 quirk 3); under load the measured
+        // antenna may also land a few milliradians either side of the commanded 0.2 rad.
+        Assert.InRange(state.AntennasPosition![0], 0.18, 0.21);
     }
 
     [Fact]
