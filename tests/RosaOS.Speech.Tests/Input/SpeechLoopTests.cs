@@ -73,7 +73,8 @@ public sealed class SpeechLoopTests : IAsyncLifetime
         await Within(robot.ListeningStarted.Task);
         // DoA 60° (30° to the robot's left) → yaw = 90 − 60 = +30°.
         Assert.Equal(30.0, Assert.Single(robot.Turns), 6);
-        Assert.Equal(SpeechLoopState.Listening, loop.Loop.Status.State);
+        // The robot hears "start listening" an instant before the loop records its own state.
+        await Poll.UntilAsync(() => Task.FromResult(loop.Loop.Status.State == SpeechLoopState.Listening), "the loop to be listening");
         Assert.False(robot.ListeningStopped.Task.IsCompleted);
 
         _whisper.ReplyText("What do you see?");
@@ -140,7 +141,7 @@ public sealed class SpeechLoopTests : IAsyncLifetime
         await Within(robot.ListeningStarted.Task);
         Assert.Contains("move_to_audio", loop.Loop.Status.LastError, StringComparison.Ordinal);
         await Within(robot.ListeningStopped.Task);
-        Assert.Equal(SpeechLoopState.WaitingForWakeWord, loop.Loop.Status.State);
+        await Poll.UntilAsync(() => Task.FromResult(loop.Loop.Status.State == SpeechLoopState.WaitingForWakeWord), "the loop to wait for the wake word again");
 
         // The kernel answers 503 twice, then accepts: the transcript is retried, not lost.
         robot.FailMoves = false;
