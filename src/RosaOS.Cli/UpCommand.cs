@@ -82,7 +82,6 @@ internal static class UpCommand
 internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> simArgs, IReadOnlyList<string> kernelArgs, RestartPolicy policy)
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(10);
     private readonly List<ChildService> _started = [];
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -142,7 +141,6 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             // Reverse order: the kernel (and its workers) first, the robot last, so nothing talks to a dead peer.
             for (var i = _started.Count - 1; i >= 0; i--)
             {
-                await _started[i].StopAsync(s_stopGrace);
                 await _started[i].DisposeAsync();
             }
             TryDelete(StackLayout.StateFile(layout.DataDirectory));

@@ -74,10 +74,12 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
         await Poll.UntilAsync(async () => Math.Abs(await HeadYawAsync(page) - 35) < 2, "the drawn head yaw to reach 35°", TestTimeouts.Effect);
         var readout = double.Parse((await page.TextContentAsync("#ro-yaw") ?? "").TrimEnd('°'), CultureInfo.InvariantCulture);
         Assert.InRange(readout, 33, 37);
-        Assert.NotNull(await page.Locator("#head").GetAttributeAsync("transform"));
+        var drawnAt35 = await page.Locator("#head").GetAttributeAsync("transform");
 
         await stack.GotoYawAsync(-20, 0.6);
         await Poll.UntilAsync(async () => Math.Abs(await HeadYawAsync(page) + 20) < 2, "the drawn head yaw to reach -20°", TestTimeouts.Effect);
+        // The drawing itself moved, not only the numbers beside it.
+        Assert.NotEqual(drawnAt35, await page.Locator("#head").GetAttributeAsync("transform"));
     }
 
     [Fact]

@@ -118,9 +118,13 @@ internal sealed class ChildService : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the service (if <see cref="StopAsync"/> has not already) and releases its log.</summary>
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(TimeSpan.FromSeconds(5));
+        if (!_stopping.IsCancellationRequested)
+        {
+            await StopAsync(TimeSpan.FromSeconds(10));
+        }
         _process?.Dispose();
         await _log.DisposeAsync();
         _stopping.Dispose();

@@ -66,24 +66,38 @@ internal sealed record StackLayout(
     /// <summary>The layout a running <c>rosa up</c> recorded, if its process is still alive.</summary>
     public static StackLayout? LoadRunning(string dataDirectory)
     {
+        JsonNode? node;
         try
         {
-            var node = JsonNode.Parse(File.ReadAllText(StateFile(dataDirectory)));
-            if (node is null || !Directory.Exists($"/proc/{(int)node["pid"]!}"))
-            {
-                return null;
-            }
-            var ros = node["ros"]!.AsArray()
-                .Select(r => new RosDriver((string)r!["name"]!, (int)r["port"]!))
-                .ToList();
-            return new StackLayout(new Uri((string)node["robot_url"]!), (bool)node["simulated_robot"]!,
-                (int)node["reachy_port"]!, (int)node["kernel_port"]!, (int)node["process_port"]!,
-                dataDirectory, RosaEnvironment.ConfigDirectory, ros);
+            node = JsonNode.Parse(File.ReadAllText(StateFile(dataDirectory)));
         }
-        catch (Exception e) when (e is IOException or JsonException or InvalidOperationException or NullReferenceException or FormatException)
+        catch (Exception e) when (e is IOException or JsonException)
         {
             return null;
         }
+        // A file left by a killed supervisor (or edited by hand) is not a running stack.
+        if (node is not JsonObject o || !TryInt(o["pid"], out var pid) || !Directory.Exists($"/proc/{pid}")
+            || o["robot_url"]?.GetValue<string>() is not { } robot || !Uri.TryCreate(robot, UriKind.Absolute, out var robotUrl)
+            || !TryInt(o["reachy_port"], out var reachy) || !TryInt(o["kernel_port"], out var kernel) || !TryInt(o["process_port"], out var process))
+        {
+            return null;
+        }
+        var ros = new List<RosDriver>();
+        foreach (var r in o["ros"] as JsonArray ?? [])
+        {
+            if (r?["name"] is JsonValue name && name.TryGetValue<string>(out var n) && TryInt(r["port"], out var port))
+            {
+                ros.Add(new RosDriver(n, port));
+            }
+        }
+        var simulated = o["simulated_robot"] is JsonValue s && s.TryGetValue<bool>(out var b) && b;
+        return new StackLayout(robotUrl, simulated, reachy, kernel, process, dataDirectory, RosaEnvironment.ConfigDirectory, ros);
+    }
+
+    private static bool TryInt(JsonNode? node, out int value)
+    {
+        value = 0;
+        return node is JsonValue v && v.TryGetValue(out value);
     }
 }
 

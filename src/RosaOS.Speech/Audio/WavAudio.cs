@@ -60,46 +60,8 @@ public sealed class WavAudio
     /// <summary>Reads a RIFF/WAVE file; throws <see cref="InvalidDataException"/> saying what is wrong.</summary>
     public static WavAudio Parse(ReadOnlySpan<byte> wav)
     {
-        if (wav.Length < 12 || !wav[..4].SequenceEqual("RIFF"u8) || !wav.Slice(8, 4).SequenceEqual("WAVE"u8))
-        {
-            throw new InvalidDataException("Not a WAV file (no RIFF/WAVE header).");
-        }
-        int format = 0, channels = 0, rate = 0, bits = 0;
-        var position = 12;
-        while (position + 8 <= wav.Length)
-        {
-            var id = wav.Slice(position, 4);
-            var size = BinaryPrimitives.ReadUInt32LittleEndian(wav.Slice(position + 4, 4));
-            var body = position + 8;
-            if (id.SequenceEqual("fmt "u8))
-            {
-                if (size < 16 || body + 16 > wav.Length)
-                {
-                    throw new InvalidDataException("WAV 'fmt ' chunk is too short.");
-                }
-                format = BinaryPrimitives.ReadUInt16LittleEndian(wav.Slice(body, 2));
-                channels = BinaryPrimitives.ReadUInt16LittleEndian(wav.Slice(body + 2, 2));
-                rate = BinaryPrimitives.ReadInt32LittleEndian(wav.Slice(body + 4, 4));
-                bits = BinaryPrimitives.ReadUInt16LittleEndian(wav.Slice(body + 14, 2));
-                if (format == 0xFFFE && size >= 26)
-                {
-                    // WAVE_FORMAT_EXTENSIBLE: the real format is the first two bytes of the sub-format GUID.
-                    format = BinaryPrimitives.ReadUInt16LittleEndian(wav.Slice(body + 24, 2));
-                }
-            }
-            else if (id.SequenceEqual("data"u8))
-            {
-                if (channels == 0)
-                {
-                    throw new InvalidDataException("WAV 'data' chunk comes before its 'fmt ' chunk.");
-                }
-                // Streaming writers leave the size unknown (0 or 0x7FFFFFFF): the data runs to the end.
-                var length = size == 0 || body + (long)size > wav.Length ? wav.Length - body : (int)size;
-                return Decode(wav.Slice(body, length), format, channels, rate, bits);
-            }
-            position = body + (int)Math.Min(size + (size & 1), int.MaxValue - body);
-        }
-        throw new InvalidDataException("WAV file has no 'data' chunk.");
+        var header = WavHeader.Read(wav);
+        return Decode(wav.Slice(header.DataOffset, header.DataLength), header.Format, header.Channels, header.SampleRate, header.BitsPerSample);
     }
 
     private static WavAudio Decode(ReadOnlySpan<byte> data, int format, int channels, int rate, int bits)
