@@ -83,7 +83,7 @@ if (( need_npm )); then
   echo "install.sh: installing npm packages: ${npm_list[*]}"
   mkdir -p "$tools/node"
   [[ -f "$tools/node/package.json" ]] || echo '{"name":"rosaos-tools","private":true}' > "$tools/node/package.json"
-  npm install --prefix "$tools/node" --no-audit --no-fund --loglevel=error "${npm_list[@]}" >/dev/null
+  npm install --prefix "$tools/node" --ignore-scripts --no-audit --no-fund --loglevel=error "${npm_list[@]}" >/dev/null
 fi
 
 echo "$fingerprint" > "$stamp"
