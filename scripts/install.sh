@@ -40,7 +40,7 @@ if (( listing )); then
   echo "apt: ${apt_list[*]}"
   echo "apt (file source): python3-skimage"
   echo "npm (files only): $(printf '%s\n' "${npm_files[@]}" | cut -d: -f1 | paste -sd' ')"
-  echo "npm (installed, scripts disabled): ${npm_list[*]}"
+  echo "npm (installed, scripts disabled): ${npm_list[*]:-none}"
   exit 0
 fi
 

@@ -35,7 +35,6 @@ public static partial class DotEnv
         while (reader.HasNext)
         {
             var line = reader.Line;
-            var mark = reader.Position;
             try
             {
                 reader.Read(MultilineWhitespace());
@@ -62,8 +61,8 @@ public static partial class DotEnv
             }
             catch (FormatException)
             {
-                reader.Reset(mark);
-                bad.Add(reader.Line);
+                // As python-dotenv: skip from where parsing stopped to the end of that line, and go on.
+                bad.Add(line);
                 reader.Read(RestOfLine());
             }
         }
@@ -246,12 +245,6 @@ public static partial class DotEnv
         public bool HasNext => Position < text.Length;
 
         public char? Peek => Position < text.Length ? text[Position] : null;
-
-        public void Reset(int position)
-        {
-            Line -= CountLines(text.AsSpan(position, Position - position));
-            Position = position;
-        }
 
         /// <summary>Matches at the position and advances; returns the first group (or the whole match).</summary>
         public string Read(Regex expression)

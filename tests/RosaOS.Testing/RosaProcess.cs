@@ -81,6 +81,8 @@ public sealed partial class RosaProcess : IAsyncDisposable
         }
         psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment["ROSAOS_TOOLS_DIR"] = TestPaths.ToolsDir;
+        // A developer's .env at the repository root must not reach tests; the .env tests remove this on purpose.
+        psi.Environment["PYTHON_DOTENV_DISABLED"] = "1";
         if (environment is not null)
         {
             foreach (var (key, value) in environment)
