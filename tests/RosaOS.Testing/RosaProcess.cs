@@ -83,6 +83,8 @@ public sealed partial class RosaProcess : IAsyncDisposable
         psi.Environment["ROSAOS_TOOLS_DIR"] = TestPaths.ToolsDir;
         // A developer's .env at the repository root must not reach tests; the .env tests remove this on purpose.
         psi.Environment["PYTHON_DOTENV_DISABLED"] = "1";
+        // Nothing a test starts may reach the real Hugging Face Hub; the download tests point HF_ENDPOINT at a stand-in.
+        psi.Environment["HF_HUB_OFFLINE"] = "1";
         if (environment is not null)
         {
             foreach (var (key, value) in environment)
