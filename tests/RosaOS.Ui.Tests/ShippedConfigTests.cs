@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json.Nodes;
 using RosaOS.Testing;
 using RosaOS.Testing.Llm;
 
@@ -37,7 +36,7 @@ public sealed class ShippedConfigTests
             """, ct);
         var environment = new Dictionary<string, string?>
         {
-            ["ROSAOS_CONFIG_DIR"] = ShippedConfigWithReachyPort(reachy),
+            ["ROSAOS_CONFIG_DIR"] = TestConfig.CopyShipped(reachy),
             ["ROSAOS_DATA_DIR"] = data,
             ["REACHY_MCP_PORT"] = reachy.ToString(CultureInfo.InvariantCulture),
             ["RAG_AGENT_PORT"] = kernel.ToString(CultureInfo.InvariantCulture),
@@ -107,23 +106,6 @@ public sealed class ShippedConfigTests
         await reading;
         up.Signal(SigInt);
         Assert.Equal(0, await up.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-    }
-
-    /// <summary>The shipped config/ untouched except the Reachy entry's port (the test's free port instead of 5001).</summary>
-    private static string ShippedConfigWithReachyPort(int reachyPort)
-    {
-        var dir = TestPaths.NewTempDirectory("shipped");
-        foreach (var file in Directory.EnumerateFiles(TestPaths.ConfigDir, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(dir, Path.GetRelativePath(TestPaths.ConfigDir, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-        var path = Path.Combine(dir, "drivers.json");
-        var drivers = JsonNode.Parse(File.ReadAllText(path))!;
-        drivers["mcpServers"]!["reachy-mini"]!["url"] = $"http://localhost:{reachyPort}/mcp";
-        File.WriteAllText(path, drivers.ToJsonString());
-        return dir;
     }
 
     private static string Snapshot(StringBuilder events)
