@@ -8,7 +8,9 @@ using OpenCvSharp;
 using RosaOS.Vision.Faces;
 using RosaOS.Vision.Room;
 
-var pictures = args.Length > 0 ? args[0] : Path.Combine(AppContext.GetData("EntryPointFileDirectoryPath") as string ?? ".", "../../.tools/skimage");
+var pictures = args.Length > 0 ? args[0] : Path.Combine(
+    Environment.GetEnvironmentVariable("ROSAOS_TOOLS_DIR") is { Length: > 0 } tools ? tools : Path.Combine(AppContext.GetData("EntryPointFileDirectoryPath") as string ?? ".", "../../.tools"),
+    "skimage");
 var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
 
 var build = Stopwatch.StartNew();

@@ -3,13 +3,15 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using RosaOS.Cli.Stack;
+using RosaOS.Configuration;
 
 namespace RosaOS.Cli;
 
 /// <summary>The `rosa up` sub-command: the whole system as supervised child processes.</summary>
 internal static class UpCommand
 {
-    public static Command Create()
+    /// <param name="dotenv">The .env file this process loaded at start, if any: rosa up says which keys it took.</param>
+    public static Command Create(DotEnvResult? dotenv)
     {
         var robot = new Option<string?>("--robot") { Description = "URL of a real Reachy Mini daemon (e.g. http://reachy-mini.local:8000); without it the simulated robot is started." };
         var simPort = new Option<int>("--sim-port") { Description = "Port of the simulated robot.", DefaultValueFactory = _ => 8000 };
@@ -44,7 +46,7 @@ internal static class UpCommand
                 }
                 layout = StackLayout.Resolve(parse.GetValue(robot), parse.GetValue(simPort), parse.GetValue(dataDir), !parse.GetValue(noRos));
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Text.Json.JsonException or IOException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or DriversConfigException or IOException)
             {
                 await Console.Error.WriteLineAsync($"rosa up: {e.Message}");
                 return 2;
@@ -72,14 +74,14 @@ internal static class UpCommand
                 simArgs.AddRange(["--dataset", d]);
             }
             var policy = new RestartPolicy(parse.GetValue(maxRestarts), TimeSpan.FromMinutes(5));
-            return await new StackSupervisor(layout, simArgs, kernelArgs, policy).RunAsync(cancellationToken);
+            return await new StackSupervisor(layout, simArgs, kernelArgs, policy, dotenv).RunAsync(cancellationToken);
         });
         return command;
     }
 }
 
 /// <summary>Starts the stack in dependency order, reports where everything is, and stops it in reverse order.</summary>
-internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> simArgs, IReadOnlyList<string> kernelArgs, RestartPolicy policy)
+internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> simArgs, IReadOnlyList<string> kernelArgs, RestartPolicy policy, DotEnvResult? dotenv)
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
     private readonly List<ChildService> _started = [];
@@ -102,6 +104,10 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
         Directory.CreateDirectory(layout.DataDirectory);
         layout.Save(Environment.ProcessId);
         Console.WriteLine($"[up     ] rosaOS {Hosting.RosaWebHost.Version}: data in {layout.DataDirectory}, logs in {layout.LogDirectory}");
+        foreach (var line in DescribeDotEnv(dotenv).Concat(DescribeDrivers(layout)))
+        {
+            Console.WriteLine("[up     ] " + line);
+        }
 
         var exitCode = 0;
         try
@@ -197,6 +203,11 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
         }
         var robot = layout.SimulatedRobot ? $"{layout.RobotUrl} (simulated Reachy Mini)" : $"{layout.RobotUrl} (Reachy Mini daemon)";
         var ros = string.Concat(layout.RosDrivers.Select(d => $"  ROS {d.Name,-12} http://127.0.0.1:{d.Port}/mcp\n"));
+        var off = layout.Plan.Where(p => !p.Started).Select(p => p.Entry.Name).ToList();
+        if (off.Count > 0)
+        {
+            ros += $"  Not started      {string.Join(", ", off)}   (why: see the drivers lines above)\n";
+        }
         Console.WriteLine(
             "\nrosaOS is up.\n" +
             $"  UI               {layout.KernelUrl}   (open it in a browser)\n" +
@@ -209,6 +220,37 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             "  Status           ./rosa status\n" +
             $"  Logs             {layout.LogDirectory}\n" +
             "Press Ctrl-C to stop everything.\n");
+    }
+
+    /// <summary>Which .env file was read and which keys it set: names only, never values.</summary>
+    internal static IEnumerable<string> DescribeDotEnv(DotEnvResult? dotenv)
+    {
+        if (dotenv is null)
+        {
+            yield break;
+        }
+        var taken = dotenv.Taken.Count > 0 ? string.Join(", ", dotenv.Taken) : "nothing";
+        var kept = dotenv.AlreadySet.Count > 0 ? $"; already set in the environment, kept: {string.Join(", ", dotenv.AlreadySet)}" : "";
+        yield return $"read {dotenv.Path}: took {taken}{kept}";
+    }
+
+    /// <summary>One line per drivers.json entry: started, or not and why; plus a warning for each address off this machine.</summary>
+    internal static IEnumerable<string> DescribeDrivers(StackLayout layout)
+    {
+        if (layout.Plan.Count == 0)
+        {
+            yield break;
+        }
+        var width = layout.Plan.Max(p => p.Entry.Name.Length);
+        yield return $"drivers ({Path.Combine(layout.ConfigDirectory, "drivers.json")}):";
+        foreach (var plan in layout.Plan)
+        {
+            yield return $"  {plan.Entry.Name.PadRight(width)}  {plan.Detail}";
+        }
+        foreach (var plan in layout.Plan.Where(p => p.Remote.Count > 0))
+        {
+            yield return $"note: {plan.Entry.Name} connects off this machine, to {string.Join(" and ", plan.Remote)}";
+        }
     }
 
     /// <summary>The kernel's health names the chosen provider, or why there is none.</summary>

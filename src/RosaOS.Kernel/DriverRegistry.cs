@@ -1,17 +1,18 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
-using RosaOS.Agents;
+using RosaOS.Configuration;
 
 namespace RosaOS.Kernel;
 
-/// <summary>A driver as the kernel sees it.</summary>
-public sealed record DriverStatus(string Name, string Url, string Description, bool Reachable, string? Problem);
+/// <summary>A driver as the kernel sees it: <see cref="Enabled"/> is the config's switch, <see cref="Reachable"/> the last probe's answer.</summary>
+public sealed record DriverStatus(string Name, string Url, string Description, bool Enabled, bool Reachable, string? Problem);
 
 /// <summary>
-/// The drivers of config/drivers.json: probed at start like the original (any HTTP answer counts as
-/// reachable; unreachable ones are disabled with a warning), listed with their tools for the UI, and
-/// reachable through a tool-call proxy for manual control and the emergency stop.
+/// The drivers of config/drivers.json: those not switched off with <c>"enabled": false</c> are probed at start like
+/// the original (any HTTP answer counts as reachable; unreachable ones are left out with a warning), listed with
+/// their tools for the UI, and reachable through a tool-call proxy for manual control and the emergency stop.
+/// A disabled entry is never contacted: it is listed with the reason, and offered to no one.
 /// </summary>
 public sealed partial class DriverRegistry
 {
@@ -24,49 +25,59 @@ public sealed partial class DriverRegistry
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
-        All = DriversConfig.Load(options.ConfigDirectory);
+        Config = DriversConfig.Load(options.ConfigDirectory);
+        foreach (var driver in Config.Drivers.Where(d => !d.Enabled))
+        {
+            var reason = Config.DisabledReason(driver);
+            LogSwitchedOff(_logger, driver.Name, reason);
+        }
     }
 
-    /// <summary>Every configured driver.</summary>
-    public IReadOnlyList<DriverEntry> All { get; }
+    /// <summary>drivers.json as read at start.</summary>
+    public DriversConfig Config { get; }
 
-    /// <summary>Drivers found reachable at the last probe.</summary>
+    /// <summary>Every configured driver, switched off or not.</summary>
+    public IReadOnlyList<DriverEntry> All => Config.Drivers;
+
+    /// <summary>Drivers switched on in the config and found reachable at the last probe: what workers may be given.</summary>
     public IReadOnlyList<DriverEntry> Enabled
     {
         get
         {
             lock (_lock)
             {
-                return [.. All.Where(d => _status.TryGetValue(d.Name, out var s) && s.Reachable)];
+                return [.. Config.Enabled.Where(d => _status.TryGetValue(d.Name, out var s) && s.Reachable)];
             }
         }
     }
 
-    /// <summary>Status of every driver from the last probe.</summary>
+    /// <summary>Status of every driver: switched-off ones with the reason, the others from the last probe.</summary>
     public IReadOnlyList<DriverStatus> Statuses
     {
         get
         {
             lock (_lock)
             {
-                return [.. All.Select(d => _status.GetValueOrDefault(d.Name) ?? new DriverStatus(d.Name, d.Url, d.Description, false, "not probed yet"))];
+                return [.. All.Select(d => d.Enabled
+                    ? _status.GetValueOrDefault(d.Name) ?? new DriverStatus(d.Name, d.Url.ToString(), d.Description, true, false, "not probed yet")
+                    : new DriverStatus(d.Name, d.Url.ToString(), d.Description, false, false, "disabled: " + Config.DisabledReason(d)))];
             }
         }
     }
 
-    /// <summary>Probes every driver in parallel.</summary>
+    /// <summary>Probes every switched-on driver in parallel.</summary>
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
-        var results = await Task.WhenAll(All.Select(async d =>
+        var results = await Task.WhenAll(Config.Enabled.Select(async d =>
         {
             try
             {
-                using var response = await s_probe.GetAsync(new Uri(d.Url), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                return new DriverStatus(d.Name, d.Url, d.Description, true, null);
+                using var response = await s_probe.GetAsync(d.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                return new DriverStatus(d.Name, d.Url.ToString(), d.Description, true, true, null);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                return new DriverStatus(d.Name, d.Url, d.Description, false, e.Message);
+                return new DriverStatus(d.Name, d.Url.ToString(), d.Description, true, false, e.Message);
             }
         }));
         lock (_lock)
@@ -115,16 +126,41 @@ public sealed partial class DriverRegistry
 
     private async Task<McpClient> ConnectAsync(string name, CancellationToken cancellationToken)
     {
-        var driver = All.FirstOrDefault(d => d.Name == name)
+        var driver = Config.Find(name)
             ?? throw new KeyNotFoundException($"no driver named '{name}'; configured: {string.Join(", ", All.Select(d => d.Name))}");
+        if (!driver.Enabled)
+        {
+            throw new DriverDisabledException($"driver '{name}' is disabled ({Config.DisabledReason(driver)}); set \"enabled\": true to use it");
+        }
         return await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(driver.Url), Name = name }),
+            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = driver.Url, Name = name }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MCP server {Name} is switched off and will not be contacted: {Reason}")]
+    private static partial void LogSwitchedOff(ILogger logger, string name, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MCP server {Name} at {Url} is reachable and will be enabled")]
     private static partial void LogEnabled(ILogger logger, string name, string url);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MCP server {Name} at {Url} is not reachable and will be disabled: {Reason}")]
     private static partial void LogDisabled(ILogger logger, string name, string url, string reason);
+}
+
+/// <summary>A tool call or listing was asked of a driver that drivers.json switches off.</summary>
+public sealed class DriverDisabledException : InvalidOperationException
+{
+    public DriverDisabledException(string message)
+        : base(message)
+    {
+    }
+
+    public DriverDisabledException()
+    {
+    }
+
+    public DriverDisabledException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
 }

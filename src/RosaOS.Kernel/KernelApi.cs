@@ -221,7 +221,7 @@ public static class KernelApi
                     problem = "listing tools failed: " + e.Message;
                 }
             }
-            list.Add(new { name = status.Name, url = status.Url, description = status.Description, reachable = status.Reachable, problem, tools });
+            list.Add(new { name = status.Name, url = status.Url, description = status.Description, enabled = status.Enabled, reachable = status.Reachable, problem, tools });
         }
         return Results.Json(new { drivers = list });
     }
@@ -233,9 +233,13 @@ public static class KernelApi
         {
             return Bad(error!);
         }
-        if (drivers.All.All(d => d.Name != name))
+        if (drivers.Config.Find(name) is not { } entry)
         {
             return Results.Json(new { ok = false, error = $"no driver named '{name}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}" }, statusCode: 404);
+        }
+        if (!entry.Enabled)
+        {
+            return Results.Json(new { ok = false, error = $"driver '{name}' is disabled ({drivers.Config.DisabledReason(entry)}); set \"enabled\": true to use it" }, statusCode: 409);
         }
         var arguments = body.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
         var watch = System.Diagnostics.Stopwatch.StartNew();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
+using RosaOS.Configuration;
 using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
@@ -100,7 +101,7 @@ public static class KernelCommand
             drivers = new DriverRegistry(options, loggerFactory.CreateLogger<DriverRegistry>());
             database = new KernelDatabase(options.DataDirectory);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or DriversConfigException)
         {
             await Console.Error.WriteLineAsync("rosa kernel: " + ex.Message);
             return 2;
@@ -141,7 +142,7 @@ public static class KernelCommand
                 ["llm"] = new { provider = selection.Provider, model = selection.Model, status = selection.Status, available = selection.IsAvailable },
                 ["events"] = new { pending, done, queued = intake.Backlog },
                 ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
-                ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, reachable = d.Reachable }),
+                ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, enabled = d.Enabled, reachable = d.Reachable, problem = d.Problem }),
                 ["process_server"] = $"http://{host}:{options.ProcessPort}/mcp",
             };
         });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RosaOS.Configuration;
 
 namespace RosaOS.Mcp.Ros;
 

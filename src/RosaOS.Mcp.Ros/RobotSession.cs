@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using RosaOS.Configuration;
 using RosaOS.RosBridge;
 
 namespace RosaOS.Mcp.Ros;

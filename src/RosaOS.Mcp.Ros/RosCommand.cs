@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RosaOS.Configuration;
 using RosaOS.Hosting;
 
 namespace RosaOS.Mcp.Ros;
@@ -30,14 +31,21 @@ public static class RosCommand
             try
             {
                 var robotName = parse.GetValue(name)!;
-                options = RosRobotOptions.FromDrivers(parse.GetValue(drivers) ?? Path.Combine(RosaEnvironment.ConfigDirectory, "drivers.json"), robotName);
+                var config = DriversConfig.LoadFile(parse.GetValue(drivers) ?? Path.Combine(RosaEnvironment.ConfigDirectory, "drivers.json"));
+                var entry = config.Find(robotName);
+                options = entry?.Ros ?? new RosRobotOptions { Name = robotName, Port = entry?.Port ?? 9091 };
+                if (entry is { Enabled: false })
+                {
+                    // Started by hand on purpose: serve it, but say why rosa up and the kernel leave it out.
+                    await Console.Error.WriteLineAsync($"rosa ros: note: {robotName} is disabled ({config.DisabledReason(entry)}); rosa up does not start it and the kernel does not offer it.");
+                }
                 options.Rosbridge = parse.GetValue(rosbridge) ?? options.Rosbridge;
                 options.Port = parse.GetValue(port) ?? options.Port;
                 options.CameraTopic = parse.GetValue(camera) ?? options.CameraTopic;
                 options.ImagesDir = parse.GetValue(images) ?? options.ImagesDir;
                 options.Validate();
             }
-            catch (Exception ex) when (ex is ArgumentException or IOException or System.Text.Json.JsonException)
+            catch (Exception ex) when (ex is ArgumentException or IOException or DriversConfigException)
             {
                 await Console.Error.WriteLineAsync($"rosa ros: {ex.Message}");
                 return 2;

@@ -26,9 +26,11 @@ public static class SimCommand
             Description = "A folder holding <owner>/<name>/ datasets or a Hugging Face cache (repeatable).",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var sounds = new Option<string?>("--sounds") { Description = "Folder of the daemon's built-in sounds (wake_up.wav, go_sleep.wav, …); default: an installed reachy_mini Python package's assets." };
+        var noCheckoutData = new Option<bool>("--no-checkout-data") { Description = "Ignore ../shared/data beside a checkout: fetch the emotions from the Hub as on a fresh machine." };
         var command = new Command("sim", "Run the simulated Reachy Mini daemon (the real daemon's API on port 8000).")
         {
-            port, host, robotName, noWake, sleepOnStop, noAutostart, noMedia, dataset, datasets,
+            port, host, robotName, noWake, sleepOnStop, noAutostart, noMedia, dataset, datasets, sounds, noCheckoutData,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -44,6 +46,7 @@ public static class SimCommand
                 GotoSleepOnStop = result.GetValue(sleepOnStop),
                 Autostart = !result.GetValue(noAutostart),
                 NoMedia = result.GetValue(noMedia),
+                SoundsDirectory = result.GetValue(sounds) is { } s ? Path.GetFullPath(s) : null,
             };
             foreach (var mapping in result.GetValue(dataset) ?? [])
             {
@@ -59,7 +62,10 @@ public static class SimCommand
             {
                 options.DatasetRoots.Add(Path.GetFullPath(root));
             }
-            AddCheckoutDefault(options);
+            if (!result.GetValue(noCheckoutData))
+            {
+                AddCheckoutDefault(options);
+            }
             return await SimHost.RunAsync(options, cancellationToken);
         });
         return command;

@@ -22,12 +22,14 @@ public static partial class SimHost
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var hubSettings = HubSettings.FromEnvironment();
         var builder = RosaWebHost.CreateBuilder("sim", options.Host, options.Port,
             options.Host is "127.0.0.1" or "localhost" or "::1" ? null : "*");
         // Audio uploads go up to 50 MB; JSON routes enforce their own 1 MiB cap.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = SimSpeakerEndpoints.MaxWavBytes + (1 << 20));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DaemonSounds>();
         builder.Services.AddSingleton<VirtualSpeaker>();
         builder.Services.AddSingleton<VirtualMicrophone>();
         builder.Services.AddSingleton<ISoundPlayer>(sp => sp.GetRequiredService<VirtualSpeaker>());
@@ -35,6 +37,7 @@ public static partial class SimHost
         builder.Services.AddSingleton<SimCamera>();
         builder.Services.AddSingleton<DaemonService>();
         builder.Services.AddSingleton<MoveTasks>();
+        builder.Services.AddSingleton(_ => new HubClient(hubSettings));
         builder.Services.AddSingleton<DatasetCatalog>();
         builder.Services.AddSingleton(sp => new SdkHub(
             sp.GetRequiredService<RobotCore>(), sp.GetRequiredService<DaemonService>(), sp.GetRequiredService<DatasetCatalog>(),
@@ -79,7 +82,11 @@ public static partial class SimHost
             var logger = app.Services.GetRequiredService<ILogger<SimOptions>>();
             var robot = app.Services.GetRequiredService<RobotCore>();
             var daemon = app.Services.GetRequiredService<DaemonService>();
-            app.Services.GetRequiredService<DatasetCatalog>().Describe();
+            app.Services.GetRequiredService<DaemonSounds>().Describe();
+            var catalog = app.Services.GetRequiredService<DatasetCatalog>();
+            catalog.Describe();
+            // The daemon preloads its emotions at start; so does the simulator when there is no local copy.
+            catalog.Preload(DatasetCatalog.EmotionsDataset);
             var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
             // Own the termination signals: without a handler that cancels the default action, SIGTERM can end
             // the process mid-shutdown (exit 143) depending on which other handler returns first.

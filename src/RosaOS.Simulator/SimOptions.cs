@@ -30,6 +30,10 @@ public sealed class SimOptions
     /// <summary>Folders holding <c>owner/name/</c> datasets or the Hugging Face cache layout (<c>--datasets DIR</c>).</summary>
     public List<string> DatasetRoots { get; } = [];
 
+    /// <summary>Folder of the daemon's built-in sounds (wake_up.wav, go_sleep.wav, …; <c>--sounds DIR</c>); null = look for an
+    /// installed reachy_mini Python package.</summary>
+    public string? SoundsDirectory { get; set; }
+
     /// <summary>Throws with a message for the user when a setting is unusable.</summary>
     public void Validate()
     {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using RosaOS.Agents;
+using RosaOS.Configuration;
 using RosaOS.Hosting;
 
 namespace RosaOS.Worker;
@@ -116,12 +117,12 @@ internal sealed partial class WorkerHost
 
     private async Task<(bool, string)> RunAgentAsync(WorkerTask task, CancellationToken cancellationToken)
     {
-        IReadOnlyList<DriverEntry> drivers;
+        DriversConfig drivers;
         try
         {
             drivers = DriversConfig.Load(_configDirectory);
         }
-        catch (InvalidOperationException e)
+        catch (DriversConfigException e)
         {
             return (false, e.Message);
         }
@@ -133,16 +134,21 @@ internal sealed partial class WorkerHost
         {
             foreach (var name in task.McpServers)
             {
-                var driver = drivers.FirstOrDefault(d => d.Name == name);
+                var driver = drivers.Find(name);
                 if (driver is null)
                 {
                     notes.Add($"{name}: not in drivers.json");
                     continue;
                 }
+                if (!driver.Enabled)
+                {
+                    notes.Add($"{name}: disabled ({drivers.DisabledReason(driver)})");
+                    continue;
+                }
                 try
                 {
                     var client = await McpClient.CreateAsync(
-                        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(driver.Url), Name = name }),
+                        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = driver.Url, Name = name }),
                         new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
                     clients.Add(client);
                     foreach (var tool in await client.ListToolsAsync(cancellationToken: cancellationToken))
@@ -155,7 +161,7 @@ internal sealed partial class WorkerHost
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    LogDriverUnreachable(_logger, name, driver.Url, e.Message);
+                    LogDriverUnreachable(_logger, name, driver.Url.ToString(), e.Message);
                     notes.Add($"{name}: MCP server at {driver.Url} is not reachable ({e.Message})");
                 }
             }
@@ -176,13 +182,13 @@ internal sealed partial class WorkerHost
         }
     }
 
-    private string BuildInstructions(WorkerTask task, IReadOnlyList<DriverEntry> drivers, List<string> notes)
+    private string BuildInstructions(WorkerTask task, DriversConfig drivers, List<string> notes)
     {
         var path = Path.Combine(_configDirectory, "process.txt");
         var template = File.Exists(path)
             ? File.ReadAllText(path).Trim()
             : "You are a process in an agentic operating system integrated with robots.\nHere are instructions for the robot(s) you have access to:\n{robot_instructions}\nHere are the instructions from the kernel:\n{kernel_instructions}";
-        var robots = string.Join("\n", task.McpServers.Select(n => $"{n}: {drivers.FirstOrDefault(d => d.Name == n)?.Prompt ?? ""}".TrimEnd())).Trim();
+        var robots = string.Join("\n", task.McpServers.Select(n => $"{n}: {drivers.Find(n)?.Prompt ?? ""}".TrimEnd())).Trim();
         if (notes.Count > 0)
         {
             robots += "\nUnavailable right now (their tools are missing): " + string.Join("; ", notes);

@@ -7,6 +7,7 @@ namespace RosaOS.Kernel.Tests;
 public sealed class BadInputTests : IAsyncLifetime
 {
     private ScriptedLlmServer _llm = null!;
+    private readonly System.Net.Sockets.TcpListener _trap = new(System.Net.IPAddress.Loopback, 0);
     private KernelHarness _kernel = null!;
 
     public async ValueTask InitializeAsync()
@@ -16,12 +17,17 @@ public sealed class BadInputTests : IAsyncLifetime
         var port = RosaOS.Testing.FreePort.Next();
         var processPort = RosaOS.Testing.FreePort.Next();
         // The kernel's own process-manager MCP server stands in as a reachable driver for the proxy endpoints.
-        var config = KernelHarness.NewConfigDir(new Dictionary<string, string> { ["Kasa Lightbulb Controller"] = $"http://127.0.0.1:{processPort}/mcp" });
+        // A switched-off entry points at a listener nobody accepts on: any connection the kernel made would wait in its backlog.
+        _trap.Start();
+        var config = KernelHarness.NewConfigDir(
+            new Dictionary<string, string> { ["Kasa Lightbulb Controller"] = $"http://127.0.0.1:{processPort}/mcp" },
+            new Dictionary<string, string> { ["lab-dog"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)_trap.LocalEndpoint).Port}/mcp" });
         _kernel = await KernelHarness.StartOnAsync(port, processPort, _llm, configDir: config, extraArgs: ["--pool-size", "0"]);
     }
 
     public async ValueTask DisposeAsync()
     {
+        _trap.Stop();
         await _kernel.DisposeAsync();
         await _llm.DisposeAsync();
     }
@@ -93,7 +99,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task Drivers_are_listed_with_reachability_and_tools_and_tool_calls_are_proxied_and_audited()
     {
         var drivers = (await _kernel.GetJsonAsync("/api/drivers")).GetProperty("drivers").EnumerateArray().ToList();
-        Assert.Equal(4, drivers.Count);
+        Assert.Equal(5, drivers.Count);
         var lamp = drivers.Single(d => d.GetProperty("name").GetString() == "Kasa Lightbulb Controller");
         Assert.True(lamp.GetProperty("reachable").GetBoolean());
         Assert.Contains(lamp.GetProperty("tools").EnumerateArray(), t => t.GetProperty("name").GetString() == "launch_process");
@@ -111,5 +117,26 @@ public sealed class BadInputTests : IAsyncLifetime
         var audit = (await _kernel.GetJsonAsync("/api/audit")).EnumerateArray().ToList();
         Assert.Contains(audit, a => a.GetProperty("tool").GetString() == "terminate_process" && a.GetProperty("arguments").GetString()!.Contains("ghost", StringComparison.Ordinal));
         Assert.Empty(_llm.ChatRequests);
+    }
+
+    [Fact]
+    public async Task A_switched_off_driver_is_shown_with_the_reason_never_contacted_and_never_called()
+    {
+        var drivers = (await _kernel.GetJsonAsync("/api/drivers")).GetProperty("drivers").EnumerateArray().ToList();
+        var dog = drivers.Single(d => d.GetProperty("name").GetString() == "lab-dog");
+        Assert.False(dog.GetProperty("enabled").GetBoolean());
+        Assert.False(dog.GetProperty("reachable").GetBoolean());
+        Assert.Contains("\"enabled\": false", dog.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        Assert.Empty(dog.GetProperty("tools").EnumerateArray());
+        Assert.True(drivers.Single(d => d.GetProperty("name").GetString() == "reachy-mini").GetProperty("enabled").GetBoolean());
+
+        var health = (await _kernel.GetJsonAsync("/health")).GetProperty("drivers").EnumerateArray();
+        Assert.Contains(health, d => d.GetProperty("name").GetString() == "lab-dog" && !d.GetProperty("enabled").GetBoolean());
+
+        var (status, answer) = await _kernel.PostJsonAsync("/api/drivers/lab-dog/tools/stop_move", "{}");
+        Assert.Equal(409, status);
+        Assert.Contains("disabled", answer.GetProperty("error").GetString(), StringComparison.Ordinal);
+        // The listing above probed every switched-on driver; none of that (nor the refused call) reached the switched-off one.
+        Assert.False(_trap.Pending(), "the kernel connected to a driver that drivers.json switches off");
     }
 }

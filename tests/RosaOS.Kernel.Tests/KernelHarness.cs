@@ -30,8 +30,9 @@ public sealed class KernelHarness : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>A config folder with the shipped prompts and drivers.json whose servers are all on dead ports (or the given URLs).</summary>
-    public static string NewConfigDir(IDictionary<string, string>? driverUrls = null)
+    /// <summary>A config folder with the shipped prompts and drivers.json whose servers are all switched on and on dead ports
+    /// (or the given URLs), plus <paramref name="disabled"/> entries switched off with <c>"enabled": false</c>.</summary>
+    public static string NewConfigDir(IDictionary<string, string>? driverUrls = null, IDictionary<string, string>? disabled = null)
     {
         var dir = TestPaths.NewTempDirectory("cfg");
         foreach (var file in new[] { "kernel.txt", "process.txt" })
@@ -48,7 +49,11 @@ public sealed class KernelHarness : IAsyncDisposable
         foreach (var server in shipped.RootElement.GetProperty("mcpServers").EnumerateObject())
         {
             var url = driverUrls is not null && driverUrls.TryGetValue(server.Name, out var u) ? u : $"http://127.0.0.1:{FreePort.Next()}/mcp";
-            servers[server.Name] = new { url, description = server.Value.GetProperty("description").GetString(), ros = new { note = "unknown keys are ignored" } };
+            servers[server.Name] = new { url, description = server.Value.GetProperty("description").GetString(), command = "unknown keys of an entry are ignored" };
+        }
+        foreach (var (name, url) in disabled ?? new Dictionary<string, string>())
+        {
+            servers[name] = new { url, description = $"{name}, switched off", enabled = false };
         }
         File.WriteAllText(Path.Combine(dir, "drivers.json"), JsonSerializer.Serialize(new { mcpServers = servers }));
         return dir;

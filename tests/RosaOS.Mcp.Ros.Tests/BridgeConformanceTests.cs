@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Client;
+using RosaOS.Configuration;
 using RosaOS.RosBridge;
 using RosaOS.Testing;
 
@@ -125,12 +126,12 @@ public sealed class BridgeConformanceTests(RosRobotFixture robot)
     [Fact]
     public void ShippedDriversJson_HoldsWhatRosaUpNeeds()
     {
-        var drivers = Path.Combine(TestPaths.ConfigDir, "drivers.json");
-        var turtlebot = RosRobotOptions.FromDrivers(drivers, "turtlebot");
+        var drivers = DriversConfig.Load(TestPaths.ConfigDir);
+        var turtlebot = drivers.Find("turtlebot")!.Ros!;
         turtlebot.Validate();
         Assert.Equal(9091, turtlebot.Port);
         Assert.Equal("/oakd/rgb/preview/image_raw/compressed", turtlebot.CameraTopic);
-        var dog = RosRobotOptions.FromDrivers(drivers, "dog");
+        var dog = drivers.Find("dog")!.Ros!;
         dog.Validate();
         Assert.Equal(9090, dog.Port);
         Assert.Contains("/puppy/*", dog.Safety.Allow);

@@ -105,8 +105,9 @@ internal sealed class KernelStack : IAsyncDisposable
             copy["url"] = $"http://127.0.0.1:{(name == "reachy-mini" ? reachyPort : name == "turtlebot" ? RosPort : FreePort.Next())}/mcp";
             if (name == "turtlebot")
             {
-                // The shipped section, pointed at the local graph; its camera topic is the stand-in's.
+                // The shipped section, switched on and pointed at the local graph; its camera topic is the stand-in's.
                 copy["ros"]!["rosbridge"] = rosbridge.ToString();
+                copy["enabled"] = true;
             }
             else
             {

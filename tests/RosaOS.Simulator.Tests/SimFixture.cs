@@ -30,14 +30,17 @@ public class SimFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>False to leave the emotions dataset unmapped (the Hub download tests).</summary>
+    protected virtual bool MapEmotions => true;
+
     /// <summary>True to wait for state "running" (wake-up finished) before tests run.</summary>
     protected virtual bool WaitForRunning => true;
 
     public async ValueTask InitializeAsync()
     {
         Prepare();
-        _process = RosaProcess.StartRosa(["sim", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}", .. ExtraArgs], Environment);
+        string[] emotions = MapEmotions ? ["--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"] : [];
+        _process = RosaProcess.StartRosa(["sim", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. emotions, .. ExtraArgs], Environment);
         Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
         await _process.WaitForHttpAsync(new Uri(BaseUri, "health").ToString());
         if (WaitForRunning)

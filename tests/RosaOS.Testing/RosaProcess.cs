@@ -20,7 +20,7 @@ public sealed partial class RosaProcess : IAsyncDisposable
         "ELEVENLABS_MODEL", "TTS_ENGINE", "TTS_VOICE", "STT_CALLBACK_URL", "RAG_AGENT_URL", "RAG_AGENT_PORT",
         "PROCESS_SERVER_URL", "PROCESS_SERVER_PORT", "REACHY_MCP_PORT", "ROSAOS_CONFIG_DIR", "ROSAOS_DATA_DIR",
         "ROSAOS_VISION_MODEL", "ROSAOS_VISION_BASE_URL", "ROSAOS_VISION_API_KEY", "ROSAOS_VISION_ALLOW_URLS", "ROSAOS_CAMERA_DEVICE",
-        "ROSA_DAEMON_URL", "ROSA_SUPERVISOR_PID",
+        "ROSA_DAEMON_URL", "ROSA_SUPERVISOR_PID", "HF_ENDPOINT", "HF_TOKEN",
     ];
 
     private readonly Process _process;
@@ -81,6 +81,10 @@ public sealed partial class RosaProcess : IAsyncDisposable
         }
         psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment["ROSAOS_TOOLS_DIR"] = TestPaths.ToolsDir;
+        // A developer's .env at the repository root must not reach tests; the .env tests remove this on purpose.
+        psi.Environment["PYTHON_DOTENV_DISABLED"] = "1";
+        // Nothing a test starts may reach the real Hugging Face Hub; the download tests point HF_ENDPOINT at a stand-in.
+        psi.Environment["HF_HUB_OFFLINE"] = "1";
         if (environment is not null)
         {
             foreach (var (key, value) in environment)

@@ -101,6 +101,10 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
     {
         var page = await OpenAsync();
         await Assertions.Expect(page.Locator("#driver-select option[value='reachy-mini']")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        // The shipped robot dog is switched off in drivers.json: listed, greyed out with the reason, not selectable.
+        var dog = page.Locator("#driver-select option[value='dog']");
+        await Assertions.Expect(dog).ToHaveJSPropertyAsync("disabled", true);
+        await Assertions.Expect(dog).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("\"enabled\": false"));
         await page.SelectOptionAsync("#driver-select", "reachy-mini");
         await page.SelectOptionAsync("#tool-select", "goto_target");
         // The form comes from the tool's JSON schema: one field per argument.

@@ -6,7 +6,8 @@ namespace RosaOS.Ui.Tests;
 /// <summary>A copy of the shipped config/ whose drivers point at the ports a test chose.</summary>
 internal static class TestConfig
 {
-    public static string CopyWithReachyPort(int reachyPort)
+    /// <summary>The shipped config/ untouched except the Reachy entry's port (the test's free port instead of 5001).</summary>
+    public static string CopyShipped(int reachyPort)
     {
         var dir = TestPaths.NewTempDirectory("config");
         foreach (var file in Directory.EnumerateFiles(TestPaths.ConfigDir, "*", SearchOption.AllDirectories))
@@ -17,8 +18,18 @@ internal static class TestConfig
         }
         var driversPath = Path.Combine(dir, "drivers.json");
         var drivers = JsonNode.Parse(File.ReadAllText(driversPath))!;
+        drivers["mcpServers"]!["reachy-mini"]!["url"] = $"http://localhost:{reachyPort}/mcp";
+        File.WriteAllText(driversPath, drivers.ToJsonString());
+        return dir;
+    }
+
+    /// <summary>The shipped config with the Reachy on <paramref name="reachyPort"/> and every other driver on a closed port.</summary>
+    public static string CopyWithReachyPort(int reachyPort)
+    {
+        var dir = CopyShipped(reachyPort);
+        var driversPath = Path.Combine(dir, "drivers.json");
+        var drivers = JsonNode.Parse(File.ReadAllText(driversPath))!;
         var servers = drivers["mcpServers"]!.AsObject();
-        servers["reachy-mini"]!["url"] = $"http://localhost:{reachyPort}/mcp";
         // Other drivers keep their entries but point at a closed port so the kernel reports them unreachable quickly.
         foreach (var (name, entry) in servers.ToList())
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RosaOS.Configuration;
 using RosaOS.Hosting;
 
 namespace RosaOS.Cli.Stack;
@@ -17,6 +18,9 @@ internal sealed record StackLayout(
     string ConfigDirectory,
     IReadOnlyList<RosDriver> RosDrivers)
 {
+    /// <summary>What <c>rosa up</c> does with each drivers.json entry and why (empty for a layout read back by <c>rosa status</c>).</summary>
+    public IReadOnlyList<DriverPlan> Plan { get; init; } = [];
+
     public Uri ReachyMcpUrl => new($"http://127.0.0.1:{ReachyPort}/mcp");
     public Uri KernelUrl => new($"http://127.0.0.1:{KernelPort}/");
     public Uri ProcessManagerUrl => new($"http://127.0.0.1:{ProcessPort}/mcp");
@@ -32,15 +36,21 @@ internal sealed record StackLayout(
             : Uri.TryCreate(robot, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https"
                 ? parsed
                 : throw new ArgumentException($"--robot {robot} is not an http(s) URL of a Reachy Mini daemon, e.g. http://reachy-mini.local:8000.");
+        var reachyPort = RosaEnvironment.GetPort("REACHY_MCP_PORT", 5001);
+        var drivers = DriversConfig.Load(config);
+        var plan = drivers.Drivers.Select(d => DriverPlan.For(d, drivers, withRos, reachyPort)).ToList();
         return new StackLayout(
             robotUrl,
             simulated,
-            RosaEnvironment.GetPort("REACHY_MCP_PORT", 5001),
+            reachyPort,
             RosaEnvironment.GetPort("RAG_AGENT_PORT", 8765),
             RosaEnvironment.GetPort("PROCESS_SERVER_PORT", 7001),
             Path.GetFullPath(dataDirectory ?? RosaEnvironment.DataDirectory),
             config,
-            withRos ? RosDriver.ReadAll(Path.Combine(config, "drivers.json")) : []);
+            [.. plan.Where(p => p.Started && p.Entry.Ros is not null).Select(p => new RosDriver(p.Entry.Name, p.Entry.Port))])
+        {
+            Plan = plan,
+        };
     }
 
     /// <summary>Path of the file in which a running <c>rosa up</c> records its layout for <c>rosa status</c>.</summary>
@@ -101,30 +111,37 @@ internal sealed record StackLayout(
     }
 }
 
-/// <summary>A ROS robot that <c>rosa up</c> exposes through its own <c>rosa ros --name NAME</c>: a drivers.json entry with a
-/// <c>ros</c> section, from which <c>rosa ros</c> itself reads the bridge, camera and safety settings.</summary>
+/// <summary>A ROS robot that <c>rosa up</c> exposes through its own <c>rosa ros --name NAME</c>: an enabled drivers.json entry
+/// with a <c>ros</c> section, from which <c>rosa ros</c> itself reads the bridge, camera and safety settings.</summary>
 /// <param name="Name">The driver name (the drivers.json key).</param>
 /// <param name="Port">The MCP port, from the entry's url.</param>
 internal sealed record RosDriver(string Name, int Port)
 {
-    public static IReadOnlyList<RosDriver> ReadAll(string driversJson)
+    public override string ToString() => $"{Name} (port {Port.ToString(CultureInfo.InvariantCulture)})";
+}
+
+/// <summary>What <c>rosa up</c> does with one drivers.json entry: start it or not, and the sentence that says why.</summary>
+internal sealed record DriverPlan(DriverEntry Entry, bool Started, string Detail)
+{
+    public static DriverPlan For(DriverEntry entry, DriversConfig config, bool withRos, int reachyPort)
     {
-        if (!File.Exists(driversJson))
+        if (!entry.Enabled)
         {
-            return [];
+            return new DriverPlan(entry, false, "disabled: " + config.DisabledReason(entry));
         }
-        var root = JsonNode.Parse(File.ReadAllText(driversJson), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        var drivers = new List<RosDriver>();
-        foreach (var (name, entry) in root?["mcpServers"] as JsonObject ?? [])
+        if (entry.Ros is not null)
         {
-            if (entry?["ros"] is JsonObject && entry["url"] is JsonValue url && url.TryGetValue<string>(out var text)
-                && Uri.TryCreate(text, UriKind.Absolute, out var uri))
-            {
-                drivers.Add(new RosDriver(name, uri.Port));
-            }
+            return withRos
+                ? new DriverPlan(entry, true, $"started: rosa ros on {entry.Url}, rosbridge {entry.Ros.Rosbridge}")
+                : new DriverPlan(entry, false, "not started: --no-ros");
         }
-        return drivers;
+        if (entry.Name == "reachy-mini" || (DriversConfig.IsLoopback(entry.Url) && entry.Port == reachyPort))
+        {
+            return new DriverPlan(entry, true, $"started: rosa reachy on {entry.Url}");
+        }
+        return new DriverPlan(entry, false, $"not started by rosa up (no built-in server); the kernel uses it if {entry.Url} answers");
     }
 
-    public override string ToString() => $"{Name} (port {Port.ToString(CultureInfo.InvariantCulture)})";
+    /// <summary>The addresses off this machine an enabled entry will connect to (empty for a disabled one).</summary>
+    public IReadOnlyList<Uri> Remote => Entry.Enabled ? Entry.RemoteAddresses : [];
 }

@@ -27,11 +27,11 @@ internal static class MoveEndpoints
         app.MapPost("/api/move/play/goto_sleep", (DaemonService daemon, MoveTasks tasks) => daemon.BackendRunning
             ? ApiJson.Ok(new MoveUuid { Uuid = tasks.Create("goto_sleep", null, Behaviours.GotoSleepNominalS, Behaviours.GotoSleep()) })
             : ApiJson.BackendNotRunning());
-        app.MapGet("/api/move/recorded-move-datasets/list/{**dataset}", (string dataset, DatasetCatalog catalog) =>
+        app.MapGet("/api/move/recorded-move-datasets/list/{**dataset}", async (string dataset, DatasetCatalog catalog, HttpContext context) =>
         {
             try
             {
-                return ApiJson.Ok(catalog.List(dataset).ToList());
+                return ApiJson.Ok((await catalog.ListAsync(dataset, context.RequestAborted)).ToList());
             }
             catch (DatasetNotFoundException ex)
             {
@@ -182,7 +182,7 @@ internal static class MoveEndpoints
             : ApiJson.Detail(500, $"Running move with UUID {id} not found");
     }
 
-    private static IResult PlayRecorded(string path, DaemonService daemon, DatasetCatalog catalog, MoveTasks tasks, RobotCore robot)
+    private static async Task<IResult> PlayRecorded(string path, DaemonService daemon, DatasetCatalog catalog, MoveTasks tasks, RobotCore robot, HttpContext context)
     {
         var slash = path.LastIndexOf('/');
         if (slash <= 0 || slash == path.Length - 1)
@@ -198,7 +198,8 @@ internal static class MoveEndpoints
         RecordedMove move;
         try
         {
-            move = catalog.Get(dataset, moveName);
+            // As the daemon on a cold cache: the first play of a dataset waits for its download.
+            move = await catalog.GetAsync(dataset, moveName, context.RequestAborted);
         }
         catch (DatasetNotFoundException ex)
         {

@@ -9,7 +9,7 @@ namespace RosaOS.Simulator.Audio;
 /// each played for its real duration and logged (bounded to the last 1000 entries). Nothing is audible; the
 /// log is what tests and tools read.
 /// </summary>
-public sealed partial class VirtualSpeaker(ILogger<VirtualSpeaker> logger, TimeProvider time) : ISoundPlayer, IDisposable
+public sealed partial class VirtualSpeaker(DaemonSounds sounds, ILogger<VirtualSpeaker> logger, TimeProvider time) : ISoundPlayer, IDisposable
 {
     private const int LogCapacity = 1000;
 
@@ -17,6 +17,7 @@ public sealed partial class VirtualSpeaker(ILogger<VirtualSpeaker> logger, TimeP
     public const string UploadDirectory = "/tmp/reachy_mini_sounds";
 
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _reportedMissing = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly List<SpeakerLogEntry> _log = [];
     private long _nextId;
@@ -69,10 +70,11 @@ public sealed partial class VirtualSpeaker(ILogger<VirtualSpeaker> logger, TimeP
         }
     }
 
-    /// <summary>The daemon's play_sound: an absolute path or a name in the upload folder; unreadable files play as silence of length 0 and are logged.</summary>
+    /// <summary>The daemon's play_sound: an absolute path, a name in the upload folder or a built-in sound; unreadable files play
+    /// as silence of length 0 and are logged once per file (not on every move that plays them).</summary>
     public void PlayFile(string file)
     {
-        var path = Path.IsPathRooted(file) ? file : Path.Combine(UploadDirectory, Path.GetFileName(file));
+        var path = sounds.Resolve(file);
         WavInfo? info = null;
         long size = 0;
         try
@@ -88,7 +90,8 @@ public sealed partial class VirtualSpeaker(ILogger<VirtualSpeaker> logger, TimeP
         {
             LogUnreadable(path, ex.Message);
         }
-        if (info is null)
+        // A built-in sound this machine cannot have was explained once at start; any other missing file is said once.
+        if (info is null && !sounds.IsMissingBuiltIn(file) && _reportedMissing.TryAdd(path, true))
         {
             LogSoundMissing(file);
         }
@@ -144,7 +147,7 @@ public sealed partial class VirtualSpeaker(ILogger<VirtualSpeaker> logger, TimeP
     [LoggerMessage(Level = LogLevel.Information, Message = "Speaker playing #{Id} ({Source}, {Duration:F2} s): {What}")]
     private partial void LogPlaying(long id, string source, double duration, string what);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sound file {File} not found or unreadable; logged as a silent sound (the daemon answers ok too).")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sound file {File} not found or unreadable; logged as a silent sound (the daemon answers ok too). Said once per file.")]
     private partial void LogSoundMissing(string file);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sound file {Path} unreadable: {Reason}")]

@@ -85,7 +85,7 @@ public sealed class SileroVoiceActivityDetector : IVoiceActivityDetector, IDispo
 
     /// <summary>Where install.sh puts the model under the tools folder.</summary>
     public static string DefaultModelPath(string toolsDirectory)
-        => Path.Combine(toolsDirectory, "node", "node_modules", "@jjhbw", "silero-vad", "weights", "silero_vad.onnx");
+        => Path.Combine(toolsDirectory, "models", "silero_vad.onnx");
 
     /// <inheritdoc />
     public bool IsSpeech(ReadOnlySpan<float> chunk)

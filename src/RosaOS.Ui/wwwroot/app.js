@@ -185,8 +185,20 @@ async function loadDrivers() {
     drivers = Array.isArray(body) ? body : body.drivers || [];
   } catch (e) { activity("error", `drivers: ${e.message}`); drivers = []; }
   const select = $("driver-select");
-  select.replaceChildren(...drivers.map(d => new Option(`${d.name}${d.reachable === false ? " (unreachable)" : ""}`, d.name)));
+  select.replaceChildren(...drivers.map(driverOption));
+  // Start on a driver that can be used; switched-off ones stay listed so the config's choice is visible.
+  const usable = drivers.find(d => d.enabled !== false);
+  if (usable) select.value = usable.name;
   renderTools();
+}
+
+// A driver switched off in drivers.json is shown, greyed out, with the reason; it cannot be picked.
+function driverOption(d) {
+  const off = d.enabled === false;
+  const option = new Option(`${d.name}${off ? " (disabled)" : d.reachable === false ? " (unreachable)" : ""}`, d.name);
+  option.disabled = off;
+  if (d.problem) option.title = d.problem;
+  return option;
 }
 
 function currentDriver() { return drivers.find(d => d.name === $("driver-select").value); }

@@ -212,7 +212,7 @@ public sealed class VirtualRoom : IDisposable
         var path = Path.Combine(picturesDirectory, picture.File);
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"Room picture {path} is missing; scripts/install.sh fetches scikit-image's sample images into .tools/skimage.", path);
+            throw new FileNotFoundException($"Room picture {path} is missing; scripts/install.sh fetches scikit-image's sample images into $ROSAOS_TOOLS_DIR/skimage (default .tools/skimage).", path);
         }
         using var image = Cv2.ImRead(path, ImreadModes.Color);
         if (image.Empty())

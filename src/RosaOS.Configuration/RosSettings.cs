@@ -1,17 +1,16 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace RosaOS.Mcp.Ros;
+namespace RosaOS.Configuration;
 
 /// <summary>
-/// Everything one <c>rosa ros</c> process needs, from the <c>ros</c> section of its drivers.json entry,
-/// overridden by the command line. See docs/ros.md for the schema.
+/// The <c>ros</c> section of a drivers.json entry: everything one <c>rosa ros</c> process needs, overridden by its
+/// command line. Mutable so that flags can override it; see docs/ros.md for the schema.
 /// </summary>
 public sealed class RosRobotOptions
 {
-    /// <summary>The drivers.json key of the robot (turtlebot, dog); names log lines and image files.</summary>
-    [JsonPropertyName("name")]
+    /// <summary>The drivers.json key of the robot (turtlebot, dog); names log lines and image files (set from the entry, not read).</summary>
+    [JsonIgnore]
     public string Name { get; set; } = "ros";
 
     /// <summary>The robot's rosbridge WebSocket URL.</summary>
@@ -50,34 +49,6 @@ public sealed class RosRobotOptions
             throw new ArgumentException($"--port must be 0..65535, got {Port}.");
         }
         Safety.Validate();
-    }
-
-    /// <summary>Reads the <c>ros</c> section of the drivers.json entry named <paramref name="name"/>, if any.</summary>
-    public static RosRobotOptions FromDrivers(string driversPath, string name)
-    {
-        var options = new RosRobotOptions { Name = name };
-        if (!File.Exists(driversPath))
-        {
-            return options;
-        }
-        var root = JsonNode.Parse(File.ReadAllText(driversPath));
-        var entry = root?["mcpServers"]?[name];
-        if (entry?["ros"] is JsonObject ros)
-        {
-            options = ros.Deserialize(RosJsonContext.Default.RosRobotOptions) ?? options;
-            options.Name = name;
-            if (ros["port"] is null && entry["url"] is JsonValue url && Uri.TryCreate(url.ToString(), UriKind.Absolute, out var u))
-            {
-                options.Port = u.Port;
-            }
-            if (options.SafetyFile is { } file)
-            {
-                var path = Path.IsPathRooted(file) ? file : Path.Combine(Path.GetDirectoryName(driversPath)!, file);
-                options.Safety = JsonSerializer.Deserialize(File.ReadAllText(path), RosJsonContext.Default.SafetyOptions)
-                    ?? throw new ArgumentException($"Safety file {path} is empty.");
-            }
-        }
-        return options;
     }
 }
 
@@ -125,6 +96,7 @@ public sealed class SafetyOptions
     }
 }
 
+// Unknown keys in a ros section are refused: a misspelt safety limit must not silently fall back to its default.
 [JsonSourceGenerationOptions(ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(RosRobotOptions))]
 [JsonSerializable(typeof(SafetyOptions))]

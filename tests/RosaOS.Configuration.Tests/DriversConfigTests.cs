@@ -1,0 +1,98 @@
+using RosaOS.Configuration;
+using RosaOS.Testing;
+
+namespace RosaOS.Configuration.Tests;
+
+/// <summary>The one drivers.json model: what ships stays on this machine, and a bad entry is refused with its file, entry and field.</summary>
+public sealed class DriversConfigTests
+{
+    [Fact]
+    public void The_shipped_config_reaches_nothing_off_this_machine_and_switches_off_the_lab_robots_and_the_lamp()
+    {
+        var config = DriversConfig.Load(TestPaths.ConfigDir);
+        Assert.NotEmpty(config.Drivers);
+        // Every address of every entry, switched on or not: turning one on must not dial someone else's network either.
+        foreach (var driver in config.Drivers)
+        {
+            Assert.True(driver.RemoteAddresses.Count == 0, $"{driver.Name} points off this machine: {string.Join(", ", driver.RemoteAddresses)}");
+        }
+        Assert.Equal(["reachy-mini"], config.Enabled.Select(d => d.Name));
+        foreach (var name in new[] { "dog", "turtlebot", "Kasa Lightbulb Controller" })
+        {
+            Assert.False(config.Find(name)!.Enabled, $"{name} should ship switched off");
+        }
+        Assert.NotNull(config.Find("dog")!.Ros);
+        Assert.Contains("/puppy/*", config.Find("dog")!.Ros!.Safety.Allow);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9091/mcp", true)]
+    [InlineData("http://localhost:9091/mcp", true)]
+    [InlineData("ws://[::1]:9090", true)]
+    [InlineData("ws://127.8.9.10:9090", true)]
+    [InlineData("ws://129.97.71.85:9090", false)]
+    [InlineData("ws://turtlebot4.local:9090", false)]
+    [InlineData("http://192.168.1.20:9091/mcp", false)]
+    [InlineData("http://localhost.example.com/mcp", false)]
+    public void Loopback_means_this_machine_only(string address, bool loopback)
+        => Assert.Equal(loopback, DriversConfig.IsLoopback(new Uri(address)));
+
+    [Fact]
+    public void Entries_read_into_typed_records_with_the_ros_section_the_port_and_the_prompt()
+    {
+        var dir = TestPaths.NewTempDirectory("drivers");
+        Directory.CreateDirectory(Path.Combine(dir, "prompts"));
+        File.WriteAllText(Path.Combine(dir, "prompts", "bot.txt"), "  Drive carefully.  ");
+        File.WriteAllText(Path.Combine(dir, "safety.json"), """{"max_linear": 0.1, "deny": ["/e_stop"]}""");
+        File.WriteAllText(Path.Combine(dir, "drivers.json"), """
+            {
+              // comments and trailing commas are allowed, as before
+              "mcpServers": {
+                "bot": {"url": "http://127.0.0.1:9191/mcp", "description": "a bot", "command": "ignored",
+                        "ros": {"rosbridge": "ws://127.0.0.1:9090", "safety_file": "safety.json"}},
+                "lamp": {"url": "http://localhost:5002/mcp", "enabled": false},
+              }
+            }
+            """);
+        var config = DriversConfig.Load(dir);
+        var bot = config.Find("bot")!;
+        Assert.True(bot.Enabled);
+        Assert.Equal("Drive carefully.", bot.Prompt);
+        Assert.Equal(9191, bot.Ros!.Port);
+        Assert.Equal("bot", bot.Ros.Name);
+        Assert.Equal(0.1, bot.Ros.Safety.MaxLinear);
+        Assert.Equal(["/e_stop"], bot.Ros.Safety.Deny);
+        var lamp = config.Find("lamp")!;
+        Assert.False(lamp.Enabled);
+        Assert.Equal("", lamp.Prompt);
+        Assert.Equal(["bot"], config.Enabled.Select(d => d.Name));
+        Assert.Contains(Path.Combine(dir, "drivers.json"), config.DisabledReason(lamp), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_file_means_no_drivers()
+        => Assert.Empty(DriversConfig.Load(TestPaths.NewTempDirectory("nodrivers")).Drivers);
+
+    [Theory]
+    [InlineData("""{"servers": {}}""", "has no \"mcpServers\" object")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp",}""", "is not valid JSON")]
+    [InlineData("""{"mcpServers": {"bot": 5}}""", "entry \"bot\" must be an object, got the number 5")]
+    [InlineData("""{"mcpServers": {"bot": {"description": "no url"}}}""", "entry \"bot\", field \"url\" is required")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "ftp://x/mcp"}}}""", "entry \"bot\", field \"url\" must be an absolute http(s) URL, got \"ftp://x/mcp\"")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "enabled": "no"}}}""", "entry \"bot\", field \"enabled\" must be true or false, got the string \"no\"")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "description": 3}}}""", "entry \"bot\", field \"description\" must be a string")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": []}}}""", "entry \"bot\", field \"ros\" must be an object, got an array")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"safety": {"max_linear": "fast"}}}}}""", "entry \"bot\", field \"ros.safety.max_linear\"")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"safety": {"max_linaer": 0.2}}}}}""", "entry \"bot\", field \"ros.safety")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"rosbridge": "http://x"}}}}""", "entry \"bot\", field \"ros\": --rosbridge must be a ws:// or wss:// URL")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"safety_file": "missing.json"}}}}""", "entry \"bot\", field \"ros.safety_file\"")]
+    public void A_bad_file_is_refused_naming_the_file_the_entry_and_the_field(string json, string expected)
+    {
+        var dir = TestPaths.NewTempDirectory("baddrivers");
+        var path = Path.Combine(dir, "drivers.json");
+        File.WriteAllText(path, json);
+        var error = Assert.Throws<DriversConfigException>(() => DriversConfig.Load(dir));
+        Assert.StartsWith(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}
