@@ -7,7 +7,11 @@ namespace RosaOS.Agents;
 /// <param name="Url">Streamable-HTTP MCP endpoint.</param>
 /// <param name="Description">What the robot is, for the kernel's robot list.</param>
 /// <param name="Prompt">config/prompts/&lt;name&gt;.txt, else the description.</param>
-public sealed record DriverEntry(string Name, string Url, string Description, string Prompt);
+public sealed record DriverEntry(string Name, string Url, string Description, string Prompt)
+{
+    /// <summary>The driver's emergency-stop HTTP endpoint (<c>estop_url</c>); null means its MCP origin + /estop.</summary>
+    public string? EstopUrl { get; init; }
+}
 
 /// <summary>Reads config/drivers.json and config/prompts/ as the original did; unknown keys (e.g. a ROS section) are ignored.</summary>
 public static class DriversConfig
@@ -47,7 +51,14 @@ public static class DriversConfig
                 var description = server.Value.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : "";
                 var promptPath = Path.Combine(configDirectory, "prompts", server.Name + ".txt");
                 var prompt = File.Exists(promptPath) ? File.ReadAllText(promptPath).Trim() : description;
-                drivers.Add(new DriverEntry(server.Name, url.GetString()!, description, prompt));
+                string? estop = null;
+                if (server.Value.TryGetProperty("estop_url", out var e))
+                {
+                    estop = e.ValueKind == JsonValueKind.String && Uri.TryCreate(e.GetString(), UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                        ? e.GetString()
+                        : throw new InvalidOperationException($"{path}: driver \"{server.Name}\" has an \"estop_url\" that is not an absolute http(s) URL.");
+                }
+                drivers.Add(new DriverEntry(server.Name, url.GetString()!, description, prompt) { EstopUrl = estop });
             }
             return drivers;
         }

@@ -7,6 +7,7 @@ var root = new RootCommand("rosaOS, the ROS Agentic Operating System: control ro
     UpCommand.Create(),
     StatusCommand.Create(),
     ChatCommand.Create(),
+    EstopCommand.Create(),
     RosaOS.Simulator.SimCommand.Create(),
     RosaOS.Mcp.ReachyMini.ReachyCommand.Create(),
     RosaOS.Kernel.KernelCommand.Create(),

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
+using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
@@ -115,6 +116,12 @@ public static class KernelCommand
         builder.Services.AddSingleton(new KernelLlm(selection));
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddSingleton<EventIntake>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new EmergencyStopLatch(EmergencyStopCoordinator.KernelLatchName, options.DataDirectory,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmergencyStopLatch>>()));
+        builder.Services.AddSingleton<EmergencyStopClient>();
+        builder.Services.AddSingleton<EmergencyStopCoordinator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmergencyStopCoordinator>());
         builder.Services.AddSingleton<ProcessManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProcessManager>());
         builder.Services.AddSingleton<ProcessTools>();
@@ -130,6 +137,7 @@ public static class KernelCommand
             Console.WriteLine($"Re-running {requeued} events accepted before the last stop.");
         }
         var processes = app.Services.GetRequiredService<ProcessManager>();
+        var estop = app.Services.GetRequiredService<EmergencyStopCoordinator>();
         processes.SetCallbackUrl(RosaEnvironment.Get("CALLBACK_URL") ?? $"http://127.0.0.1:{options.Port}/event");
 
         app.UseHostFiltering();
@@ -142,6 +150,7 @@ public static class KernelCommand
                 ["events"] = new { pending, done, queued = intake.Backlog },
                 ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
                 ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, reachable = d.Reachable }),
+                ["estop"] = new { engaged = estop.Status.Engaged, refusal = estop.Refusal },
                 ["process_server"] = $"http://{host}:{options.ProcessPort}/mcp",
             };
         });
