@@ -214,7 +214,7 @@ public sealed partial class EmergencyStopLatch : IDisposable
         var local = TimeZoneInfo.ConvertTime(at, TimeZoneInfo.Local);
         var why = string.IsNullOrWhiteSpace(reason) ? "" : $" ({reason})";
         var sentence = string.Create(CultureInfo.InvariantCulture, $"emergency stop engaged at {local:HH:mm:ss} {EstopContract.Sources.Describe(source)}{why}");
-        return sentence + "; a person must release it (rosaOS UI or `rosa estop --release`). Motion is refused until then; do not retry, tell the user.";
+        return sentence + "; a person must release it (in the rosaOS UI or with rosa estop --release). Motion is refused until then; do not retry, tell the user.";
     }
 
     /// <inheritdoc/>

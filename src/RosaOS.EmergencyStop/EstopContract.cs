@@ -54,7 +54,7 @@ public static class EstopContract
         public static string Describe(string? source) => source switch
         {
             Ui => "from the UI",
-            Cli => "from `rosa estop`",
+            Cli => "from rosa estop",
             Api => "through the kernel API",
             Agent => "by an agent's tool call",
             Voice => "by voice",

@@ -113,14 +113,15 @@ public sealed partial class EmergencyStopCoordinator(
         var watch = Stopwatch.StartNew();
         latch.Engage(source, reason);
         var targets = EstopTargets.From(drivers.All);
-        lock (_lock)
-        {
-            _pending.UnionWith(targets.Select(t => t.Name));
-        }
         // Workers are killed while the drivers stop their robots: neither waits for the other.
         var terminate = Task.Run(processes.TerminateAll, CancellationToken.None);
         var results = await client.EngageAllAsync(targets, new EngageRequest { Source = source, Reason = reason }, DriverDeadline, _life.Token);
         var terminated = await terminate;
+        lock (_lock)
+        {
+            // Those that did not latch now are tried again by the watch until they do.
+            _pending.UnionWith(results.Where(r => !r.Answered || r.Engaged == false).Select(r => r.Driver));
+        }
         Record(results);
         var outcome = new EstopOutcome("engage", source, results.All(r => r.Ok), true, terminated, results, Math.Round(watch.Elapsed.TotalMilliseconds, 1));
         LogEngaged(logger, source, outcome.ElapsedMs, terminated.Count, string.Join("; ", results.Select(r => $"{r.Driver}: {r.Summary}")));
@@ -228,9 +229,11 @@ public sealed partial class EmergencyStopCoordinator(
         if (!before.Engaged && !after.Engaged && before.ReleasedAt == after.ReleasedAt && fresh is { } engaged)
         {
             // A stop engaged outside the kernel (rosa estop, an agent's emergency_stop, curl) stops everything.
-            var source = ReadState(engaged)?.Source ?? EstopContract.Sources.Kernel;
+            var seen = ReadState(engaged);
+            var source = seen?.Source ?? EstopContract.Sources.Kernel;
             LogObserved(logger, engaged.Driver, source);
-            await EngageCoreAsync(source, $"{engaged.Driver}'s emergency stop was engaged {EstopContract.Sources.Describe(source)}");
+            var why = $"{engaged.Driver}'s emergency stop was engaged {EstopContract.Sources.Describe(source)}";
+            await EngageCoreAsync(source, seen?.Reason is { } reason ? $"{why}: {reason}" : why);
             return;
         }
         PublishStatus();
