@@ -13,8 +13,11 @@ namespace RosaOS.EmergencyStop;
 public sealed partial class EmergencyStopService(EmergencyStopLatch latch, IEmergencyStopEffects effects, TimeProvider time,
     ILogger<EmergencyStopService> logger) : BackgroundService
 {
-    /// <summary>How long the effects may take before the answer says what is still outstanding.</summary>
+    /// <summary>How long the answer waits for the effects; past it the answer says the stop is not confirmed.</summary>
     public static readonly TimeSpan EffectsDeadline = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>How long the effects may go on after the answer before they are given up.</summary>
+    public static readonly TimeSpan EffectsLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>Pause between attempts to reach the robot when starting engaged.</summary>
     public static readonly TimeSpan ReapplyInterval = TimeSpan.FromSeconds(1);
@@ -78,16 +81,46 @@ public sealed partial class EmergencyStopService(EmergencyStopLatch latch, IEmer
         return answer;
     }
 
+    /// <summary>
+    /// Runs the effects and answers within <see cref="EffectsDeadline"/>. The deadline bounds the answer, not the stop: effects
+    /// still under way go on (up to <see cref="EffectsLimit"/>) and their late result is logged and kept in the history.
+    /// </summary>
     private async Task<StopReport> StopWithinDeadlineAsync()
     {
-        using var deadline = new CancellationTokenSource(EffectsDeadline, time);
+        var limit = new CancellationTokenSource(EffectsLimit, time);
+        var stopping = RunEffectsAsync(limit.Token);
+        _ = stopping.ContinueWith(_ => limit.Dispose(), TaskScheduler.Default);
         try
         {
-            return await effects.StopAsync(deadline.Token);
+            return await stopping.WaitAsync(EffectsDeadline, time);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (TimeoutException)
         {
-            return new StopReport(false, [], [$"the robot did not confirm the stop within {EffectsDeadline.TotalSeconds:0.#} s"]);
+            _ = stopping.ContinueWith(late =>
+            {
+                LogLate(logger, latch.Driver, late.Result.Reachable, string.Join("; ", late.Result.Stopped), string.Join("; ", late.Result.Problems));
+                latch.AppendHistory("late", JsonSerializer.Serialize(new StopAnswer
+                {
+                    Driver = latch.Driver,
+                    Engaged = latch.IsEngaged,
+                    Reachable = late.Result.Reachable,
+                    Stopped = late.Result.Stopped,
+                    Problems = late.Result.Problems,
+                }, EstopJson.Default.StopAnswer));
+            }, TaskScheduler.Default);
+            return new StopReport(false, [], [$"the robot did not confirm the stop within {EffectsDeadline.TotalSeconds:0.#} s (still trying; the outcome goes to the log)"]);
+        }
+    }
+
+    private async Task<StopReport> RunEffectsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await effects.StopAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new StopReport(false, [], [$"the robot did not confirm the stop within {EffectsLimit.TotalSeconds:0.#} s"]);
         }
         catch (Exception e)
         {
@@ -101,6 +134,21 @@ public sealed partial class EmergencyStopService(EmergencyStopLatch latch, IEmer
     {
         // Yield so host start-up never waits on the robot.
         await Task.Yield();
+        WarmUp();
+        if (!latch.IsEngaged)
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(EffectsLimit, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, limit.Token);
+                await effects.WarmUpAsync(linked.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // A robot that is not there yet is not a reason to fail: the stop itself reports it.
+                LogWarmUpFailed(logger, latch.Driver, e.Message);
+            }
+        }
         while (latch.IsEngaged && !stoppingToken.IsCancellationRequested)
         {
             var report = await StopWithinDeadlineAsync();
@@ -119,6 +167,25 @@ public sealed partial class EmergencyStopService(EmergencyStopLatch latch, IEmer
             }
         }
     }
+
+    /// <summary>
+    /// The first stop after a start must not pay for compiling its own code: run the contract's serialisation and the
+    /// refusal's formatting once (the driver's effects are not run; they would stop a robot someone else may be moving).
+    /// </summary>
+    private void WarmUp()
+    {
+        var request = JsonSerializer.Deserialize("""{"source":"ui","reason":"warm-up"}""", EstopJson.Default.EngageRequest)!;
+        var refusal = EmergencyStopLatch.RefusalFor(time.GetUtcNow(), request.Source, request.Reason);
+        _ = JsonSerializer.Serialize(new StopAnswer { Driver = latch.Driver, Source = refusal, Stopped = ["warm-up"] }, EstopJson.Default.StopAnswer);
+        _ = JsonSerializer.Serialize(latch.State, EstopJson.Default.EstopState);
+        _ = JsonSerializer.Deserialize("""{"by":"ui","confirm":true}""", EstopJson.Default.ReleaseRequest);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Driver}: warming up the stop failed: {Reason}")]
+    private static partial void LogWarmUpFailed(ILogger logger, string driver, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Driver}: the stop that was not confirmed in time ended: robot reached: {Reachable}; stopped: {Stopped}; problems: {Problems}")]
+    private static partial void LogLate(ILogger logger, string driver, bool reachable, string stopped, string problems);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Driver} {Action} from {Source} in {Ms} ms; robot reached: {Reachable}; stopped: {Stopped}; problems: {Problems}")]
     private static partial void LogStopped(ILogger logger, string driver, string action, string source, double ms, bool reachable, string stopped, string problems);

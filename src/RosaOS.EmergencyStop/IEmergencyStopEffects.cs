@@ -14,6 +14,12 @@ public interface IEmergencyStopEffects
     /// and once more when a driver starts with its latch engaged.
     /// </summary>
     Task<StopReport> StopAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs once at start so the first real stop does not pay for compiling its own code path. It must not move or stop
+    /// anything (a robot may be moving for someone else); the default does nothing.
+    /// </summary>
+    Task WarmUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>What <see cref="IEmergencyStopEffects.StopAsync"/> did.</summary>

@@ -40,4 +40,19 @@ public sealed class ReachyStopEffects(MotionController motion, SpeechQueue speec
         }
         return new StopReport(reachable, stopped, problems);
     }
+
+    /// <inheritdoc/>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        // The stop's own daemon calls, without effect: list the moves, and stop a move id that cannot exist.
+        await motion.Daemon.GetRunningMovesAsync(cancellationToken);
+        try
+        {
+            await motion.Daemon.StopMoveAsync(Guid.Empty, cancellationToken);
+        }
+        catch (ReachyDaemonException)
+        {
+            // Expected: there is no such move.
+        }
+    }
 }

@@ -109,6 +109,7 @@ setInterval(renderProcesses, 1000); // ages tick
 // estop_state events) on every view, and releases only through the confirmation dialog.
 let estopEngaged = false;
 
+const estopSources = { ui: "from the UI", cli: "from rosa estop", api: "through the kernel API", agent: "by an agent", voice: "by voice", kernel: "by the kernel" };
 const describeDriver = d => d.answered === false ? `${d.name}: no answer${d.pending ? " (retrying)" : ""}`
   : `${d.name}: ${d.engaged ? "stopped" : d.engaged === false ? "released" : "unknown"}`;
 
@@ -119,7 +120,7 @@ function renderEstop(status) {
   $("estop-banner").hidden = !estopEngaged;
   const at = status.engaged_at ? new Date(status.engaged_at).toLocaleTimeString() : "";
   $("estop-detail").textContent = estopEngaged
-    ? `since ${at}, ${status.source || "unknown source"}${status.reason ? ` (${status.reason})` : ""}. Robots are held stopped; no process can be launched until a person releases it.`
+    ? `at ${at} ${estopSources[status.source] || `from ${status.source || "an unknown source"}`}${status.reason ? ` (${status.reason})` : ""}. Robots are held stopped; no process can be launched until a person releases it.`
     : "";
   $("estop-drivers").replaceChildren(...(status.drivers || []).map(d => {
     const li = document.createElement("li");
