@@ -29,9 +29,10 @@ internal static class EstopCommand
         var deadline = new Option<double>("--deadline") { Description = "Seconds each driver may take to answer.", DefaultValueFactory = _ => 2 };
         var kernelUrl = new Option<string?>("--kernel-url") { Description = "Kernel URL (default RAG_AGENT_URL, else http://localhost:RAG_AGENT_PORT)." };
         var json = new Option<bool>("--json") { Description = "Print the answers as JSON." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Data folder holding the kernel's latch, used when the kernel is not running (default ROSAOS_DATA_DIR or ./data)." };
         var command = new Command("estop", "Emergency stop of every robot in drivers.json, directly (works with the kernel down); --release, --status.")
         {
-            release, status, yes, reason, deadline, kernelUrl, json,
+            release, status, yes, reason, deadline, kernelUrl, json, dataDir,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,7 +62,7 @@ internal static class EstopCommand
                 await Console.Error.WriteLineAsync($"rosa estop: {e.Message}");
                 return 2;
             }
-            var run = new EstopRun(targets, kernel, limit, parse.GetValue(json));
+            var run = new EstopRun(targets, kernel, Path.GetFullPath(parse.GetValue(dataDir) ?? RosaEnvironment.DataDirectory), limit, parse.GetValue(json));
             if (parse.GetValue(status))
             {
                 return await run.StatusAsync(cancellationToken);
@@ -92,7 +93,7 @@ internal static class EstopCommand
 }
 
 /// <summary>One invocation of <c>rosa estop</c>.</summary>
-internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, TimeSpan deadline, bool json)
+internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, string dataDirectory, TimeSpan deadline, bool json)
 {
     private static readonly JsonSerializerOptions s_print = new() { WriteIndented = true };
 
@@ -197,7 +198,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, Ti
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
             var file = EmergencyStopCoordinator.KernelLatchName;
-            using var latch = new EmergencyStopLatch(file, RosaEnvironment.DataDirectory, TimeProvider.System, NullLogger<EmergencyStopLatch>.Instance);
+            using var latch = new EmergencyStopLatch(file, dataDirectory, TimeProvider.System, NullLogger<EmergencyStopLatch>.Instance);
             if (offline is not null)
             {
                 await offline(latch);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using RosaOS.Hosting;
 
 namespace RosaOS.EmergencyStop;
 
@@ -80,28 +81,18 @@ public static class EmergencyStopEndpoints
             return (null, Results.Json(new EstopError($"send a JSON body with Content-Type: application/json (got {Quote(context.Request.ContentType)})"),
                 EstopJson.Default.EstopError, statusCode: StatusCodes.Status415UnsupportedMediaType));
         }
-        if (context.Request.ContentLength > MaxBodyBytes)
-        {
-            return (null, Bad($"the body is larger than {MaxBodyBytes} bytes"));
-        }
         try
         {
-            using var limited = new MemoryStream();
-            var chunk = new byte[4096];
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            var body = await RequestBody.ReadAtMostAsync(context.Request, MaxBodyBytes, context.RequestAborted);
+            if (body is null)
             {
-                limited.Write(chunk, 0, read);
-                if (limited.Length > MaxBodyBytes)
-                {
-                    return (null, Bad($"the body is larger than {MaxBodyBytes} bytes"));
-                }
+                return (null, Bad($"the body is larger than {MaxBodyBytes} bytes"));
             }
-            if (limited.Length == 0)
+            if (body.Length == 0)
             {
                 return (null, Bad("the body is empty; send a JSON object"));
             }
-            var value = JsonSerializer.Deserialize(limited.ToArray(), type);
+            var value = JsonSerializer.Deserialize(body, type);
             return value is null ? (null, Bad("the body must be a JSON object, not null")) : (value, null);
         }
         catch (JsonException e)

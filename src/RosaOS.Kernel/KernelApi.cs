@@ -317,20 +317,10 @@ public static class KernelApi
     /// <summary>Reads a JSON object body (at most 1 MiB); returns the error to show otherwise.</summary>
     private static async Task<(JsonDocument? Body, string? Error)> ReadObjectAsync(HttpContext context)
     {
-        if (context.Request.ContentLength > MaxBodyBytes)
+        var buffer = await RosaOS.Hosting.RequestBody.ReadAtMostAsync(context.Request, MaxBodyBytes, context.RequestAborted);
+        if (buffer is null)
         {
             return (null, $"the body is larger than {MaxBodyBytes} bytes");
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBodyBytes)
-            {
-                return (null, $"the body is larger than {MaxBodyBytes} bytes");
-            }
         }
         if (buffer.Length == 0)
         {
@@ -338,7 +328,7 @@ public static class KernelApi
         }
         try
         {
-            var doc = JsonDocument.Parse(buffer.ToArray());
+            var doc = JsonDocument.Parse(buffer);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 doc.Dispose();
