@@ -144,8 +144,11 @@ async function engageEstop() {
   $("estop").disabled = true;
   try {
     const body = await json(API.estop, { method: "POST", body: JSON.stringify({ source: "ui" }) });
-    const drivers = (body.drivers || []).map(d => `${d.driver}: ${d.ok ? "stopped" : d.summary}`).join(", ");
-    activity("estop", ` engaged in ${Math.round(body.elapsed_ms ?? 0)} ms; terminated ${(body.terminated || []).length} worker(s); ${drivers || "no driver configured"}`);
+    // With the stream live the "estop" event draws the same answer; without it, draw it here.
+    if (!streamLive) {
+      const drivers = (body.drivers || []).map(d => `${d.driver}: ${d.ok ? "stopped" : d.summary}`).join(", ");
+      activity("estop", ` engaged in ${Math.round(body.elapsed_ms ?? 0)} ms; terminated ${(body.terminated || []).length} worker(s); ${drivers || "no driver configured"}`);
+    }
     loadEstop();
   } catch (e) { activity("error", `emergency stop: ${e.message}`); }
   finally { $("estop").disabled = false; }
@@ -169,7 +172,7 @@ $("estop-dialog").addEventListener("close", async () => {
   try {
     const body = await json(API.estopRelease, { method: "POST", body: JSON.stringify({ by: "ui", confirm: true }) });
     const failed = (body.drivers || []).filter(d => !d.ok).map(d => `${d.driver}: ${d.summary}`);
-    activity("estop_release", ` released${failed.length ? "; not released: " + failed.join(", ") : ""}`);
+    if (!streamLive) activity("estop_release", ` released${failed.length ? "; not released: " + failed.join(", ") : ""}`);
   } catch (e) { activity("error", `release: ${e.message}`); }
   loadEstop();
 });
