@@ -17,6 +17,7 @@ var root = new RootCommand("rosaOS, the ROS Agentic Operating System: control ro
     UpCommand.Create(dotenv),
     StatusCommand.Create(),
     ChatCommand.Create(),
+    EstopCommand.Create(),
     RosaOS.Simulator.SimCommand.Create(),
     RosaOS.Mcp.ReachyMini.ReachyCommand.Create(),
     RosaOS.Kernel.KernelCommand.Create(),

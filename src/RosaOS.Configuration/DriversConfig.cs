@@ -13,6 +13,9 @@ namespace RosaOS.Configuration;
 /// <param name="Ros">The <c>ros</c> section (a robot that <c>rosa up</c> serves through <c>rosa ros</c>), or null.</param>
 public sealed record DriverEntry(string Name, Uri Url, string Description, string Prompt, bool Enabled, RosRobotOptions? Ros)
 {
+    /// <summary>The driver's emergency-stop HTTP endpoint (<c>estop_url</c>); null means its MCP origin + /estop.</summary>
+    public Uri? EstopUrl { get; init; }
+
     /// <summary>The entry's MCP port (the port of its url).</summary>
     public int Port => Url.Port;
 
@@ -136,6 +139,13 @@ public sealed record DriversConfig(string Path, IReadOnlyList<DriverEntry> Drive
                 ? e.GetBoolean()
                 : throw new DriversConfigException($"{Where("enabled")} must be true or false, got {Kind(e)}.");
         }
+        Uri? estop = null;
+        if (entry.TryGetProperty("estop_url", out var es))
+        {
+            estop = es.ValueKind == JsonValueKind.String && Uri.TryCreate(es.GetString(), UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                ? u
+                : throw new DriversConfigException($"{Where("estop_url")} must be an absolute http(s) URL, got {Kind(es)} {es.GetRawText()}.");
+        }
         RosRobotOptions? ros = null;
         if (entry.TryGetProperty("ros", out var section))
         {
@@ -143,7 +153,7 @@ public sealed record DriversConfig(string Path, IReadOnlyList<DriverEntry> Drive
         }
         var promptPath = System.IO.Path.Combine(folder, "prompts", name + ".txt");
         var prompt = File.Exists(promptPath) ? File.ReadAllText(promptPath).Trim() : description;
-        return new DriverEntry(name, uri, description, prompt, enabled, ros);
+        return new DriverEntry(name, uri, description, prompt, enabled, ros) { EstopUrl = estop };
     }
 
     private static RosRobotOptions ReadRos(string path, string folder, string name, Uri url, JsonElement section)

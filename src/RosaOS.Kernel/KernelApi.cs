@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using RosaOS.Agents;
+using RosaOS.EmergencyStop;
 
 using RosaOS.Ui;
 
@@ -12,7 +13,7 @@ namespace RosaOS.Kernel;
 
 /// <summary>
 /// The kernel's HTTP API: the original's /event, /stt, /chat, /updates and /, plus /api/events (SSE),
-/// /api/processes, terminate, emergency stop, drivers with their tools, a driver tool-call proxy, the
+/// /api/processes, terminate, the emergency stop (engage, state, release), drivers with their tools, a driver tool-call proxy, the
 /// audit log, and the worker tool-call reports. Bad input gets a 400 with a reason and queues nothing.
 /// </summary>
 public static class KernelApi
@@ -37,6 +38,8 @@ public static class KernelApi
         }));
         app.MapPost("/api/processes/{workerId}/terminate", TerminateAsync);
         app.MapPost("/api/estop", EmergencyStopAsync);
+        app.MapGet("/api/estop", (EmergencyStopCoordinator estop) => Results.Json(estop.Status));
+        app.MapPost("/api/estop/release", ReleaseEmergencyStopAsync);
         app.MapGet("/api/drivers", ListDriversAsync);
         app.MapPost("/api/drivers/{name}/tools/{tool}", CallDriverToolAsync);
         app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
@@ -176,30 +179,62 @@ public static class KernelApi
         return Results.Json(new { ok = terminated, result }, statusCode: running ? 200 : 404);
     }
 
-    private static async Task<IResult> EmergencyStopAsync(HttpContext context, ProcessManager processes, DriverRegistry drivers, EventHub hub)
+    private static async Task<IResult> EmergencyStopAsync(HttpContext context, EmergencyStopCoordinator estop)
     {
-        var terminated = processes.TerminateAll();
-        var stops = new List<object>();
-        foreach (var driver in drivers.Enabled)
+        // Anyone may stop; an empty body is a stop too (the oldest clients send none).
+        string? source = EstopContract.Sources.Api, reason = null;
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            try
+            var (body, error) = await ReadObjectAsync(context);
+            if (body is null)
             {
-                var tools = await drivers.ListToolsAsync(driver.Name, context.RequestAborted);
-                if (!tools.Any(t => JsonSerializer.Serialize(t).Contains("\"name\":\"stop_move\"", StringComparison.Ordinal)))
-                {
-                    continue;
-                }
-                var (text, isError) = await drivers.CallToolAsync(driver.Name, "stop_move", new Dictionary<string, object?>(), context.RequestAborted);
-                stops.Add(new { driver = driver.Name, ok = !isError, result = text });
+                return Bad(error!);
             }
-            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+            if (!TryString(body.RootElement, "source", required: false, out var s, out error)
+                || !TryString(body.RootElement, "reason", required: false, out reason, out error))
             {
-                stops.Add(new { driver = driver.Name, ok = false, result = e.Message });
+                return Bad(error!);
             }
+            if (s is { Length: 0 or > 64 })
+            {
+                return Bad($"\"source\" must be 1 to 64 characters (ui, cli, api, voice, …), got {s.Length}");
+            }
+            if (reason is { Length: > EstopContract.MaxTextLength })
+            {
+                return Bad($"\"reason\" is {reason.Length} characters; at most {EstopContract.MaxTextLength}");
+            }
+            source = s ?? source;
         }
-        var answer = new { ok = true, terminated, stopped = stops };
-        hub.Publish("estop", answer);
-        return Results.Json(answer);
+        // The stop runs on the kernel's lifetime: a caller that disconnects (a reloaded tab) does not abandon it.
+        var outcome = await estop.EngageAsync(source, reason, context.RequestAborted);
+        return Results.Json(outcome);
+    }
+
+    private static async Task<IResult> ReleaseEmergencyStopAsync(HttpContext context, EmergencyStopCoordinator estop)
+    {
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        var root = body.RootElement;
+        if (!TryString(root, "by", required: true, out var by, out error) || !TryString(root, "note", required: false, out var note, out error))
+        {
+            return Bad(error!);
+        }
+        if (!EstopContract.Sources.Releasers.Contains(by))
+        {
+            return Results.Json(new { ok = false, error = $"only a person releases the emergency stop: \"by\" must be \"ui\" or \"cli\", got \"{by}\"" }, statusCode: 403);
+        }
+        if (!root.TryGetProperty("confirm", out var confirm) || confirm.ValueKind != JsonValueKind.True)
+        {
+            return Bad("\"confirm\" must be true: the person releasing confirms that the robots and the people near them are safe");
+        }
+        if (note is { Length: > EstopContract.MaxTextLength })
+        {
+            return Bad($"\"note\" is {note.Length} characters; at most {EstopContract.MaxTextLength}");
+        }
+        return Results.Json(await estop.ReleaseAsync(by!, note, context.RequestAborted));
     }
 
     private static async Task<IResult> ListDriversAsync(HttpContext context, DriverRegistry drivers)
@@ -286,20 +321,10 @@ public static class KernelApi
     /// <summary>Reads a JSON object body (at most 1 MiB); returns the error to show otherwise.</summary>
     private static async Task<(JsonDocument? Body, string? Error)> ReadObjectAsync(HttpContext context)
     {
-        if (context.Request.ContentLength > MaxBodyBytes)
+        var buffer = await RosaOS.Hosting.RequestBody.ReadAtMostAsync(context.Request, MaxBodyBytes, context.RequestAborted);
+        if (buffer is null)
         {
             return (null, $"the body is larger than {MaxBodyBytes} bytes");
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBodyBytes)
-            {
-                return (null, $"the body is larger than {MaxBodyBytes} bytes");
-            }
         }
         if (buffer.Length == 0)
         {
@@ -307,7 +332,7 @@ public static class KernelApi
         }
         try
         {
-            var doc = JsonDocument.Parse(buffer.ToArray());
+            var doc = JsonDocument.Parse(buffer);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 doc.Dispose();

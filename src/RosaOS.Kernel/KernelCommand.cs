@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
 using RosaOS.Configuration;
+using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
@@ -116,6 +117,12 @@ public static class KernelCommand
         builder.Services.AddSingleton(new KernelLlm(selection));
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddSingleton<EventIntake>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new EmergencyStopLatch(EmergencyStopCoordinator.KernelLatchName, options.DataDirectory,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmergencyStopLatch>>()));
+        builder.Services.AddSingleton<EmergencyStopClient>();
+        builder.Services.AddSingleton<EmergencyStopCoordinator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmergencyStopCoordinator>());
         builder.Services.AddSingleton<ProcessManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProcessManager>());
         builder.Services.AddSingleton<ProcessTools>();
@@ -131,6 +138,7 @@ public static class KernelCommand
             Console.WriteLine($"Re-running {requeued} events accepted before the last stop.");
         }
         var processes = app.Services.GetRequiredService<ProcessManager>();
+        var estop = app.Services.GetRequiredService<EmergencyStopCoordinator>();
         processes.SetCallbackUrl(RosaEnvironment.Get("CALLBACK_URL") ?? $"http://127.0.0.1:{options.Port}/event");
 
         app.UseHostFiltering();
@@ -143,6 +151,7 @@ public static class KernelCommand
                 ["events"] = new { pending, done, queued = intake.Backlog },
                 ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
                 ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, enabled = d.Enabled, reachable = d.Reachable, problem = d.Problem }),
+                ["estop"] = new { engaged = estop.Status.Engaged, refusal = estop.Refusal },
                 ["process_server"] = $"http://{host}:{options.ProcessPort}/mcp",
             };
         });

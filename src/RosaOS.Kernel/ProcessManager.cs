@@ -58,6 +58,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     private readonly EventIntake _intake;
     private readonly EventHub _hub;
     private readonly DriverRegistry _drivers;
+    private readonly RosaOS.EmergencyStop.EmergencyStopLatch _estop;
     private readonly ILogger<ProcessManager> _logger;
     private readonly Lock _lock = new();
     private readonly List<Slot> _pool = [];
@@ -66,8 +67,10 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private string _callbackUrl = "";
 
-    public ProcessManager(KernelOptions options, KernelDatabase database, EventIntake intake, EventHub hub, DriverRegistry drivers, ILogger<ProcessManager> logger)
+    public ProcessManager(KernelOptions options, KernelDatabase database, EventIntake intake, EventHub hub, DriverRegistry drivers,
+        RosaOS.EmergencyStop.EmergencyStopLatch estop, ILogger<ProcessManager> logger)
     {
+        _estop = estop;
         _options = options;
         _database = database;
         _intake = intake;
@@ -132,6 +135,10 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     /// <summary>launch_process: validates, then hands the task to an idle pool worker or a new one-off process.</summary>
     public string Launch(string systemPrompt, IReadOnlyList<string>? robots)
     {
+        if (_estop.Refusal is { } stopped)
+        {
+            return "Refused: no process can be launched: " + stopped;
+        }
         if (string.IsNullOrWhiteSpace(systemPrompt))
         {
             return "Refused: system_prompt is empty; describe the task for the worker.";

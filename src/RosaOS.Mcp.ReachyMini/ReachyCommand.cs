@@ -15,12 +15,13 @@ public static class ReachyCommand
         var stdio = new Option<bool>("--stdio") { Description = "Serve the same tools over stdio (for desktop MCP clients) instead of HTTP." };
         var speaker = new Option<SpeakerMode>("--speaker") { Description = "Where speech plays: auto (sim speaker, else the robot's audio device, else the daemon), sim, portaudio, daemon.", DefaultValueFactory = _ => SpeakerMode.Auto };
         var device = new Option<string>("--audio-device") { Description = "PortAudio output device name (default \"Reachy Mini Audio\").", DefaultValueFactory = _ => "Reachy Mini Audio" };
+        var name = new Option<string>("--name") { Description = "Driver name, its drivers.json key (default reachy-mini); names its emergency-stop latch.", DefaultValueFactory = _ => "reachy-mini" };
         var ttsTimeout = new Option<double>("--tts-timeout") { Description = "Seconds to wait for a network TTS engine before using espeak-ng.", DefaultValueFactory = _ => 15 };
 
         var hearing = Speech.SpeechInputCommandLine.Create();
         var command = new Command("reachy", "Run the Reachy Mini MCP server (device layer, port 5001).")
         {
-            port, bind, daemon, stdio, speaker, device, ttsTimeout,
+            port, bind, daemon, stdio, speaker, device, ttsTimeout, name,
         };
         hearing.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -32,6 +33,7 @@ public static class ReachyCommand
             {
                 options = new ReachyServerOptions
                 {
+                    Name = parse.GetValue(name)!,
                     Port = parse.GetValue(port) ?? RosaEnvironment.GetPort("REACHY_MCP_PORT", 5001),
                     Bind = parse.GetValue(bind)!,
                     Daemon = new Uri(parse.GetValue(daemon)!, UriKind.Absolute),

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
+using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.Mcp.ReachyMini.Speech;
@@ -15,7 +16,7 @@ namespace RosaOS.Mcp.ReachyMini;
 /// <summary>Hosts the Reachy Mini MCP server over streamable HTTP (stateless, at /mcp) or stdio.</summary>
 public static partial class ReachyServer
 {
-    /// <summary>The services the tool groups use: daemon client, motion controller, speech queue.</summary>
+    /// <summary>The services the tool groups use: daemon client, motion controller, speech queue, emergency stop.</summary>
     public static IServiceCollection AddReachyServices(this IServiceCollection services, ReachyServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -24,6 +25,7 @@ public static partial class ReachyServer
             sp.GetRequiredService<ILogger<ReachyDaemonClient>>()));
         services.AddSingleton<IReachyDaemon>(sp => sp.GetRequiredService<ReachyDaemonClient>());
         services.AddSingleton<MotionController>();
+        services.AddEmergencyStop<ReachyStopEffects>(options.Name);
         services.AddReachySpeech(options);
         services.AddReachyVision();
         services.AddSpeechInput(options);
@@ -47,18 +49,21 @@ public static partial class ReachyServer
         builder.Services.AddMcpServer(o => o.ServerInfo = ServerInfo)
             // Stateless like the original: any worker process can call any tool without a session.
             .WithHttpTransport(o => o.Stateless = true)
-            .WithReachyTools();
+            .WithReachyTools()
+            .WithEmergencyStop();
         await using var app = builder.Build();
         app.UseHostFiltering();
         app.MapRosaHealth(context => new Dictionary<string, object?>
         {
             ["daemon"] = options.Daemon.ToString(),
             ["tools"] = ReachyToolGroups.All.Count,
+            ["estop"] = context.RequestServices.GetRequiredService<EmergencyStopLatch>().State,
             ["speech_input"] = context.RequestServices.GetService<SpeechInputService>()?.Status is { } hearing
                 ? System.Text.Json.JsonSerializer.SerializeToElement(hearing, RosaOS.Speech.Input.SpeechJson.Default.SpeechLoopStatus)
                 : null,
         });
         app.MapMcp("/mcp");
+        app.MapEmergencyStop();
         await app.StartAsync(cancellationToken);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.ReachyMini");
         var urls = string.Join(", ", app.Urls);
@@ -85,7 +90,8 @@ public static partial class ReachyServer
         builder.Services.AddReachyServices(options);
         builder.Services.AddMcpServer(o => o.ServerInfo = ServerInfo)
             .WithStdioServerTransport()
-            .WithReachyTools();
+            .WithReachyTools()
+            .WithEmergencyStop();
         using var host = builder.Build();
         try
         {

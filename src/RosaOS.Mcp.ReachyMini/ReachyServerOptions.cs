@@ -19,6 +19,9 @@ public enum SpeakerMode
 /// <summary>Settings of <c>rosa reachy</c> (command line first, then the original's environment variables).</summary>
 public sealed class ReachyServerOptions
 {
+    /// <summary>The driver's name (its drivers.json key): names its emergency-stop latch in the data folder.</summary>
+    public string Name { get; set; } = "reachy-mini";
+
     /// <summary>HTTP port (REACHY_MCP_PORT, default 5001).</summary>
     public int Port { get; set; } = 5001;
 
@@ -55,6 +58,10 @@ public sealed class ReachyServerOptions
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("--name must not be empty (it is the drivers.json key, e.g. reachy-mini).");
+        }
         if (!Stdio)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(Port, "--port");

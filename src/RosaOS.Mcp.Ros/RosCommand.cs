@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Configuration;
+using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 
 namespace RosaOS.Mcp.Ros;
@@ -71,8 +72,10 @@ public static class RosCommand
             ["connected"] = robot.Client.IsConnected,
             ["reconnects"] = robot.Client.Reconnects,
             ["active_motions"] = robot.ActiveMotions,
+            ["estop"] = app.Services.GetRequiredService<EmergencyStopLatch>().State,
         });
         app.MapMcp("/mcp");
+        app.MapEmergencyStop();
         robot.Client.Start();
         await app.RunAsync(cancellationToken);
         return 0;
@@ -95,8 +98,10 @@ public static class RosCommand
     {
         services.AddSingleton(options);
         services.AddSingleton<RobotSession>();
+        services.AddEmergencyStop<RosStopEffects>(options.Name);
         var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
-            .WithTools<RosTools>();
+            .WithTools<RosTools>()
+            .WithEmergencyStop();
         return mcp;
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
+using RosaOS.EmergencyStop;
 using RosaOS.RosBridge;
 
 namespace RosaOS.Mcp.Ros;
@@ -161,6 +162,7 @@ public sealed class RosTools(RobotSession robot)
             var (type, message, notes) = await PrepareAsync(topic, msg_type, msg ?? throw new McpException("msg is required: the message fields as a JSON object."), "msg", cancellationToken);
             var (publisher, fresh) = await robot.PublisherAsync(topic!, type, cancellationToken);
             await SettleAsync(fresh, cancellationToken);
+            robot.ThrowIfStopped();
             await publisher.PublishAsync(message, cancellationToken);
             return new JsonObject { ["success"] = true, ["topic"] = topic, ["published"] = message.DeepClone(), ["clamped"] = Array(notes) };
         });
@@ -259,15 +261,18 @@ public sealed class RosTools(RobotSession robot)
             {
                 ["success"] = !stoppedEarly,
                 ["stopped_early"] = stoppedEarly,
+                ["stopped_by"] = stoppedEarly ? robot.StopReason ?? "the stop tool" : null,
                 ["published_count"] = sent,
                 ["elapsed_s"] = Math.Round(watch.Elapsed.TotalSeconds, 2),
                 ["clamped"] = Array(notes.Distinct()),
             };
         });
 
-    [McpServerTool(Name = "stop_robot", Destructive = false, Idempotent = true), Description("Emergency stop: end all continuous publishing, publish zero velocity and cancel this server's action goals, at once.")]
+    [McpServerTool(Name = "stop_robot", Destructive = false, Idempotent = true), McpMeta(EstopContract.MetaKey, EstopContract.Roles.Stop)]
+    [Description("Stop now: end all continuous publishing, publish zero velocity and cancel this server's action goals, at once. " +
+        "Not latched: the robot may be moved again afterwards (emergency_stop latches until a person releases it).")]
     public async Task<string> StopRobot(CancellationToken cancellationToken = default)
-        => await Run(async () => await robot.StopAsync(cancellationToken));
+        => await Run(async () => (await robot.StopAsync(cancellationToken)).ToJson());
 
     [McpServerTool(Name = "get_services", ReadOnly = true), Description("List the robot's services.")]
     public async Task<string> GetServices(CancellationToken cancellationToken = default)
@@ -316,6 +321,7 @@ public sealed class RosTools(RobotSession robot)
             Refuse("service", service_name);
             var args = request is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } r ? ObjectOf(r, "request") : new JsonObject();
             var version = await robot.RosVersionAsync(cancellationToken);
+            robot.ThrowIfStopped();
             var values = await robot.Client.CallServiceAsync(service_name, args, version == 2 ? robot.Api.NormalizeType(service_type, "srv") : service_type, wait, cancellationToken);
             return new JsonObject { ["service"] = service_name, ["success"] = true, ["response"] = values?.DeepClone() };
         });
@@ -448,7 +454,7 @@ public sealed class RosTools(RobotSession robot)
             }
         });
 
-    [McpServerTool(Name = "cancel_action_goal", Destructive = true), Description("Cancel a goal this server sent.")]
+    [McpServerTool(Name = "cancel_action_goal", Destructive = true), McpMeta(EstopContract.MetaKey, EstopContract.Roles.Allowed), Description("Cancel a goal this server sent.")]
     public async Task<string> CancelActionGoal([Description("Action name")] string action_name, [Description("goal_id returned by send_action_goal")] string goal_id, CancellationToken cancellationToken = default)
         => await Run(async () =>
         {

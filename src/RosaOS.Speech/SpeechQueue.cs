@@ -46,6 +46,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
     private readonly Task _worker;
     private long _nextSequence;
     private long _droppedBelow;
+    private string _dropReason = "a forceful speak request";
     private Utterance? _current;
 
     /// <summary>Creates the queue and starts its worker.</summary>
@@ -90,19 +91,43 @@ public sealed partial class SpeechQueue : IAsyncDisposable
             utterance.Sequence = ++_nextSequence;
             if (forcefullyInterrupt)
             {
-                // Everything queued before this request is dropped; the worker checks the sequence, so an item it
-                // has just taken from the channel but not yet started is dropped too.
-                _droppedBelow = utterance.Sequence;
-                _current?.Interrupt();
-                while (_queue.Reader.TryRead(out var dropped))
-                {
-                    dropped.Complete(new SpeechResult(SpeechOutcome.Dropped, "", 0, 0, 0, "cleared by a forceful request"));
-                }
+                ClearLocked(utterance.Sequence, "a forceful speak request");
             }
         }
-        await using var registration = cancellationToken.Register(utterance.Interrupt);
+        await using var registration = cancellationToken.Register(() => utterance.Interrupt());
         await _queue.Writer.WriteAsync(utterance, cancellationToken);
         return await utterance.Done.Task;
+    }
+
+    /// <summary>
+    /// Stops the speech playing now and drops everything queued (the emergency stop); <paramref name="reason"/> is a noun
+    /// phrase ("the emergency stop") given back in the results. Returns what it ended.
+    /// </summary>
+    public (bool Interrupted, int Dropped) InterruptAll(string reason)
+    {
+        lock (_lock)
+        {
+            return ClearLocked(_nextSequence + 1, reason);
+        }
+    }
+
+    /// <summary>
+    /// Interrupts the current utterance and drops every one numbered below <paramref name="below"/>; the worker checks the
+    /// sequence, so an item it has just taken from the channel but not yet started is dropped too.
+    /// </summary>
+    private (bool Interrupted, int Dropped) ClearLocked(long below, string reason)
+    {
+        _droppedBelow = Math.Max(_droppedBelow, below);
+        _dropReason = reason;
+        var interrupted = _current is not null;
+        _current?.Interrupt(reason);
+        var dropped = 0;
+        while (_queue.Reader.TryRead(out var waiting))
+        {
+            waiting.Complete(new SpeechResult(SpeechOutcome.Dropped, "", 0, 0, 0, reason));
+            dropped++;
+        }
+        return (interrupted, dropped);
     }
 
     private async Task RunAsync()
@@ -115,7 +140,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
                 {
                     if (utterance.Sequence < _droppedBelow)
                     {
-                        utterance.Complete(new SpeechResult(SpeechOutcome.Dropped, "", 0, 0, 0, "cleared by a forceful request"));
+                        utterance.Complete(new SpeechResult(SpeechOutcome.Dropped, "", 0, 0, 0, _dropReason));
                         continue;
                     }
                     _current = utterance;
@@ -164,7 +189,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             LogInterrupted(utterance.Sequence, played, chunks.Count);
-            return new SpeechResult(SpeechOutcome.Interrupted, string.Join(", ", engines), seconds, chunks.Count, played);
+            return new SpeechResult(SpeechOutcome.Interrupted, string.Join(", ", engines), seconds, chunks.Count, played, utterance.InterruptReason);
         }
         catch (Exception e)
         {
@@ -204,7 +229,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
         }
         while (_queue.Reader.TryRead(out var left))
         {
-            left.Complete(new SpeechResult(SpeechOutcome.Dropped, "", 0, 0, 0, "the speech service is shutting down"));
+            left.Complete(new SpeechResult(SpeechOutcome.Dropped, "", 0, 0, 0, "the speech service shutting down"));
         }
         _stopping.Dispose();
     }
@@ -216,8 +241,12 @@ public sealed partial class SpeechQueue : IAsyncDisposable
         public CancellationTokenSource Stop { get; } = CancellationTokenSource.CreateLinkedTokenSource(requestToken);
         public TaskCompletionSource<SpeechResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Interrupt()
+        /// <summary>Why it was interrupted (null: its caller withdrew it).</summary>
+        public string? InterruptReason { get; private set; }
+
+        public void Interrupt(string? reason = null)
         {
+            InterruptReason ??= reason;
             try
             {
                 Stop.Cancel();

@@ -63,11 +63,12 @@ public sealed class EndToEndTests
         await sse.WaitForAsync("tool_call", "play_emotion");
         await sse.WaitForAsync("kernel_output", "Reachy greeted you.");
 
-        // The emergency stop reaches the robot through the reachy server's stop_move.
+        // The emergency stop reaches every configured driver: the running Reachy latches, the others say they are not running.
         var (status, estop) = await kernel.PostJsonAsync("/api/estop", "{}");
         Assert.Equal(200, status);
-        var stopped = Assert.Single(estop.GetProperty("stopped").EnumerateArray());
-        Assert.Equal("reachy-mini", stopped.GetProperty("driver").GetString());
-        Assert.True(stopped.GetProperty("ok").GetBoolean(), stopped.GetProperty("result").GetString());
+        var drivers = estop.GetProperty("drivers").EnumerateArray().ToDictionary(d => d.GetProperty("driver").GetString()!);
+        Assert.True(drivers["reachy-mini"].GetProperty("ok").GetBoolean(), drivers["reachy-mini"].GetProperty("summary").GetString());
+        Assert.True(drivers["reachy-mini"].GetProperty("engaged").GetBoolean());
+        Assert.Contains("not running", drivers["turtlebot"].GetProperty("summary").GetString(), StringComparison.Ordinal);
     }
 }

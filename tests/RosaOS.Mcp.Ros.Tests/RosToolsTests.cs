@@ -20,7 +20,7 @@ public sealed class RosToolsTests(RosRobotFixture robot)
             "subscribe_once", "subscribe_for_duration", "publish_once", "publish_for_durations", "get_services", "get_service_type",
             "get_service_details", "call_service", "get_nodes", "get_node_details", "get_parameters", "get_parameter", "set_parameter",
             "delete_parameter", "get_actions", "get_action_details", "send_action_goal", "cancel_action_goal", "get_action_status",
-            "capture_camera_image", "stop_robot",
+            "capture_camera_image", "stop_robot", "emergency_stop", "emergency_stop_status",
         })
         {
             Assert.Contains(expected, names);

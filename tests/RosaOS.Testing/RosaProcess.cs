@@ -51,9 +51,19 @@ public sealed partial class RosaProcess : IAsyncDisposable
     /// <summary>Lines written so far.</summary>
     public IReadOnlyCollection<string> Lines => _lines.ToArray();
 
-    /// <summary>Starts <c>rosa</c> with the given arguments.</summary>
+    /// <summary>
+    /// Starts <c>rosa</c> with the given arguments. Unless the test names a data folder (ROSAOS_DATA_DIR), the process gets a
+    /// fresh one of its own: state such as an engaged emergency stop never leaks between tests or into the checkout's data/.
+    /// </summary>
     public static RosaProcess StartRosa(IEnumerable<string> args, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
-        => Start(TestPaths.RosaExecutable, args, environment, workingDirectory, name: "rosa " + args.FirstOrDefault());
+    {
+        var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
+        if (!env.ContainsKey("ROSAOS_DATA_DIR"))
+        {
+            env["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("data");
+        }
+        return Start(TestPaths.RosaExecutable, args, env, workingDirectory, name: "rosa " + args.FirstOrDefault());
+    }
 
     /// <summary>Starts any program in a new session (its own process group), with stdin redirected.</summary>
     public static RosaProcess Start(string fileName, IEnumerable<string> args, IDictionary<string, string?>? environment = null,

@@ -129,7 +129,7 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
     }
 
     [Fact]
-    public async Task The_emergency_stop_halts_a_long_move()
+    public async Task The_emergency_stop_halts_a_long_move_shows_the_latch_refuses_motion_and_releases_only_after_confirmation()
     {
         var page = await OpenAsync();
         await stack.GotoYawAsync(0, 0.3);
@@ -139,6 +139,10 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
         await Poll.UntilAsync(async () => await stack.HeadYawDegreesAsync() > 3, "the long move to be under way", TestTimeouts.Effect);
         await page.ClickAsync("#estop");
 
+        // The latch is shown on the page and per driver.
+        await Assertions.Expect(page.Locator("#estop-banner")).ToBeVisibleAsync(s_visible);
+        await Assertions.Expect(page.Locator("#estop-detail")).ToContainTextAsync("from the UI");
+        await Assertions.Expect(page.Locator("#estop-drivers li[data-driver='reachy-mini'][data-engaged='true']")).ToBeVisibleAsync(s_visible);
         await Assertions.Expect(page.Locator("#activity li[data-kind=estop]").First).ToBeVisibleAsync(s_visible);
         var running = await stack.Http.GetFromJsonAsync<JsonArray>($"{stack.SimUrl}/api/move/running", TestContext.Current.CancellationToken);
         Assert.Empty(running!);
@@ -147,7 +151,46 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
         var later = await stack.HeadYawDegreesAsync();
         Assert.True(Math.Abs(later - stoppedAt) < 0.5, $"the head kept moving after the stop ({stoppedAt:0.0}° → {later:0.0}°)");
         Assert.True(later < 50, $"the move was not stopped early (yaw {later:0.0}°)");
+        await BrowserFixture.ScreenshotAsync(page, "estop-engaged");
+
+        // Manual control is refused with the reason while the stop holds.
+        await page.SelectOptionAsync("#driver-select", "reachy-mini");
+        await Assertions.Expect(page.Locator("#driver-select option[value='reachy-mini']")).ToContainTextAsync("(STOPPED)");
+        await page.SelectOptionAsync("#tool-select", "goto_target");
+        await page.FillAsync("#field-head_yaw", "-30");
+        await page.ClickAsync("#tool-call");
+        await Assertions.Expect(page.Locator("#tool-result.error")).ToContainTextAsync("emergency stop engaged", new() { Timeout = 30_000 });
+
+        // "Keep stopped" in the dialog releases nothing.
+        await page.ClickAsync("#estop-release");
+        await Assertions.Expect(page.Locator("#estop-dialog")).ToBeVisibleAsync(s_visible);
+        await Assertions.Expect(page.Locator("#estop-dialog-drivers")).ToContainTextAsync("reachy-mini");
+        await BrowserFixture.ScreenshotAsync(page, "estop-release-dialog");
+        await page.ClickAsync("#estop-dialog-cancel");
+        await Assertions.Expect(page.Locator("#estop-dialog")).ToBeHiddenAsync();
+        Assert.True((await EstopAsync())["engaged"]!.GetValue<bool>());
+        await Assertions.Expect(page.Locator("#estop-banner")).ToBeVisibleAsync(s_visible);
+
+        // Confirming releases it everywhere; the robot may move again.
+        await page.ClickAsync("#estop-release");
+        await page.ClickAsync("#estop-dialog-confirm");
+        await Assertions.Expect(page.Locator("#estop-banner")).ToBeHiddenAsync(new() { Timeout = 30_000 });
+        Assert.False((await EstopAsync())["engaged"]!.GetValue<bool>());
+        Assert.False((await stack.Http.GetFromJsonAsync<JsonObject>($"http://127.0.0.1:{stack.ReachyPort}/estop", TestContext.Current.CancellationToken))!["engaged"]!.GetValue<bool>());
+        await Assertions.Expect(page.Locator("#activity li[data-kind=estop_release]").First).ToBeVisibleAsync(s_visible);
+
+        // The keyboard shortcut stops it again from anywhere on the page.
+        await page.Locator("#chat-input").FocusAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(page.Locator("#estop-banner")).ToBeVisibleAsync(s_visible);
+        Assert.True((await EstopAsync())["engaged"]!.GetValue<bool>());
+        await page.ClickAsync("#estop-release");
+        await page.ClickAsync("#estop-dialog-confirm");
+        await Assertions.Expect(page.Locator("#estop-banner")).ToBeHiddenAsync(new() { Timeout = 30_000 });
     }
+
+    private async Task<JsonObject> EstopAsync()
+        => (await stack.Http.GetFromJsonAsync<JsonObject>($"{stack.KernelUrl}api/estop", TestContext.Current.CancellationToken))!;
 
     [Fact]
     public async Task Without_an_LLM_the_page_says_so_and_how_to_fix_it()

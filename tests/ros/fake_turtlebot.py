@@ -4,7 +4,8 @@
 /cmd_vel (Twist, Create 3 style watchdog: a command is obeyed for 0.5 s), /odom (10 Hz, dead-reckoned),
 /oakd/rgb/preview/image_raw/compressed (JPEG, 2 Hz), /camera/image_raw (raw rgb8, 2 Hz), /battery_state (1 Hz),
 /is_docked (latched), /dock and /undock (std_srvs/Trigger), /slow_service (answers after 30 s), an actionlib
-/dock_action (actionlib/TestAction) and the ~max_speed parameter (re-read every second).
+/dock_action (actionlib/TestAction; a goal of 1000 + n runs n tenths of a second) and the ~max_speed parameter
+(re-read every second).
 """
 import io
 import math
@@ -22,6 +23,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger, TriggerResponse
 
 WATCHDOG_S = 0.5
+LONG_GOAL = 1000
 MAX_TURN = 1.9
 
 
@@ -70,12 +72,17 @@ class FakeTurtleBot:
         if goal.goal < 0:
             self.action.set_aborted(TestResult(result=-1), "negative goal")
             return
-        for i in range(3):
+        # A goal of 1000 + n is a long task (n tenths of a second, preemptible within 20 ms) for stop tests.
+        long_task = goal.goal >= LONG_GOAL
+        steps, period = (goal.goal - LONG_GOAL, 0.1) if long_task else (3, 0.3)
+        for i in range(steps):
             if self.action.is_preempt_requested():
                 self.action.set_preempted(TestResult(result=0), "cancelled")
                 return
             self.action.publish_feedback(TestFeedback(feedback=i))
-            time.sleep(0.3)
+            deadline = time.monotonic() + period
+            while time.monotonic() < deadline and not (long_task and self.action.is_preempt_requested()):
+                time.sleep(0.02 if long_task else period)
         if self.action.is_preempt_requested():
             self.action.set_preempted(TestResult(result=0), "cancelled")
             return

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using RosaOS.EmergencyStop;
 using RosaOS.ReachyMini.Client;
 using RosaOS.ReachyMini.Protocol;
 
@@ -14,11 +15,13 @@ public sealed record StartedMove(Guid Uuid, string Description, DateTimeOffset S
 public sealed record MoveEnd(Guid Uuid, bool Completed, double ElapsedS);
 
 /// <summary>
-/// Motion through the daemon, shared by every tool call: the daemon runs one move at a time and silently
-/// drops a second one, so starting a move waits (bounded) for the running one to end, under a lock that
-/// keeps this server's own callers in order. Every move stays stoppable by <see cref="StopAllAsync"/>.
+/// The one path of every head, body and antenna motion of this server (tools, the speech loop's gestures, face
+/// centring): the daemon runs one move at a time and silently drops a second one, so starting a move waits (bounded)
+/// for the running one to end, under a lock that keeps this server's own callers in order. Every move stays
+/// stoppable by <see cref="StopAllAsync"/>; while the emergency stop is engaged no move starts, and the moves
+/// queued behind the lock are dropped the moment it engages.
 /// </summary>
-public sealed partial class MotionController(ReachyDaemonClient daemon, ILogger<MotionController> logger) : IDisposable
+public sealed partial class MotionController(ReachyDaemonClient daemon, EmergencyStopLatch estop, ILogger<MotionController> logger) : IDisposable
 {
     /// <summary>Longest wait for a running move to end before a new one is refused.</summary>
     public static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(20);
@@ -43,28 +46,60 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, ILogger<
     /// <summary>Stops whatever runs, then starts the move (emotions interrupt the current move, as in the original).</summary>
     public async Task<Guid> StartAfterStoppingAsync(Func<CancellationToken, Task<Guid>> start, string description, CancellationToken cancellationToken)
     {
+        estop.ThrowIfEngaged();
         await StopAllAsync(cancellationToken);
         return await StartCoreAsync(start, description, waitForIdle: true, cancellationToken);
     }
 
     private async Task<Guid> StartCoreAsync(Func<CancellationToken, Task<Guid>> start, string description, bool waitForIdle, CancellationToken cancellationToken)
     {
+        estop.ThrowIfEngaged();
+        // Queued and in-flight starts end the moment the emergency stop engages.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, estop.MotionToken);
+        try
+        {
+            await _startLock.WaitAsync(linked.Token);
+            try
+            {
+                if (waitForIdle)
+                {
+                    await WaitForIdleAsync(linked.Token);
+                }
+                estop.ThrowIfEngaged();
+                var uuid = await start(linked.Token);
+                _started[uuid] = new StartedMove(uuid, description, DateTimeOffset.UtcNow);
+                LogStarted(description, uuid);
+                return uuid;
+            }
+            finally
+            {
+                _startLock.Release();
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && estop.Refusal is { } refusal)
+        {
+            LogDropped(description);
+            throw new EmergencyStopEngagedException(refusal);
+        }
+    }
+
+    /// <summary>
+    /// The emergency stop's motion part (the latch is already engaged, so nothing new starts): stops every running
+    /// move at once, then again once the start lock is free, so a start that raced with the engage is caught too.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> EmergencyStopAsync(CancellationToken cancellationToken)
+    {
+        var stopped = new List<string>(await StopAllAsync(cancellationToken));
         await _startLock.WaitAsync(cancellationToken);
         try
         {
-            if (waitForIdle)
-            {
-                await WaitForIdleAsync(cancellationToken);
-            }
-            var uuid = await start(cancellationToken);
-            _started[uuid] = new StartedMove(uuid, description, DateTimeOffset.UtcNow);
-            LogStarted(description, uuid);
-            return uuid;
+            stopped.AddRange(await StopAllAsync(cancellationToken));
         }
         finally
         {
             _startLock.Release();
         }
+        return stopped;
     }
 
     private async Task WaitForIdleAsync(CancellationToken cancellationToken)
@@ -134,6 +169,9 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, ILogger<
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped move {Uuid}.")]
     private partial void LogStopped(Guid uuid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped {Description}: the emergency stop engaged before it started.")]
+    private partial void LogDropped(string description);
 }
 
 /// <summary>A move could not start because another one kept running.</summary>

@@ -89,7 +89,7 @@ public sealed class SpeechInputOptions
 /// engines, and keeps the loop alive; it never blocks the MCP tools (own HTTP clients, own task).
 /// </summary>
 public sealed partial class SpeechInputService(SpeechInputOptions options, ReachyServerOptions server, ReachyDaemonClient daemon,
-    ILoggerFactory loggers) : BackgroundService
+    ISpeechRobot robot, ILoggerFactory loggers) : BackgroundService
 {
     private readonly HttpClient _stream = new() { Timeout = Timeout.InfiniteTimeSpan };
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
@@ -116,7 +116,6 @@ public sealed partial class SpeechInputService(SpeechInputOptions options, Reach
                 : new PortAudioSource(options.InputDevice);
             var vad = VoiceActivityDetectors.Create(SileroVoiceActivityDetector.DefaultModelPath(RosaEnvironment.ToolsDirectory), _logger);
             var stt = CreateTranscriber();
-            var robot = new DaemonSpeechRobot(_http, server.Daemon);
             _loop = new SpeechLoop(source, vad, stt, robot, _http, options.Loop, loggers.CreateLogger<SpeechLoop>());
             await _loop.RunAsync(stoppingToken);
         }
@@ -189,7 +188,8 @@ public static class SpeechInputSetup
     {
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options.Hearing);
-        services.AddSingleton<ISpeechRobot>(_ => new DaemonSpeechRobot(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.Daemon));
+        // Gestures go through the one motion controller, so the emergency stop applies to them.
+        services.AddSingleton<ISpeechRobot>(sp => new MotionSpeechRobot(sp.GetRequiredService<Motion.MotionController>(), new HttpClient { Timeout = TimeSpan.FromSeconds(10) }));
         if (options.Hearing.Enabled)
         {
             services.AddSingleton<SpeechInputService>();

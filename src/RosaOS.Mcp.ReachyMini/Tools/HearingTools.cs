@@ -19,6 +19,10 @@ public sealed class HearingTools(ISpeechRobot robot)
         {
             return await RosaOS.Speech.Input.MoveToAudio.RunAsync(robot, null, cancellationToken);
         }
+        catch (RosaOS.EmergencyStop.EmergencyStopEngagedException e)
+        {
+            throw new McpException(e.Message, e);
+        }
         catch (HttpRequestException e)
         {
             throw new McpException($"The robot is not reachable right now ({e.Message}). It may be restarting; try again in a few seconds.", e);

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using ModelContextProtocol.Server;
+using RosaOS.EmergencyStop;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.ReachyMini.Protocol;
 
@@ -55,6 +56,7 @@ public sealed class MotionTools(MotionController motion)
         });
 
     [McpServerTool(Name = "stop_move", Destructive = false, Idempotent = true, OpenWorld = false, ReadOnly = false)]
+    [McpMeta(EstopContract.MetaKey, EstopContract.Roles.Stop)]
     [Description("Stop every move the robot is running (head moves, goto_target, emotions). The robot stays where it stopped. Says what was stopped.")]
     public Task<string> StopMove(CancellationToken cancellationToken = default)
         => ToolErrors.RunAsync(async () =>

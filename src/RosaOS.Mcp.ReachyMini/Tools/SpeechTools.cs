@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
+using RosaOS.EmergencyStop;
 using RosaOS.Speech;
 
 // Argument names are the snake_case MCP contract of the original server, not C# style.
@@ -17,6 +18,7 @@ public sealed class SpeechTools(SpeechQueue speech)
     public const int MaxTextLength = 5000;
 
     [McpServerTool(Name = "speak", Destructive = false, Idempotent = false, OpenWorld = true, ReadOnly = false)]
+    [McpMeta(EstopContract.MetaKey, EstopContract.Roles.Allowed)]
     [Description("Say text aloud with Reachy Mini's speaker (text to speech). Requests from all agents are spoken one at a time in arrival order; " +
         "this returns once the text has been spoken. With forcefully_interrupt=true the current speech stops, queued speech is discarded, and this text is spoken at once. " +
         "Texts up to 5000 characters.")]
@@ -39,8 +41,8 @@ public sealed class SpeechTools(SpeechQueue speech)
             SpeechOutcome.Spoken => string.Create(CultureInfo.InvariantCulture,
                 $"Said it ({result.AudioSeconds:0.0} s of audio, {result.Chunks} chunk(s), voice: {result.Engines})."),
             SpeechOutcome.Interrupted => string.Create(CultureInfo.InvariantCulture,
-                $"Interrupted by a forceful speak request after {result.ChunksPlayed} of {result.Chunks} chunk(s) ({result.AudioSeconds:0.0} s spoken)."),
-            SpeechOutcome.Dropped => "Not said: a forceful speak request cleared the queue before this text's turn.",
+                $"Interrupted by {result.Error ?? "a forceful speak request"} after {result.ChunksPlayed} of {result.Chunks} chunk(s) ({result.AudioSeconds:0.0} s spoken)."),
+            SpeechOutcome.Dropped => $"Not said: {result.Error ?? "a forceful speak request"} cleared the queue before this text's turn.",
             _ => throw new McpException($"Could not speak: {result.Error}"),
         };
     }

@@ -1,4 +1,5 @@
 using ModelContextProtocol;
+using RosaOS.EmergencyStop;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.ReachyMini.Client;
 
@@ -21,6 +22,10 @@ internal static class ToolErrors
                 DaemonFailure.Timeout => $"The robot did not answer in time ({e.Call}: {e.Reason}). Try again; if it persists the robot needs attention.",
                 _ => $"The robot refused the command ({e.Call}: {e.Reason}).",
             }, e);
+        }
+        catch (EmergencyStopEngagedException e)
+        {
+            throw new McpException(e.Message, e);
         }
         catch (MotionBusyException e)
         {

@@ -4,6 +4,7 @@ using System.Text;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using RosaOS.EmergencyStop;
 using RosaOS.Vision;
 using RosaOS.Vision.Camera;
 using RosaOS.Vision.Faces;
@@ -79,6 +80,7 @@ public sealed class VisionTools(VisionService vision, ICameraSource camera, IHea
     }
 
     [McpServerTool(Name = "save_image_person", Destructive = false, Idempotent = false, OpenWorld = false, ReadOnly = false)]
+    [McpMeta(EstopContract.MetaKey, EstopContract.Roles.Allowed)]
     [Description("Remember a person: save an image showing their face under their name, so detect_faces recognises them from now on.")]
     public async Task<string> SaveImagePerson(
         [Description("The image with the person's face: a name returned by take_picture.")] string image,

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using RosaOS.ReachyMini.Protocol;
 
 namespace RosaOS.Speech.Input;
@@ -56,67 +55,4 @@ public static class MoveToAudio
     }
 
     private static double Mod(double value, double modulus) => ((value % modulus) + modulus) % modulus;
-}
-
-/// <summary>
-/// <see cref="ISpeechRobot"/> over the daemon's REST API (the real daemon or <c>rosa sim</c>): GET /api/state/doa,
-/// POST /api/move/goto, GET /api/state/full.
-/// </summary>
-public sealed class DaemonSpeechRobot(HttpClient http, Uri daemonUrl) : ISpeechRobot
-{
-    /// <summary>The original's listening wiggle: antennas to ∓20° and back, one second each way.</summary>
-    private static readonly double s_wiggle = 20 * Math.PI / 180;
-
-    /// <inheritdoc />
-    public async Task<DoaInfo?> ReadDirectionAsync(CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(new Uri(daemonUrl, "/api/state/doa"), cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<DoaInfo>(ReachyJson.Options, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async Task TurnHeadAsync(double yawDegrees, CancellationToken cancellationToken)
-    {
-        if (!double.IsFinite(yawDegrees))
-        {
-            throw new ArgumentOutOfRangeException(nameof(yawDegrees), yawDegrees, "The head yaw must be a finite number of degrees.");
-        }
-        // As the original's _go_to(head_yaw=…, duration=2): level head, antennas and body at rest.
-        var request = new GotoRequest
-        {
-            HeadPose = AnyPose.FromXyzRpy(0, 0, 0, 0, 0, Math.Clamp(yawDegrees, -180, 180) * Math.PI / 180),
-            Antennas = [0, 0],
-            BodyYaw = 0,
-            Duration = 2,
-        };
-        await GotoAsync(request, cancellationToken);
-        // Return once the head is there, so what follows (the listening pose) starts from the new pose.
-        await Task.Delay(TimeSpan.FromSeconds(request.Duration), cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async Task ListenAsync(CancellationToken cancellationToken)
-    {
-        var state = await http.GetFromJsonAsync<FullState>(new Uri(daemonUrl, "/api/state/full"), ReachyJson.Options, cancellationToken);
-        var head = state?.HeadPose;
-        var up = true;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            await GotoAsync(new GotoRequest
-            {
-                HeadPose = head,
-                Antennas = up ? [-s_wiggle, s_wiggle] : [0, 0],
-                Duration = 1,
-            }, cancellationToken);
-            up = !up;
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-        }
-    }
-
-    private async Task GotoAsync(GotoRequest request, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(new Uri(daemonUrl, "/api/move/goto"), request, ReachyJson.Options, cancellationToken);
-        response.EnsureSuccessStatusCode();
-    }
 }

@@ -9,6 +9,7 @@ const API = {
   processes: "/api/processes",
   terminate: id => `/api/processes/${encodeURIComponent(id)}/terminate`,
   estop: "/api/estop",
+  estopRelease: "/api/estop/release",
   drivers: "/api/drivers",
   callTool: (driver, tool) => `/api/drivers/${encodeURIComponent(driver)}/tools/${encodeURIComponent(tool)}`,
   config: "/ui/config.json",
@@ -103,14 +104,77 @@ async function loadProcesses() {
 }
 setInterval(renderProcesses, 1000); // ages tick
 
-$("estop").addEventListener("click", async () => {
+// ---- emergency stop -------------------------------------------------------------------------------
+// The latch lives in the drivers and the kernel; the page shows what the kernel reports (GET /api/estop, then the
+// estop_state events) on every view, and releases only through the confirmation dialog.
+let estopEngaged = false;
+
+const estopSources = { ui: "from the UI", cli: "from rosa estop", api: "through the kernel API", agent: "by an agent", voice: "by voice", kernel: "by the kernel" };
+const describeDriver = d => d.answered === false ? `${d.name}: no answer${d.pending ? " (retrying)" : ""}`
+  : `${d.name}: ${d.engaged ? "stopped" : d.engaged === false ? "released" : "unknown"}`;
+
+function renderEstop(status) {
+  if (!status) return;
+  estopEngaged = !!status.engaged;
+  document.body.classList.toggle("estopped", estopEngaged);
+  $("estop-banner").hidden = !estopEngaged;
+  const at = status.engaged_at ? new Date(status.engaged_at).toLocaleTimeString() : "";
+  $("estop-detail").textContent = estopEngaged
+    ? `at ${at} ${estopSources[status.source] || `from ${status.source || "an unknown source"}`}${status.reason ? ` (${status.reason})` : ""}. Robots are held stopped; no process can be launched until a person releases it.`
+    : "";
+  $("estop-drivers").replaceChildren(...(status.drivers || []).map(d => {
+    const li = document.createElement("li");
+    li.dataset.driver = d.name;
+    li.dataset.engaged = String(d.engaged === true);
+    li.textContent = describeDriver(d);
+    return li;
+  }));
+  // The manual-control list says which drivers are latched.
+  for (const option of $("driver-select").options) {
+    const d = (status.drivers || []).find(x => x.name === option.value);
+    option.textContent = option.value + (d?.engaged ? " (STOPPED)" : "") + (drivers.find(x => x.name === option.value)?.reachable === false ? " (unreachable)" : "");
+  }
+}
+
+async function loadEstop() {
+  try { renderEstop(await json(API.estop)); } catch (e) { activity("error", `emergency stop state: ${e.message}`); }
+}
+
+async function engageEstop() {
   $("estop").disabled = true;
   try {
-    const body = await json(API.estop, { method: "POST", body: "{}" });
-    const stopped = (body.stopped || []).map(s => `${s.driver}: ${s.ok ? "stopped" : "failed (" + s.result + ")"}`).join(", ");
-    activity("estop", ` terminated ${Array.isArray(body.terminated) ? body.terminated.length : body.terminated ?? 0} worker(s); ${stopped || "no driver with stop_move"}`);
+    const body = await json(API.estop, { method: "POST", body: JSON.stringify({ source: "ui" }) });
+    // With the stream live the "estop" event draws the same answer; without it, draw it here.
+    if (!streamLive) {
+      const drivers = (body.drivers || []).map(d => `${d.driver}: ${d.ok ? "stopped" : d.summary}`).join(", ");
+      activity("estop", ` engaged in ${Math.round(body.elapsed_ms ?? 0)} ms; terminated ${(body.terminated || []).length} worker(s); ${drivers || "no driver configured"}`);
+    }
+    loadEstop();
   } catch (e) { activity("error", `emergency stop: ${e.message}`); }
   finally { $("estop").disabled = false; }
+}
+
+$("estop").addEventListener("click", engageEstop);
+// Esc stops everything from anywhere on the page (except while the release dialog is open, where Esc means "keep stopped").
+document.addEventListener("keydown", event => {
+  if (event.key === "Escape" && !$("estop-dialog").open) { event.preventDefault(); engageEstop(); }
+});
+
+$("estop-release").addEventListener("click", async () => {
+  await loadEstop();
+  const engaged = [...$("estop-drivers").children].filter(li => li.dataset.engaged === "true").map(li => li.dataset.driver);
+  $("estop-dialog-drivers").textContent = engaged.length ? `Stopped now: ${engaged.join(", ")}.` : "";
+  $("estop-dialog").showModal();
+});
+
+$("estop-dialog").addEventListener("close", async () => {
+  if ($("estop-dialog").returnValue !== "release") return;
+  try {
+    const body = await json(API.estopRelease, { method: "POST", body: JSON.stringify({ by: "ui", confirm: true }) });
+    const failed = (body.drivers || []).filter(d => !d.ok).map(d => `${d.driver}: ${d.summary}`);
+    if (!streamLive) activity("estop_release", ` released${failed.length ? "; not released: " + failed.join(", ") : ""}`);
+  } catch (e) { activity("error", `release: ${e.message}`); }
+  loadEstop();
 });
 
 // ---- activity and the event stream ---------------------------------------------------------------
@@ -141,9 +205,12 @@ function onEvent(type, e) {
     case "process_finished": case "process_failed": case "process_terminated":
       processes.delete(e.worker_id); renderProcesses(); break;
     case "provider_status": showProvider({ llm: e }); break;
+    case "estop_state": renderEstop(e); return; // a state change, not an activity
   }
   const summary = type === "tool_call"
     ? `${e.worker_id ?? ""} ${e.server ?? e.driver ?? ""}.${e.tool ?? ""}(${short(e.arguments, 120)}) → ${short(e.result ?? e.error, 160)}${e.duration_ms != null ? ` (${Math.round(e.duration_ms)} ms)` : ""}`
+    : type === "estop" || type === "estop_release"
+    ? `${e.action} by ${e.by} in ${Math.round(e.elapsed_ms ?? 0)} ms: ${(e.drivers || []).map(d => `${d.driver} ${d.ok ? "ok" : "– " + d.summary}`).join("; ")}`
     : short(e.content ?? e.message ?? e.text ?? e.task ?? e.system_prompt ?? e.reason ?? e, 300);
   activity(type, " " + summary, e.at || e.time);
 }
@@ -151,11 +218,11 @@ function onEvent(type, e) {
 function connectEvents() {
   const source = new EventSource(API.events);
   const known = ["user_message", "kernel_output", "process_launched", "process_finished", "process_failed",
-    "process_terminated", "tool_call", "provider_status", "estop"];
+    "process_terminated", "tool_call", "provider_status", "estop", "estop_release", "estop_state"];
   const handler = ev => { let data = {}; try { data = JSON.parse(ev.data); } catch { data = { text: ev.data }; } onEvent(data.type || ev.type, data); };
   known.forEach(name => source.addEventListener(name, handler));
   source.onmessage = handler;
-  source.onopen = () => { streamLive = true; $("stream-state").textContent = "events: live"; $("stream-state").className = "pill ok"; loadProcesses(); };
+  source.onopen = () => { streamLive = true; $("stream-state").textContent = "events: live"; $("stream-state").className = "pill ok"; loadProcesses(); loadEstop(); };
   source.onerror = () => { streamLive = false; $("stream-state").textContent = "events: reconnecting"; $("stream-state").className = "pill bad"; };
 }
 
@@ -190,6 +257,7 @@ async function loadDrivers() {
   const usable = drivers.find(d => d.enabled !== false);
   if (usable) select.value = usable.name;
   renderTools();
+  loadEstop();
 }
 
 // A driver switched off in drivers.json is shown, greyed out, with the reason; it cannot be picked.
@@ -321,6 +389,7 @@ function startCamera(daemonUrl) {
 
 (async function main() {
   connectEvents();
+  loadEstop();
   loadHealth();
   loadProcesses();
   loadDrivers();

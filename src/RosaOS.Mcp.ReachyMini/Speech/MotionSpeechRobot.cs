@@ -1,0 +1,64 @@
+using System.Net.Http.Json;
+using RosaOS.Mcp.ReachyMini.Motion;
+using RosaOS.ReachyMini.Protocol;
+using RosaOS.Speech.Input;
+
+namespace RosaOS.Mcp.ReachyMini.Speech;
+
+/// <summary>
+/// The speech loop's body (turn toward the voice, the listening wiggle, move_to_audio) through the one
+/// <see cref="MotionController"/>, so the emergency stop stops and refuses these gestures like any other motion.
+/// The direction of arrival is read from the daemon's <c>GET /api/state/doa</c>.
+/// </summary>
+public sealed class MotionSpeechRobot(MotionController motion, HttpClient http) : ISpeechRobot
+{
+    /// <summary>The original's listening wiggle: antennas to ∓20° and back, one second each way.</summary>
+    private static readonly double s_wiggle = 20 * Math.PI / 180;
+
+    /// <inheritdoc />
+    public async Task<DoaInfo?> ReadDirectionAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri(motion.Daemon.BaseAddress, "/api/state/doa"), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<DoaInfo>(ReachyJson.Options, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task TurnHeadAsync(double yawDegrees, CancellationToken cancellationToken)
+    {
+        if (!double.IsFinite(yawDegrees))
+        {
+            throw new ArgumentOutOfRangeException(nameof(yawDegrees), yawDegrees, "The head yaw must be a finite number of degrees.");
+        }
+        // As the original's _go_to(head_yaw=…, duration=2): level head, antennas and body at rest.
+        var request = new GotoRequest
+        {
+            HeadPose = AnyPose.FromXyzRpy(0, 0, 0, 0, 0, Math.Clamp(yawDegrees, -180, 180) * Math.PI / 180),
+            Antennas = [0, 0],
+            BodyYaw = 0,
+            Duration = 2,
+        };
+        var uuid = await motion.StartGotoAsync(request, "turn toward the voice", cancellationToken);
+        // Return once the head is there, so what follows (the listening pose) starts from the new pose.
+        await motion.WaitAsync(uuid, request.Duration, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        var state = await motion.Daemon.GetFullStateAsync(cancellationToken);
+        var head = state.HeadPose;
+        var up = true;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var uuid = await motion.StartGotoAsync(new GotoRequest
+            {
+                HeadPose = head,
+                Antennas = up ? [-s_wiggle, s_wiggle] : [0, 0],
+                Duration = 1,
+            }, "listening pose", cancellationToken);
+            up = !up;
+            await motion.WaitAsync(uuid, 1, cancellationToken);
+        }
+    }
+}
