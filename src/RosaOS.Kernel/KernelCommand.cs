@@ -163,7 +163,7 @@ public static partial class KernelCommand
 
         var app = builder.Build();
         var intake = app.Services.GetRequiredService<EventIntake>();
-        app.Services.GetRequiredService<Retention>().RunOnce();
+        app.Services.GetRequiredService<Retention>().TryRunOnce();
         var (requeued, _, _) = database.EventCounts();
         if (requeued > 0)
         {

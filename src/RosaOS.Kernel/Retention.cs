@@ -17,8 +17,21 @@ public sealed partial class Retention(KernelOptions options, KernelDatabase data
     /// <summary>Image folders that hold captures and downloads; people/ (the face registry) is the user's and is kept.</summary>
     private static readonly string[] s_imageFolders = ["reachy", "ros", "upload"];
 
-    /// <summary>One pass; also run once at start before the API opens.</summary>
-    public RetentionReport RunOnce()
+    /// <summary>One pass; also run once at start before the API opens. A pass that fails is logged, never fatal.</summary>
+    public RetentionReport? TryRunOnce()
+    {
+        try
+        {
+            return RunOnce();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            LogFailed(logger, e.Message);
+            return null;
+        }
+    }
+
+    private RetentionReport RunOnce()
     {
         var rows = database.Trim(options.KeepFor, options.KeepRows, options.KeepKeysFor);
         var (images, imageBytes) = TrimImages();
@@ -38,14 +51,7 @@ public sealed partial class Retention(KernelOptions options, KernelDatabase data
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                try
-                {
-                    RunOnce();
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
-                {
-                    LogFailed(logger, e.Message);
-                }
+                TryRunOnce();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -68,10 +74,11 @@ public sealed partial class Retention(KernelOptions options, KernelDatabase data
             {
                 break;
             }
+            var length = file.Length;
             if (TryDelete(file))
             {
-                total -= file.Length;
-                (count, bytes) = (count + 1, bytes + file.Length);
+                total -= length;
+                (count, bytes) = (count + 1, bytes + length);
             }
         }
         return (count, bytes);
