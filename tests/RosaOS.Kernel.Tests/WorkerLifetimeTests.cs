@@ -13,6 +13,7 @@ namespace RosaOS.Kernel.Tests;
 public sealed class WorkerLifetimeTests
 {
     private const int SigStop = 19;
+    private const int SigCont = 18;
 
     [Fact]
     public async Task Kill_9_of_the_kernel_mid_move_leaves_no_worker_moving_the_robot_after_2_s_and_latches_nothing()
@@ -62,6 +63,29 @@ public sealed class WorkerLifetimeTests
         {
             await kernel.DisposeAsync();
             never.SetResult();
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_whose_kernel_hangs_notices_the_lost_heartbeat_within_2_s_and_exits()
+    {
+        await using var llm = await ScriptedLlmServer.StartAsync();
+        llm.Fallback = ScriptedTurn.Say("ok");
+        await using var kernel = await KernelHarness.StartAsync(llm, extraArgs: ["--pool-size", "1"]);
+        await kernel.WaitForPoolAsync(1);
+        var worker = ProcessIdentity.Of((await kernel.GetJsonAsync("/api/processes")).GetProperty("pool_pids").EnumerateArray().Single().GetInt32())!;
+        var kernelProcess = ProcessIdentity.Of(kernel.Process.Id)!;
+        try
+        {
+            // A frozen kernel is alive and keeps the pipe open: only the missing heartbeats tell.
+            Assert.True(kernelProcess.Signal(SigStop));
+            var frozen = Stopwatch.StartNew();
+            await Poll.UntilAsync(() => Task.FromResult(!worker.IsAlive()), "the worker to give up on its frozen kernel", timeout: TimeSpan.FromSeconds(2.5));
+            Assert.True(frozen.Elapsed < TimeSpan.FromSeconds(2.5), $"exited after {frozen.Elapsed.TotalMilliseconds:0} ms");
+        }
+        finally
+        {
+            kernelProcess.Signal(SigCont);
         }
     }
 
