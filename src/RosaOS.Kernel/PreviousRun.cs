@@ -26,7 +26,7 @@ public sealed partial class PreviousRun(KernelDatabase database, EventIntake int
             var reason = LostReason(database.AuditOf(task.WorkerId));
             // The same key as the worker's own callback: if it got through before the crash, this adds nothing.
             intake.AcceptCallback(task.WorkerId, WorkerEnvironment.CallbackMessage(false, task.SystemPrompt, reason), false,
-                ProcessManager.CallbackKey(task.WorkerId));
+                WorkerEnvironment.CallbackKey(task.WorkerId));
             task.State = "lost";
             task.Outcome = "the kernel stopped while it ran";
             task.EndedAt = DateTimeOffset.UtcNow;

@@ -268,9 +268,6 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         _stopping.Dispose();
     }
 
-    /// <summary>The idempotency key of a task's one callback: the worker's own and the kernel's failure report share it.</summary>
-    public static string CallbackKey(string workerId) => WorkerEnvironment.CallbackKey(workerId);
-
     private void Track(ProcessInfo info, WorkerChild child)
     {
         var timeout = new Timer(_ => OnTimeout(info.WorkerId), null, _options.TaskTimeout, Timeout.InfiniteTimeSpan);
@@ -339,7 +336,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         var message = WorkerEnvironment.CallbackMessage(false, info.SystemPrompt, reason);
         if (!_stopping.IsCancellationRequested)
         {
-            _intake.AcceptCallback(info.WorkerId, message, false, CallbackKey(info.WorkerId));
+            _intake.AcceptCallback(info.WorkerId, message, false, WorkerEnvironment.CallbackKey(info.WorkerId));
         }
     }
 

@@ -304,39 +304,24 @@ internal sealed partial class FaultRun
                 violations.Add($"task {task}: {callbacks} callbacks");
             }
             var calls = audit.Where(a => a[0] == workerId).ToList();
-            if (record.Robot == "reachy-mini")
+            var (robot, tool, seen, succeeded) = record.Robot == "reachy-mini"
+                ? ("Reachy", "goto_target", moves.Count(m => Math.Abs(m.Duration - Duration(task)) < 1e-6),
+                    (Func<string, bool>)(outcome => outcome.StartsWith("Reached the target", StringComparison.Ordinal)))
+                : ("the TurtleBot", "publish_for_durations", commands.Count(c => c == CommandOf(task)),
+                    outcome => outcome.Contains("\"success\":true", StringComparison.Ordinal));
+            // Audit row columns: worker_id, server, tool, arguments, outcome, is_error, status.
+            var audited = calls.Where(a => a[2] == tool).ToList();
+            if (seen > 1)
             {
-                var done = moves.Count(m => Math.Abs(m.Duration - Duration(task)) < 1e-6);
-                var call = calls.Where(a => a[2] == "goto_target").ToList();
-                if (done > 1)
-                {
-                    violations.Add($"task {task}: Reachy ran its move {done} times");
-                }
-                if (done == 1 && call.Count != 1)
-                {
-                    violations.Add($"task {task}: Reachy moved but the audit log has {call.Count} goto_target calls");
-                }
-                if (call.Any(a => a[6] == "done" && a[5] == "0" && a[4].StartsWith("Reached the target", StringComparison.Ordinal)) && done != 1)
-                {
-                    violations.Add($"task {task}: the audit log says the move was done, the robot ran it {done} times");
-                }
+                violations.Add($"task {task}: {robot} shows its {tool} {seen} times");
             }
-            else
+            if (seen == 1 && audited.Count != 1)
             {
-                var seen = commands.Count(c => c == CommandOf(task));
-                var call = calls.Where(a => a[2] == "publish_for_durations").ToList();
-                if (seen > 1)
-                {
-                    violations.Add($"task {task}: the TurtleBot received its drive command {seen} times");
-                }
-                if (seen == 1 && call.Count != 1)
-                {
-                    violations.Add($"task {task}: the TurtleBot drove but the audit log has {call.Count} publish_for_durations calls");
-                }
-                if (call.Any(a => a[6] == "done" && a[5] == "0" && a[4].Contains("\"success\":true", StringComparison.Ordinal)) && seen != 1)
-                {
-                    violations.Add($"task {task}: the audit log says the drive was done, the TurtleBot received it {seen} times");
-                }
+                violations.Add($"task {task}: {robot} acted but the audit log has {audited.Count} {tool} calls");
+            }
+            if (audited.Any(a => a[6] == "done" && a[5] == "0" && succeeded(a[4])) && seen != 1)
+            {
+                violations.Add($"task {task}: the audit log says {tool} succeeded, {robot} shows it {seen} times");
             }
         }
     }

@@ -127,7 +127,7 @@ internal sealed class FaultStack : IAsyncDisposable
     private async Task StartAllAsync()
     {
         _graph = await RosGraph.StartAsync();
-        WriteConfig();
+        StackConfig.Write(ConfigDir, _reachyPort, _rosPort, Graph.BridgeUrl);
         _sim = RosaProcess.StartRosa(["sim", "--port", Str(_simPort)], Env);
         _ros = RosaProcess.StartRosa(["ros", "--name", "turtlebot"], Env);
         await _sim.WaitForHttpAsync($"http://127.0.0.1:{_simPort}/api/daemon/status");
@@ -151,36 +151,6 @@ internal sealed class FaultStack : IAsyncDisposable
         await _reachy.WaitForHttpAsync($"http://127.0.0.1:{_reachyPort}/health");
     }
 
-    /// <summary>The shipped prompts and a drivers.json with reachy-mini and turtlebot on this stack's ports, the others on dead ports.</summary>
-    private void WriteConfig()
-    {
-        foreach (var file in new[] { "kernel.txt", "process.txt" })
-        {
-            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(ConfigDir, file));
-        }
-        Directory.CreateDirectory(Path.Combine(ConfigDir, "prompts"));
-        foreach (var prompt in Directory.GetFiles(Path.Combine(TestPaths.ConfigDir, "prompts")))
-        {
-            File.Copy(prompt, Path.Combine(ConfigDir, "prompts", Path.GetFileName(prompt)));
-        }
-        var shipped = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.ConfigDir, "drivers.json")))!["mcpServers"]!.AsObject();
-        var servers = new JsonObject();
-        foreach (var (name, entry) in shipped)
-        {
-            var copy = entry!.DeepClone().AsObject();
-            copy["url"] = $"http://127.0.0.1:{(name == "reachy-mini" ? _reachyPort : name == "turtlebot" ? _rosPort : FreePort.Next())}/mcp";
-            if (name == "turtlebot")
-            {
-                copy["ros"]!["rosbridge"] = Graph.BridgeUrl.ToString();
-            }
-            else
-            {
-                copy.Remove("ros");
-            }
-            servers[name] = copy;
-        }
-        File.WriteAllText(Path.Combine(ConfigDir, "drivers.json"), new JsonObject { ["mcpServers"] = servers }.ToJsonString());
-    }
 
     /// <summary>The live processes whose parent is <paramref name="pid"/>, by pid and start time.</summary>
     private static List<ProcessIdentity> ChildrenOf(int pid)
