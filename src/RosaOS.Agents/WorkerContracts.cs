@@ -6,7 +6,11 @@ public sealed record WorkerTask(
     [property: System.Text.Json.Serialization.JsonPropertyName("system_prompt")] string SystemPrompt,
     [property: System.Text.Json.Serialization.JsonPropertyName("mcp_servers")] IReadOnlyList<string> McpServers);
 
-/// <summary>A tool call a worker reports to the kernel as it happens (the kernel is the single writer of the audit log).</summary>
+/// <summary>
+/// A tool call a worker reports to the kernel (the kernel is the single writer of the audit log). Beyond the
+/// original's fields: <c>call_id</c> names the call within its task, and <c>phase</c> is "started" (sent
+/// before the call runs, so a call cut short by a crash is known to have an unknown outcome) or "done".
+/// </summary>
 public sealed record ToolCallReport(
     [property: System.Text.Json.Serialization.JsonPropertyName("worker_id")] string WorkerId,
     [property: System.Text.Json.Serialization.JsonPropertyName("server")] string Server,
@@ -14,7 +18,9 @@ public sealed record ToolCallReport(
     [property: System.Text.Json.Serialization.JsonPropertyName("arguments")] string Arguments,
     [property: System.Text.Json.Serialization.JsonPropertyName("result")] string Result,
     [property: System.Text.Json.Serialization.JsonPropertyName("is_error")] bool IsError,
-    [property: System.Text.Json.Serialization.JsonPropertyName("duration_ms")] double DurationMs);
+    [property: System.Text.Json.Serialization.JsonPropertyName("duration_ms")] double DurationMs,
+    [property: System.Text.Json.Serialization.JsonPropertyName("call_id")] string? CallId = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("phase")] string? Phase = null);
 
 /// <summary>Environment variables shared by the kernel and its workers (beyond the original's WORKER_* and CALLBACK_URL).</summary>
 public static class WorkerEnvironment
@@ -25,6 +31,21 @@ public static class WorkerEnvironment
 
     /// <summary>Where workers report tool calls; defaults to CALLBACK_URL's origin + /api/worker-tool-calls.</summary>
     public const string ToolCallUrl = "ROSA_TOOL_CALL_URL";
+
+    /// <summary>The kernel's pid; with <see cref="KernelStart"/>, how a worker knows its kernel is still the same process.</summary>
+    public const string KernelPid = "ROSA_KERNEL_PID";
+
+    /// <summary>The kernel's start time in clock ticks since boot (field 22 of /proc/PID/stat).</summary>
+    public const string KernelStart = "ROSA_KERNEL_START";
+
+    /// <summary>Milliseconds between the blank heartbeat lines the kernel writes to a worker's stdin; set only when it does.</summary>
+    public const string HeartbeatMs = "ROSA_KERNEL_HEARTBEAT_MS";
+
+    /// <summary>The idempotency key of a task's one callback (the worker's own and the kernel's failure report share it).</summary>
+    public static string CallbackKey(string workerId) => $"task:{workerId}:callback";
+
+    /// <summary>The idempotency key of one report about a tool call of a task.</summary>
+    public static string ToolCallKey(string workerId, string callId, string phase) => $"task:{workerId}:call:{callId}:{phase}";
 
     /// <summary>The first user message of every worker (the original's).</summary>
     public const string FirstMessage =

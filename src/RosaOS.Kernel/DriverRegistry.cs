@@ -66,9 +66,22 @@ public sealed partial class DriverRegistry
     }
 
     /// <summary>Probes every switched-on driver in parallel.</summary>
-    public async Task ProbeAsync(CancellationToken cancellationToken)
+    public Task ProbeAsync(CancellationToken cancellationToken) => ProbeAsync(Config.Enabled, quiet: false, cancellationToken);
+
+    /// <summary>Probes again the switched-on drivers the last probe could not reach; logs only those that came up.</summary>
+    public Task ProbeUnreachableAsync(CancellationToken cancellationToken)
     {
-        var results = await Task.WhenAll(Config.Enabled.Select(async d =>
+        List<DriverEntry> down;
+        lock (_lock)
+        {
+            down = [.. Config.Enabled.Where(d => !_status.TryGetValue(d.Name, out var s) || !s.Reachable)];
+        }
+        return down.Count == 0 ? Task.CompletedTask : ProbeAsync(down, quiet: true, cancellationToken);
+    }
+
+    private async Task ProbeAsync(IReadOnlyList<DriverEntry> drivers, bool quiet, CancellationToken cancellationToken)
+    {
+        var results = await Task.WhenAll(drivers.Select(async d =>
         {
             try
             {
@@ -93,7 +106,7 @@ public sealed partial class DriverRegistry
             {
                 LogEnabled(_logger, status.Name, status.Url);
             }
-            else
+            else if (!quiet)
             {
                 LogDisabled(_logger, status.Name, status.Url, status.Problem ?? "");
             }
@@ -162,5 +175,29 @@ public sealed class DriverDisabledException : InvalidOperationException
     public DriverDisabledException(string message, Exception inner)
         : base(message, inner)
     {
+    }
+}
+
+/// <summary>
+/// Probes the drivers that were down every few seconds, so a driver started (or restarted) after the kernel is
+/// offered to workers again without restarting the kernel; the original only probed at start.
+/// </summary>
+internal sealed class DriverReprobe(DriverRegistry drivers, TimeProvider time) : Microsoft.Extensions.Hosting.BackgroundService
+{
+    private static readonly TimeSpan s_period = TimeSpan.FromSeconds(3);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(s_period, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await drivers.ProbeUnreachableAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
 }

@@ -5,83 +5,129 @@ using System.Threading.Channels;
 namespace RosaOS.Kernel;
 
 /// <summary>
-/// The front of the event queue: every event is written to the journal before it is acknowledged,
-/// then its id goes into the bounded queue the single kernel loop reads. /chat callers get a task
+/// The front of the event queue. Every event is written to the journal before it is acknowledged (a
+/// repeated idempotency key is answered as the first and writes nothing); the journal IS the queue. A
+/// feeder moves pending ids into a small bounded channel in journal order and refills it as the kernel
+/// loop drains it, so any number of pending events, at start or later, fits. /chat callers get a task
 /// that completes with their turn's output.
 /// </summary>
 public sealed class EventIntake
 {
+    /// <summary>Ids held in memory ahead of the loop; the rest wait in the journal.</summary>
+    private const int QueueCapacity = 256;
+
     private readonly KernelDatabase _database;
     private readonly EventHub _hub;
     private readonly Channel<long> _queue;
+    private readonly Channel<bool> _wake;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<string>> _chatWaiters = new();
+    private readonly Lock _chatLock = new();
 
-    public EventIntake(KernelDatabase database, EventHub hub, KernelOptions options)
+    public EventIntake(KernelDatabase database, EventHub hub)
     {
-        ArgumentNullException.ThrowIfNull(options);
         _database = database;
         _hub = hub;
-        // Wait: a full queue holds the HTTP caller back (backpressure) instead of dropping an event.
-        // SingleReader: only the kernel loop consumes; events run one at a time in journal order.
-        _queue = Channel.CreateBounded<long>(new BoundedChannelOptions(options.QueueCapacity)
+        // Wait: the feeder pauses while the loop is busy; nothing is lost, the journal holds every event.
+        // SingleReader: only the kernel loop consumes; SingleWriter: only the feeder produces, in journal order.
+        _queue = Channel.CreateBounded<long>(new BoundedChannelOptions(QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
-            SingleWriter = false,
+            SingleWriter = true,
         });
+        // DropWrite with capacity 1: a wake-up already pending is enough, however many events arrive meanwhile.
+        _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     }
 
     /// <summary>The queue the kernel loop reads.</summary>
     public ChannelReader<long> Reader => _queue.Reader;
 
-    /// <summary>Events waiting or running.</summary>
+    /// <summary>Events fed to the loop and waiting.</summary>
     public int Backlog => _queue.Reader.Count;
 
-    /// <summary>Re-queues events a previous run accepted but did not finish; called once before the API opens.</summary>
-    public int RequeuePending()
+    /// <summary>Moves pending events from the journal into the queue, oldest first, until stopped.</summary>
+    public async Task FeedAsync(CancellationToken cancellationToken)
     {
-        var pending = _database.PendingEvents();
-        foreach (var e in pending)
+        long last = 0;
+        try
         {
-            if (!_queue.Writer.TryWrite(e.Id))
+            while (!cancellationToken.IsCancellationRequested)
             {
-                throw new InvalidOperationException($"{pending.Count} pending events do not fit the queue capacity; raise --queue-capacity.");
+                var ids = _database.PendingIds(last, QueueCapacity);
+                if (ids.Count == 0)
+                {
+                    await _wake.Reader.ReadAsync(cancellationToken);
+                    continue;
+                }
+                foreach (var id in ids)
+                {
+                    await _queue.Writer.WriteAsync(id, cancellationToken);
+                    last = id;
+                }
             }
         }
-        return pending.Count;
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
-    /// <summary>A sentence the user spoke (POST /stt).</summary>
-    public Task<long> AcceptSpeechAsync(string text, CancellationToken cancellationToken)
+    /// <summary>A sentence the user spoke (POST /stt); false when the idempotency key was seen before.</summary>
+    public bool AcceptSpeech(string text, string? idempotencyKey)
     {
-        _hub.Publish("user_message", new { source = "speech", text });
-        return AcceptAsync("speech", JsonSerializer.Serialize(new { text }), $"[User said] {text}", cancellationToken);
+        var (_, duplicate) = Accept("speech", JsonSerializer.Serialize(new { text }), $"[User said] {text}", idempotencyKey);
+        if (!duplicate)
+        {
+            _hub.Publish("user_message", new { source = "speech", text });
+        }
+        return !duplicate;
     }
 
     /// <summary>A chat prompt (POST /chat); the task completes with the turn's output.</summary>
-    public async Task<(long Id, Task<string> Output)> AcceptChatAsync(string prompt, CancellationToken cancellationToken)
+    public (long Id, Task<string> Output) AcceptChat(string prompt)
     {
         _hub.Publish("user_message", new { source = "chat", text = prompt });
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var id = _database.AcceptEvent("chat", JsonSerializer.Serialize(new { prompt }), prompt);
-        _chatWaiters[id] = done;
-        await _queue.Writer.WriteAsync(id, cancellationToken);
+        long id;
+        // The waiter is registered under the same lock CompleteChat takes, so a turn cannot finish unseen.
+        lock (_chatLock)
+        {
+            (id, _) = _database.AcceptEvent("chat", JsonSerializer.Serialize(new { prompt }), prompt);
+            _chatWaiters[id] = done;
+        }
+        _wake.Writer.TryWrite(true);
         return (id, done.Task);
     }
 
-    /// <summary>A worker's callback (POST /event, or a failure the process manager noticed).</summary>
-    public Task<long> AcceptCallbackAsync(string workerId, string message, bool done, CancellationToken cancellationToken)
-        => AcceptAsync("callback", JsonSerializer.Serialize(new { worker_id = workerId, message, done }),
-            $"[Worker callback] {message} (worker_id={workerId}, done={(done ? "True" : "False")}).", cancellationToken);
+    /// <summary>A worker's callback (POST /event, or a failure the kernel noticed); false when the idempotency key was seen before.</summary>
+    public bool AcceptCallback(string workerId, string message, bool done, string? idempotencyKey)
+        => !Accept("callback", JsonSerializer.Serialize(new { worker_id = workerId, message, done }),
+            $"[Worker callback] {message} (worker_id={workerId}, done={(done ? "True" : "False")}).", idempotencyKey).Duplicate;
 
     /// <summary>Hands a finished turn's output to its /chat caller, if one is waiting; false if not.</summary>
     public bool CompleteChat(long id, string output)
-        => _chatWaiters.TryRemove(id, out var waiter) && waiter.TrySetResult(output);
-
-    private async Task<long> AcceptAsync(string kind, string payload, string text, CancellationToken cancellationToken)
     {
-        var id = _database.AcceptEvent(kind, payload, text);
-        await _queue.Writer.WriteAsync(id, cancellationToken);
-        return id;
+        lock (_chatLock)
+        {
+            return _chatWaiters.TryRemove(id, out var waiter) && waiter.TrySetResult(output);
+        }
+    }
+
+    /// <summary>The /chat caller went away: its turn still runs, and its output goes to /updates instead.</summary>
+    public void AbandonChat(long id)
+    {
+        lock (_chatLock)
+        {
+            _chatWaiters.TryRemove(id, out _);
+        }
+    }
+
+    private (long Id, bool Duplicate) Accept(string kind, string payload, string text, string? idempotencyKey)
+    {
+        var accepted = _database.AcceptEvent(kind, payload, text, idempotencyKey);
+        if (!accepted.Duplicate)
+        {
+            _wake.Writer.TryWrite(true);
+        }
+        return accepted;
     }
 }

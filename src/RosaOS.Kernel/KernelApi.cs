@@ -44,6 +44,41 @@ public static class KernelApi
         app.MapPost("/api/drivers/{name}/tools/{tool}", CallDriverToolAsync);
         app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
         app.MapPost("/api/worker-tool-calls", PostToolCallAsync);
+        app.MapGet("/api/journal", ListJournal);
+    }
+
+    /// <summary>The latest journal entries (optionally one status: pending, done, expired), newest first.</summary>
+    private static IResult ListJournal(KernelDatabase database, int? limit, string? status)
+    {
+        if (status is not (null or "pending" or "done" or "expired" or "corrupt"))
+        {
+            return Bad($"\"status\" must be pending, done, expired or corrupt, not \"{status}\"");
+        }
+        var events = database.RecentEvents(Math.Clamp(limit ?? 100, 1, 1000), status).Select(e => new
+        {
+            id = e.Id, kind = e.Kind, text = e.Text, status = e.Status, accepted_at = e.AcceptedAt, done_at = e.DoneAt, output = e.Output,
+        });
+        return Results.Json(new { events });
+    }
+
+    /// <summary>
+    /// The idempotency key of a POST: the Idempotency-Key header, or an "idempotency_key" body field for
+    /// clients that cannot set headers. Optional: the original's clients send neither.
+    /// </summary>
+    private static bool TryIdempotencyKey(HttpContext context, JsonElement body, out string? key, out string? error)
+    {
+        key = context.Request.Headers["Idempotency-Key"].FirstOrDefault();
+        error = null;
+        if (key is null && !TryString(body, "idempotency_key", required: false, out key, out error))
+        {
+            return false;
+        }
+        if (key is not null && (key.Length is 0 or > 200))
+        {
+            error = $"the idempotency key must be 1 to 200 characters, not {key.Length}";
+            return false;
+        }
+        return true;
     }
 
     private static async Task<IResult> PostEventAsync(HttpContext context, EventIntake intake, ProcessManager processes, KernelOptions options)
@@ -76,8 +111,13 @@ public static class KernelApi
         {
             return Bad($"\"message\" is {message.Length} characters, over the limit of {options.MaxEventChars}");
         }
+        if (!TryIdempotencyKey(context, root, out var key, out error))
+        {
+            return Bad(error!);
+        }
+        // Journaled first, then the task is freed: a crash in between leaves a task the next kernel finds already answered.
+        intake.AcceptCallback(workerId!, message, done, key);
         processes.MarkFinished(workerId!, done);
-        await intake.AcceptCallbackAsync(workerId!, message, done, context.RequestAborted);
         return Results.Json(new { ok = true });
     }
 
@@ -102,7 +142,12 @@ public static class KernelApi
         {
             return Bad($"\"text\" is {text.Length} characters, over the limit of {options.MaxEventChars}");
         }
-        await intake.AcceptSpeechAsync(text, context.RequestAborted);
+        if (!TryIdempotencyKey(context, body.RootElement, out var key, out error))
+        {
+            return Bad(error!);
+        }
+        // A repeated key (a retry whose first answer was lost) is answered as the first, and journals nothing.
+        intake.AcceptSpeech(text, key);
         return Results.Json(new { ok = true });
     }
 
@@ -123,9 +168,17 @@ public static class KernelApi
             error = $"\"prompt\" is {prompt.Length} characters, over the limit of {options.MaxEventChars}";
             return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
         }
-        var (_, output) = await intake.AcceptChatAsync(prompt, context.RequestAborted);
-        // If the caller goes away, the turn still runs (it is journaled) and its output goes to /updates.
-        return Results.Json(new { output = await output.WaitAsync(context.RequestAborted) });
+        var (id, output) = intake.AcceptChat(prompt);
+        try
+        {
+            return Results.Json(new { output = await output.WaitAsync(context.RequestAborted) });
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller went away: the turn still runs (it is journaled) and its output goes to /updates.
+            intake.AbandonChat(id);
+            throw;
+        }
     }
 
     private static async Task StreamEventsAsync(HttpContext context, EventHub hub, KernelLlm llm)
@@ -313,8 +366,20 @@ public static class KernelApi
         {
             return Bad("a tool-call report needs worker_id and tool");
         }
-        database.Audit(report.WorkerId, report.Server ?? "?", report.Tool, report.Arguments ?? "{}", report.Result ?? "", report.IsError, report.DurationMs);
-        hub.Publish("tool_call", report);
+        if (!TryIdempotencyKey(context, body.RootElement, out var key, out error))
+        {
+            return Bad(error!);
+        }
+        if (report.Phase is not (null or "started" or "done"))
+        {
+            return Bad($"\"phase\" must be \"started\" or \"done\", not \"{report.Phase}\"");
+        }
+        var started = report.Phase == "started";
+        if (database.Audit(report.WorkerId, report.Server ?? "?", report.Tool, report.Arguments ?? "{}", report.Result ?? "", report.IsError, report.DurationMs,
+            report.CallId, started, key) && !started)
+        {
+            hub.Publish("tool_call", report);
+        }
         return Results.Json(new { ok = true });
     }
 

@@ -13,7 +13,7 @@ using RosaOS.Hosting;
 namespace RosaOS.Kernel;
 
 /// <summary>The `rosa kernel` sub-command.</summary>
-public static class KernelCommand
+public static partial class KernelCommand
 {
     /// <summary>Builds the command with its options and action.</summary>
     public static Command Create()
@@ -31,9 +31,17 @@ public static class KernelCommand
         var historyWindow = new Option<int>("--history-window") { Description = "Kernel conversation messages kept in the prompt.", DefaultValueFactory = _ => 40 };
         var workerTurns = new Option<int>("--worker-max-turns") { Description = "LLM turns a worker may take per task.", DefaultValueFactory = _ => 25 };
         var workerCalls = new Option<int>("--worker-max-tool-calls") { Description = "Tool calls a worker may make per task.", DefaultValueFactory = _ => 50 };
+        var speechTtl = new Option<double>("--speech-ttl") { Description = "Seconds a spoken request may wait; older ones are not run and the user is told.", DefaultValueFactory = _ => 120 };
+        var chatTtl = new Option<double>("--chat-ttl") { Description = "Seconds a chat message may wait before it is not run.", DefaultValueFactory = _ => 600 };
+        var callbackTtl = new Option<double>("--callback-ttl") { Description = "Seconds a worker callback may wait before it is not run.", DefaultValueFactory = _ => 3600 };
+        var keepDays = new Option<double>("--keep-days") { Description = "Days of finished events, history, audit log, process rows and rotated logs kept.", DefaultValueFactory = _ => 28 };
+        var keepRows = new Option<int>("--keep-rows") { Description = "Most rows kept per table (events, history, audit log).", DefaultValueFactory = _ => 200_000 };
+        var keepImagesDays = new Option<double>("--keep-images-days") { Description = "Days captured and downloaded images are kept.", DefaultValueFactory = _ => 28 };
+        var keepImagesMb = new Option<double>("--keep-images-mb") { Description = "Most MiB of captured and downloaded images kept (oldest deleted first).", DefaultValueFactory = _ => 2048 };
         var command = new Command("kernel", "Run the kernel: event queue, kernel agent, process manager (8765, 7001).")
         {
             port, processPort, bind, local, endpoint, anthropic, model, poolSize, maxWorkers, taskTimeout, historyWindow, workerTurns, workerCalls,
+            speechTtl, chatTtl, callbackTtl, keepDays, keepRows, keepImagesDays, keepImagesMb,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -72,6 +80,13 @@ public static class KernelCommand
                     HistoryWindow = parse.GetValue(historyWindow),
                     WorkerMaxTurns = parse.GetValue(workerTurns),
                     WorkerMaxToolCalls = parse.GetValue(workerCalls),
+                    SpeechTtl = Seconds(parse.GetValue(speechTtl)),
+                    ChatTtl = Seconds(parse.GetValue(chatTtl)),
+                    CallbackTtl = Seconds(parse.GetValue(callbackTtl)),
+                    KeepFor = Days(parse.GetValue(keepDays)),
+                    KeepRows = parse.GetValue(keepRows),
+                    KeepImagesFor = Days(parse.GetValue(keepImagesDays)),
+                    KeepImagesBytes = parse.GetValue(keepImagesMb) is var mb && double.IsFinite(mb) && mb > 0 && mb < 1e9 ? (long)(mb * 1024 * 1024) : -1,
                 };
                 options.Validate();
             }
@@ -85,6 +100,11 @@ public static class KernelCommand
         return command;
     }
 
+    // Invalid values become negative spans that Validate reports by flag name.
+    private static TimeSpan Seconds(double value) => double.IsFinite(value) && value > 0 && value < 1e9 ? TimeSpan.FromSeconds(value) : TimeSpan.FromSeconds(-1);
+
+    private static TimeSpan Days(double value) => double.IsFinite(value) && value > 0 && value < 36_500 ? TimeSpan.FromDays(value) : TimeSpan.FromSeconds(-1);
+
     private static async Task<int> RunAsync(KernelOptions options, CancellationToken cancellationToken)
     {
         var builder = RosaWebHost.CreateBuilder("kernel", options.BindAddress, options.Port);
@@ -93,31 +113,50 @@ public static class KernelCommand
 
         using var loggerFactory = LoggerFactory.Create(b => RosaWebHost.ConfigureLogging(b, "kernel"));
         var startupLogger = loggerFactory.CreateLogger("RosaOS.Kernel");
+        DataFolder folder;
         LlmSelection selection;
         DriverRegistry drivers;
         KernelDatabase database;
         try
         {
+            // First: a second kernel on the same folder must stop before it touches the journal or starts workers.
+            folder = DataFolder.Acquire(options.DataDirectory, $"API http://{host}:{options.Port}");
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync("rosa kernel: " + ex.Message);
+            return 2;
+        }
+        using var _ = folder;
+        try
+        {
             selection = await LlmProviders.SelectAsync(LlmSettings.FromEnvironment(), startupLogger, cancellationToken);
             drivers = new DriverRegistry(options, loggerFactory.CreateLogger<DriverRegistry>());
-            database = new KernelDatabase(options.DataDirectory);
+            database = new KernelDatabase(options.DataDirectory) { CorruptRow = what => LogCorruptRow(startupLogger, what) };
+            // SQLite creates the WAL files after opening; they hold the same conversation, so they get the same mode.
+            DataFolder.Secure(options.DataDirectory);
         }
         catch (Exception ex) when (ex is InvalidOperationException or DriversConfigException)
         {
             await Console.Error.WriteLineAsync("rosa kernel: " + ex.Message);
             return 2;
         }
-        using var _ = database;
+        using var __ = database;
         await drivers.ProbeAsync(cancellationToken);
         Console.WriteLine(selection.IsAvailable ? $"LLM: {selection.Status}" : $"LLM: none. {selection.Status}. Kernel turns will answer with this error until it is fixed.");
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<WorkerSpawner>();
+        builder.Services.AddSingleton<PreviousRun>();
+        builder.Services.AddSingleton<Retention>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Retention>());
         builder.Services.AddSingleton(drivers);
         builder.Services.AddSingleton(new KernelLlm(selection));
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddSingleton<EventIntake>();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<DriverReprobe>();
         builder.Services.AddSingleton(sp => new EmergencyStopLatch(EmergencyStopCoordinator.KernelLatchName, options.DataDirectory,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmergencyStopLatch>>()));
         builder.Services.AddSingleton<EmergencyStopClient>();
@@ -132,10 +171,17 @@ public static class KernelCommand
 
         var app = builder.Build();
         var intake = app.Services.GetRequiredService<EventIntake>();
-        var requeued = intake.RequeuePending();
+        app.Services.GetRequiredService<Retention>().TryRunOnce();
+        var (requeued, _, _) = database.EventCounts();
         if (requeued > 0)
         {
             Console.WriteLine($"Re-running {requeued} events accepted before the last stop.");
+        }
+        // Before any worker of this run exists: end the last run's workers, report the tasks they were running.
+        var lost = await app.Services.GetRequiredService<PreviousRun>().RecoverAsync(cancellationToken);
+        if (lost > 0)
+        {
+            Console.WriteLine($"{lost} tasks were running when the kernel stopped; their workers are lost and each is reported back as a failure with what it had done.");
         }
         var processes = app.Services.GetRequiredService<ProcessManager>();
         var estop = app.Services.GetRequiredService<EmergencyStopCoordinator>();
@@ -144,11 +190,11 @@ public static class KernelCommand
         app.UseHostFiltering();
         app.MapRosaHealth(_ =>
         {
-            var (pending, done) = database.EventCounts();
+            var (pending, done, expired) = database.EventCounts();
             return new Dictionary<string, object?>
             {
                 ["llm"] = new { provider = selection.Provider, model = selection.Model, status = selection.Status, available = selection.IsAvailable },
-                ["events"] = new { pending, done, queued = intake.Backlog },
+                ["events"] = new { pending, done, expired, queued = intake.Backlog },
                 ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
                 ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, enabled = d.Enabled, reachable = d.Reachable, problem = d.Problem }),
                 ["estop"] = new { engaged = estop.Status.Engaged, refusal = estop.Refusal },
@@ -167,4 +213,7 @@ public static class KernelCommand
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a corrupt database row: {What}")]
+    private static partial void LogCorruptRow(ILogger logger, string what);
 }

@@ -33,8 +33,40 @@ public sealed record KernelOptions
     /// <summary>Kernel-agent messages kept in the prompt (older ones stay in the database).</summary>
     public int HistoryWindow { get; init; } = 40;
 
-    /// <summary>Capacity of the in-memory event queue; HTTP callers wait when it is full (the journal already holds the event).</summary>
-    public int QueueCapacity { get; init; } = 1024;
+    /// <summary>A spoken request older than this when its turn would start is not run (the user is told instead).</summary>
+    public TimeSpan SpeechTtl { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>A chat message older than this when its turn would start is not run.</summary>
+    public TimeSpan ChatTtl { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A worker callback older than this when its turn would start is not run.</summary>
+    public TimeSpan CallbackTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Finished events, history, audit, turn steps, process rows and rotated logs older than this are deleted.</summary>
+    public TimeSpan KeepFor { get; init; } = TimeSpan.FromDays(28);
+
+    /// <summary>Most rows kept per table (events, history, audit); the oldest finished ones go first.</summary>
+    public int KeepRows { get; init; } = 200_000;
+
+    /// <summary>Captured and downloaded images older than this are deleted (the people registry is kept).</summary>
+    public TimeSpan KeepImagesFor { get; init; } = TimeSpan.FromDays(28);
+
+    /// <summary>Most bytes of captured and downloaded images kept; the oldest go first.</summary>
+    public long KeepImagesBytes { get; init; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Idempotency keys are remembered this long (longer than any client retries).</summary>
+    public TimeSpan KeepKeysFor { get; init; } = TimeSpan.FromDays(2);
+
+    /// <summary>How often retention runs (also once at start).</summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>The time-to-live of an event kind.</summary>
+    public TimeSpan TtlOf(string kind) => kind switch
+    {
+        "speech" => SpeechTtl,
+        "chat" => ChatTtl,
+        _ => CallbackTtl,
+    };
 
     public int WorkerMaxTurns { get; init; } = 25;
 
@@ -66,9 +98,17 @@ public sealed record KernelOptions
         {
             problems.Add("task timeout must be positive");
         }
-        if (MaxSystemPromptChars < 10 || MaxEventChars < 10 || HistoryWindow < 0 || QueueCapacity < 1)
+        if (MaxSystemPromptChars < 10 || MaxEventChars < 10 || HistoryWindow < 0)
         {
-            problems.Add("prompt/event limits must be at least 10, history window at least 0, queue capacity at least 1");
+            problems.Add("prompt/event limits must be at least 10, history window at least 0");
+        }
+        if (SpeechTtl <= TimeSpan.Zero || ChatTtl <= TimeSpan.Zero || CallbackTtl <= TimeSpan.Zero)
+        {
+            problems.Add("event time-to-live values (--speech-ttl, --chat-ttl, --callback-ttl) must be positive seconds");
+        }
+        if (KeepFor < TimeSpan.FromHours(1) || KeepRows < 1000 || KeepImagesFor < TimeSpan.FromHours(1) || KeepImagesBytes < 1024 * 1024)
+        {
+            problems.Add("retention: --keep-days at least 1/24 (an hour), --keep-rows at least 1000, --keep-images-days at least 1/24, --keep-images-mb at least 1");
         }
         if (WorkerMaxTurns < 1 || WorkerMaxToolCalls < 0 || WorkerMaxPromptChars < 100)
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
@@ -7,49 +6,12 @@ using RosaOS.Agents;
 
 namespace RosaOS.Kernel;
 
-/// <summary>A row of the process table.</summary>
-public sealed class ProcessInfo
-{
-    public required string WorkerId { get; init; }
-
-    /// <summary>"pool" or "one-off".</summary>
-    public required string Kind { get; init; }
-
-    public int? Pid { get; set; }
-
-    public required string SystemPrompt { get; init; }
-
-    public required IReadOnlyList<string> Robots { get; init; }
-
-    /// <summary>running, done, failed, terminated, lost.</summary>
-    public string State { get; set; } = "running";
-
-    public DateTimeOffset StartedAt { get; init; } = DateTimeOffset.UtcNow;
-
-    public DateTimeOffset? EndedAt { get; set; }
-
-    public string? Outcome { get; set; }
-
-    /// <summary>The JSON shape of GET /api/processes and get_processes.</summary>
-    public Dictionary<string, object?> ToJson() => new()
-    {
-        ["worker_id"] = WorkerId,
-        ["system_prompt"] = SystemPrompt,
-        ["robots"] = Robots,
-        ["kind"] = Kind,
-        ["pid"] = Pid,
-        ["state"] = State,
-        ["started_at"] = StartedAt.ToString("O"),
-        ["ended_at"] = EndedAt?.ToString("O"),
-        ["outcome"] = Outcome,
-    };
-}
-
 /// <summary>
-/// Launches and supervises worker processes (`rosa worker`): a pool of long-lived workers fed JSON task
-/// lines on stdin, and one-off workers configured through the environment when the pool is busy.
-/// A worker that exits or overruns its time limit without calling back produces a failure callback,
-/// so no task is ever silently lost.
+/// Runs tasks in worker processes (`rosa worker`): a pool of long-lived workers fed JSON task lines on
+/// stdin, and one-off workers configured through the environment when the pool is busy. A task has one
+/// identity (its worker_id) from launch to callback; its row is written before any process gets it, so a
+/// task is never started twice, and a worker that exits or overruns its time limit without calling back
+/// produces exactly one failure callback (it shares the task's callback idempotency key).
 /// </summary>
 public sealed partial class ProcessManager : IHostedService, IDisposable
 {
@@ -59,16 +21,16 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     private readonly EventHub _hub;
     private readonly DriverRegistry _drivers;
     private readonly RosaOS.EmergencyStop.EmergencyStopLatch _estop;
+    private readonly WorkerSpawner _spawner;
     private readonly ILogger<ProcessManager> _logger;
     private readonly Lock _lock = new();
     private readonly List<Slot> _pool = [];
     private readonly Dictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ProcessInfo> _table = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
-    private string _callbackUrl = "";
 
     public ProcessManager(KernelOptions options, KernelDatabase database, EventIntake intake, EventHub hub, DriverRegistry drivers,
-        RosaOS.EmergencyStop.EmergencyStopLatch estop, ILogger<ProcessManager> logger)
+        RosaOS.EmergencyStop.EmergencyStopLatch estop, WorkerSpawner spawner, ILogger<ProcessManager> logger)
     {
         _estop = estop;
         _options = options;
@@ -76,6 +38,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         _intake = intake;
         _hub = hub;
         _drivers = drivers;
+        _spawner = spawner;
         _logger = logger;
     }
 
@@ -92,17 +55,9 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     }
 
     /// <summary>Sets the callback URL once the API port is known.</summary>
-    public void SetCallbackUrl(string url) => _callbackUrl = url;
+    public void SetCallbackUrl(string url) => _spawner.CallbackUrl = url;
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        var lost = _database.MarkOrphanedProcesses();
-        if (lost > 0)
-        {
-            LogOrphans(_logger, lost);
-        }
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Starts the pool (after the API listens, so workers can call back).</summary>
     public void StartPool()
@@ -121,20 +76,23 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        List<Process> processes;
-        lock (_lock)
-        {
-            processes = [.. _pool.Select(s => s.Process).OfType<Process>(), .. _running.Values.Select(r => r.Process).OfType<Process>()];
-        }
-        foreach (var process in processes.Distinct())
-        {
-            Kill(process);
-        }
+        // SIGTERM first: each worker stops the motion it started before it exits.
+        await _spawner.StopAllAsync(TimeSpan.FromSeconds(2));
     }
 
-    /// <summary>launch_process: validates, then hands the task to an idle pool worker or a new one-off process.</summary>
-    public string Launch(string systemPrompt, IReadOnlyList<string>? robots)
+    /// <summary>
+    /// launch_process: validates, then hands the task to an idle pool worker or a new one-off process.
+    /// <paramref name="workerId"/> (from a journaled kernel turn) makes the launch idempotent: a task with
+    /// that id that already exists is not started again, its launch answer is returned.
+    /// </summary>
+    public string Launch(string systemPrompt, IReadOnlyList<string>? robots, string? workerId = null, long? eventId = null)
     {
+        // A task the journal already launched keeps its answer even if the stop was engaged since: nothing runs twice.
+        if (workerId is not null && _database.GetProcess(workerId) is { } existing)
+        {
+            LogAlreadyLaunched(_logger, workerId);
+            return existing.LaunchAnswer();
+        }
         if (_estop.Refusal is { } stopped)
         {
             return "Refused: no process can be launched: " + stopped;
@@ -163,38 +121,39 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
             note += " Falling back to reachy-mini.";
         }
 
-        var workerId = Guid.NewGuid().ToString();
+        workerId ??= Guid.NewGuid().ToString();
         lock (_lock)
         {
             if (_running.Count >= _options.MaxWorkers)
             {
                 return $"Refused: {_running.Count} workers are already running (limit {_options.MaxWorkers}). Wait for a callback or terminate one with terminate_process.";
             }
-            var info = new ProcessInfo { WorkerId = workerId, Kind = "pool", SystemPrompt = systemPrompt, Robots = valid };
             var task = JsonSerializer.Serialize(new WorkerTask(workerId, systemPrompt, valid));
-            foreach (var slot in _pool.Where(s => s.WorkerId is null && s.Process is { HasExited: false }))
+            foreach (var slot in _pool.Where(s => s.WorkerId is null && s.Child is { HasExited: false }))
             {
-                try
+                var info = new ProcessInfo
                 {
-                    slot.Process!.StandardInput.WriteLine(task);
-                    slot.Process.StandardInput.Flush();
-                }
-                catch (IOException e)
+                    WorkerId = workerId, Kind = "pool", SystemPrompt = systemPrompt, Robots = valid, EventId = eventId,
+                    Pid = slot.Child!.Pid, PidStart = slot.Child.Identity?.StartTicks,
+                };
+                // The row exists before the worker can see the task: after a crash the task is found, never launched twice.
+                _database.SaveProcess(info);
+                if (!slot.Child.Send(task))
                 {
-                    LogPoolWriteFailed(_logger, slot.Index, e.Message);
+                    LogPoolWriteFailed(_logger, slot.Index);
                     continue;
                 }
                 slot.WorkerId = workerId;
-                info.Pid = slot.Process.Id;
-                Track(info, slot.Process);
-                return "Worker launched successfully (pool). Worker ID: " + workerId + note;
+                Track(info, slot.Child);
+                return info.LaunchAnswer(note);
             }
 
-            var oneOff = new ProcessInfo { WorkerId = workerId, Kind = "one-off", SystemPrompt = systemPrompt, Robots = valid };
-            Process process;
+            var oneOff = new ProcessInfo { WorkerId = workerId, Kind = "one-off", SystemPrompt = systemPrompt, Robots = valid, EventId = eventId };
+            _database.SaveProcess(oneOff);
+            WorkerChild child;
             try
             {
-                process = StartWorkerProcess(pool: false, new Dictionary<string, string>
+                child = _spawner.Start(pool: false, new Dictionary<string, string>
                 {
                     ["WORKER_ID"] = workerId,
                     ["WORKER_SYSTEM_PROMPT"] = systemPrompt,
@@ -203,16 +162,21 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
             {
+                End(oneOff, "failed", "the worker process could not start: " + e.Message);
                 return "Failed to launch worker: " + e.Message;
             }
-            oneOff.Pid = process.Id;
-            Track(oneOff, process);
-            _ = WatchOneOffAsync(workerId, process);
-            return "Worker launched successfully. Worker ID: " + workerId + note;
+            oneOff.Pid = child.Pid;
+            oneOff.PidStart = child.Identity?.StartTicks;
+            Track(oneOff, child);
+            _ = WatchOneOffAsync(workerId, child);
+            return oneOff.LaunchAnswer(note);
         }
     }
 
-    /// <summary>A callback arrived: the task is over, its pool slot is free.</summary>
+    /// <summary>The launch answer of a task that exists (any run), or null: what a re-run's interrupted launch_process looks up.</summary>
+    public string? LaunchedAnswer(string workerId) => _database.GetProcess(workerId)?.LaunchAnswer();
+
+    /// <summary>A callback arrived (and is journaled): the task is over, its pool slot is free.</summary>
     public void MarkFinished(string workerId, bool done)
     {
         Running? running;
@@ -240,9 +204,8 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         {
             if (!_running.TryGetValue(workerId, out running))
             {
-                return _table.TryGetValue(workerId, out var old)
-                    ? $"Process {workerId} is not running (it is {old.State})."
-                    : "Process not found.";
+                var old = _table.GetValueOrDefault(workerId) ?? _database.GetProcess(workerId);
+                return old is not null ? $"Process {workerId} is not running (it is {old.State})." : "Process not found.";
             }
             slot = _pool.FirstOrDefault(s => s.WorkerId == workerId);
             if (slot is not null && !force)
@@ -257,7 +220,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
             }
         }
         running.Timeout.Dispose();
-        Kill(running.Process);
+        _spawner.Kill(running.Child);
         End(running.Info, "terminated", "terminated on request");
         var preview = Preview(running.Info.SystemPrompt);
         return slot is not null
@@ -303,7 +266,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     {
         lock (_lock)
         {
-            return [.. _pool.Select(s => s.Process).OfType<Process>().Where(p => !p.HasExited).Select(p => p.Id)];
+            return [.. _pool.Select(s => s.Child).OfType<WorkerChild>().Where(c => !c.HasExited).Select(c => c.Pid)];
         }
     }
 
@@ -312,10 +275,10 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         _stopping.Dispose();
     }
 
-    private void Track(ProcessInfo info, Process process)
+    private void Track(ProcessInfo info, WorkerChild child)
     {
         var timeout = new Timer(_ => OnTimeout(info.WorkerId), null, _options.TaskTimeout, Timeout.InfiniteTimeSpan);
-        _running[info.WorkerId] = new Running(info, process, timeout);
+        _running[info.WorkerId] = new Running(info, child, timeout);
         _table[info.WorkerId] = info;
         _database.SaveProcess(info);
         _hub.Publish("process_launched", info.ToJson());
@@ -346,13 +309,13 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
             }
         }
         running.Timeout.Dispose();
-        Kill(running.Process);
+        _spawner.Kill(running.Child);
         var seconds = _options.TaskTimeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
         Fail(running.Info, $"the worker exceeded the time limit of {seconds} s and was killed");
     }
 
     /// <summary>A worker process ended; if its task had not called back, that is a failure the kernel must hear about.</summary>
-    private void OnProcessExit(Process process, string? workerId)
+    private void OnProcessExit(WorkerChild child, string? workerId)
     {
         if (workerId is null)
         {
@@ -361,14 +324,14 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         Running? running;
         lock (_lock)
         {
-            if (!_running.TryGetValue(workerId, out running) || running.Process != process)
+            if (!_running.TryGetValue(workerId, out running) || running.Child != child)
             {
                 return;
             }
             _running.Remove(workerId);
         }
         running.Timeout.Dispose();
-        var code = process.HasExited ? process.ExitCode : -1;
+        var code = child.HasExited ? child.Process.ExitCode : -1;
         var how = code > 128 ? $"was killed by signal {code - 128}" : $"exited with code {code}";
         Fail(running.Info, $"the worker process {how} before reporting back");
     }
@@ -380,45 +343,45 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         var message = WorkerEnvironment.CallbackMessage(false, info.SystemPrompt, reason);
         if (!_stopping.IsCancellationRequested)
         {
-            _ = _intake.AcceptCallbackAsync(info.WorkerId, message, false, _stopping.Token);
+            _intake.AcceptCallback(info.WorkerId, message, false, WorkerEnvironment.CallbackKey(info.WorkerId));
         }
     }
 
-    private async Task WatchOneOffAsync(string workerId, Process process)
+    private async Task WatchOneOffAsync(string workerId, WorkerChild child)
     {
         try
         {
-            await process.WaitForExitAsync(_stopping.Token);
+            await child.Process.WaitForExitAsync(_stopping.Token);
         }
         catch (OperationCanceledException)
         {
             return;
         }
-        // A one-off worker posts its callback before exiting; give that request a moment to be handled.
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
-        OnProcessExit(process, workerId);
+        // A one-off worker exits only after its callback was answered, and /event journals it and frees
+        // the task before answering: a task still running here did not call back.
+        _spawner.Forget(child);
+        OnProcessExit(child, workerId);
     }
 
     private void StartPoolProcess(Slot slot)
     {
         try
         {
-            slot.Process = StartWorkerProcess(pool: true, new Dictionary<string, string> { ["WORKER_POOL"] = "1" });
+            slot.Child = _spawner.Start(pool: true, new Dictionary<string, string> { ["WORKER_POOL"] = "1" });
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             LogPoolStartFailed(_logger, slot.Index, e.Message);
             return;
         }
-        var process = slot.Process;
-        _ = WatchPoolAsync(slot, process);
+        _ = WatchPoolAsync(slot, slot.Child);
     }
 
-    private async Task WatchPoolAsync(Slot slot, Process process)
+    private async Task WatchPoolAsync(Slot slot, WorkerChild child)
     {
         try
         {
-            await process.WaitForExitAsync(_stopping.Token);
+            await child.Process.WaitForExitAsync(_stopping.Token);
         }
         catch (OperationCanceledException)
         {
@@ -429,52 +392,27 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         {
             workerId = slot.WorkerId;
             slot.WorkerId = null;
-            slot.Process = null;
+            slot.Child = null;
         }
-        OnProcessExit(process, workerId);
-        LogPoolExited(_logger, slot.Index, process.ExitCode);
-        process.Dispose();
+        _spawner.Forget(child);
+        OnProcessExit(child, workerId);
+        LogPoolExited(_logger, slot.Index, child.Process.ExitCode);
+        child.Process.Dispose();
         // Back off a little so a worker that dies at start does not spin the CPU.
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
         lock (_lock)
         {
-            if (!_stopping.IsCancellationRequested && slot.Process is null)
+            if (!_stopping.IsCancellationRequested && slot.Child is null)
             {
                 StartPoolProcess(slot);
             }
-        }
-    }
-
-    private Process StartWorkerProcess(bool pool, Dictionary<string, string> environment)
-    {
-        var rosa = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the rosa program to start workers");
-        var psi = new ProcessStartInfo(rosa) { UseShellExecute = false, RedirectStandardInput = pool };
-        psi.ArgumentList.Add("worker");
-        if (pool)
-        {
-            psi.ArgumentList.Add("--pool");
-        }
-        psi.Environment["CALLBACK_URL"] = _callbackUrl;
-        psi.Environment["ROSAOS_CONFIG_DIR"] = Path.GetFullPath(_options.ConfigDirectory);
-        psi.Environment[WorkerEnvironment.MaxTurns] = _options.WorkerMaxTurns.ToString(CultureInfo.InvariantCulture);
-        psi.Environment[WorkerEnvironment.MaxToolCalls] = _options.WorkerMaxToolCalls.ToString(CultureInfo.InvariantCulture);
-        psi.Environment[WorkerEnvironment.MaxPromptChars] = _options.WorkerMaxPromptChars.ToString(CultureInfo.InvariantCulture);
-        foreach (var (key, value) in environment)
-        {
-            psi.Environment[key] = value;
-        }
-        return Process.Start(psi) ?? throw new InvalidOperationException("the worker process did not start");
-    }
-
-    private void Kill(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-        {
-            LogKillFailed(_logger, e.Message);
         }
     }
 
@@ -484,15 +422,18 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     {
         public int Index { get; } = index;
 
-        public Process? Process { get; set; }
+        public WorkerChild? Child { get; set; }
 
         public string? WorkerId { get; set; }
     }
 
-    private sealed record Running(ProcessInfo Info, Process Process, Timer Timeout);
+    private sealed record Running(ProcessInfo Info, WorkerChild Child, Timer Timeout);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} launched ({Kind}, pid {Pid})")]
     private static partial void LogLaunched(ILogger logger, string workerId, string kind, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {WorkerId} was already launched before the kernel restarted; not launching it again")]
+    private static partial void LogAlreadyLaunched(ILogger logger, string workerId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} failed: {Reason}")]
     private static partial void LogWorkerLost(ILogger logger, string workerId, string reason);
@@ -500,18 +441,12 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring robots that are not enabled: {Robots}")]
     private static partial void LogIgnoredRobots(ILogger logger, string robots);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing to pool worker {Slot} failed: {Reason}")]
-    private static partial void LogPoolWriteFailed(ILogger logger, int slot, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing to pool worker {Slot} failed (its stdin is closed)")]
+    private static partial void LogPoolWriteFailed(ILogger logger, int slot);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool worker {Slot} could not start: {Reason}")]
     private static partial void LogPoolStartFailed(ILogger logger, int slot, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool worker {Slot} exited with code {Code}; restarting it")]
     private static partial void LogPoolExited(ILogger logger, int slot, int code);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Killing a worker failed: {Reason}")]
-    private static partial void LogKillFailed(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} processes of a previous kernel run were still marked running; marked lost")]
-    private static partial void LogOrphans(ILogger logger, int count);
 }

@@ -34,18 +34,30 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
         [Description("Terminate even a pool worker's task.")] bool force = false)
         => processes.Terminate(worker_id, force);
 
-    /// <summary>The same tools as functions for the in-process kernel agent.</summary>
-    public IReadOnlyList<AIFunction> AsFunctions()
+    /// <summary>
+    /// The same tools for the in-process kernel agent, with what a re-run does with an interrupted call.
+    /// Its launches take their task id from the journaled step, so a re-run never launches a task twice.
+    /// </summary>
+    public IReadOnlyList<KernelTool> AsKernelTools()
     {
         var robotNames = string.Join(", ", drivers.Enabled.Select(d => d.Name));
         return
         [
-            AIFunctionFactory.Create(LaunchProcess, "launch_process",
+            new KernelTool(AIFunctionFactory.Create(LaunchForKernel, "launch_process",
                 "Spawn a background worker that runs an LLM agent with the given system prompt, with the MCP tools of the given robots. "
                 + $"Robots must be among: {(robotNames.Length > 0 ? robotNames : "reachy-mini")}. Returns the worker_id its [Worker callback] will carry."),
-            AIFunctionFactory.Create(GetProcesses, "get_processes", "Get the list and tasks of all currently running processes."),
-            AIFunctionFactory.Create(TerminateProcess, "terminate_process",
+                StepRecovery.LookUp, step => processes.LaunchedAnswer(step.TaskId)),
+            new KernelTool(AIFunctionFactory.Create(GetProcesses, "get_processes", "Get the list and tasks of all currently running processes."), StepRecovery.RunAgain),
+            new KernelTool(AIFunctionFactory.Create(TerminateProcess, "terminate_process",
                 "Terminate the process with the given worker_id. force=true is needed for pool workers; keep it false unless absolutely necessary."),
+                StepRecovery.RunAgain),
         ];
     }
+
+    private string LaunchForKernel(
+        [Description("Instructions for the worker agent: the task, a plan, and the relevant context of the conversation.")] string system_prompt,
+        [Description("Robots the worker may use, by name (see the robot list).")] string[]? robots = null)
+        => KernelStep.Current is { } step
+            ? processes.Launch(system_prompt, robots, step.TaskId, step.EventId)
+            : processes.Launch(system_prompt, robots);
 }

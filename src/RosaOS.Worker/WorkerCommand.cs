@@ -19,9 +19,20 @@ public static class WorkerCommand
             using var loggerFactory = LoggerFactory.Create(b => RosaWebHost.ConfigureLogging(b, "worker"));
             var logger = loggerFactory.CreateLogger("RosaOS.Worker");
             var poolMode = parse.GetValue(pool) || RosaEnvironment.Get("WORKER_POOL")?.ToUpperInvariant() is "1" or "TRUE";
-            var host = await WorkerHost.CreateAsync(logger, cancellationToken);
+            // Watching starts before anything slow: a worker whose kernel dies while it starts must not linger.
+            var link = KernelLink.FromEnvironment(logger);
+            WorkerHost? host = null;
+            link.Start(poolMode || link.Watching ? Console.In : null, _ =>
+            {
+                if (host is null)
+                {
+                    Environment.Exit(3);
+                }
+                host.AbandonForLostKernel();
+            });
+            host = await WorkerHost.CreateAsync(logger, cancellationToken);
             return poolMode
-                ? await host.RunPoolAsync(Console.In, cancellationToken)
+                ? await host.RunPoolAsync(link.Tasks, cancellationToken)
                 : await host.RunOneShotAsync(cancellationToken);
         });
         return command;

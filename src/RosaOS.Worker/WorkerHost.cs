@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
@@ -16,6 +17,8 @@ namespace RosaOS.Worker;
 /// </summary>
 internal sealed partial class WorkerHost
 {
+    /// <summary>Time the drivers get to stop the motion of a worker that must end early.</summary>
+    private static readonly TimeSpan s_stopDeadline = TimeSpan.FromSeconds(1);
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly ILogger _logger;
     private readonly LlmSelection _llm;
@@ -23,6 +26,8 @@ internal sealed partial class WorkerHost
     private readonly string _configDirectory;
     private readonly string _callbackUrl;
     private readonly string _toolCallUrl;
+    private readonly MotionGuard _motion;
+    private readonly HashSet<string> _ranTasks = new(StringComparer.Ordinal);
 
     private WorkerHost(ILogger logger, LlmSelection llm, AgentLimits limits, string configDirectory, string callbackUrl, string toolCallUrl)
     {
@@ -32,6 +37,17 @@ internal sealed partial class WorkerHost
         _configDirectory = configDirectory;
         _callbackUrl = callbackUrl;
         _toolCallUrl = toolCallUrl;
+        _motion = new MotionGuard(logger);
+    }
+
+    /// <summary>
+    /// The kernel is gone: stop the motion this worker started (non-latching stop tools), then exit at
+    /// once without reporting (nobody would hear it; the next kernel reports the task as lost).
+    /// </summary>
+    public void AbandonForLostKernel()
+    {
+        _motion.StopAsync(s_stopDeadline).GetAwaiter().GetResult();
+        Environment.Exit(3);
     }
 
     public static async Task<WorkerHost> CreateAsync(ILogger logger, CancellationToken cancellationToken)
@@ -50,15 +66,11 @@ internal sealed partial class WorkerHost
     }
 
     /// <summary>Pool mode: one JSON task per stdin line until stdin closes.</summary>
-    public async Task<int> RunPoolAsync(TextReader input, CancellationToken cancellationToken)
+    public async Task<int> RunPoolAsync(ChannelReader<string> lines, CancellationToken cancellationToken)
     {
         LogReady(_logger, "pool", Environment.ProcessId);
-        while (await input.ReadLineAsync(cancellationToken) is { } line)
+        await foreach (var line in lines.ReadAllAsync(cancellationToken))
         {
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
             WorkerTask? task;
             try
             {
@@ -72,6 +84,12 @@ internal sealed partial class WorkerHost
             if (task is null || string.IsNullOrWhiteSpace(task.WorkerId))
             {
                 LogBadTask(_logger, "missing worker_id");
+                continue;
+            }
+            // One identity per task: a task this process already ran is never run again.
+            if (!_ranTasks.Add(task.WorkerId))
+            {
+                LogBadTask(_logger, $"task {task.WorkerId} was already run by this worker");
                 continue;
             }
             await RunTaskAsync(task with { McpServers = task.McpServers is { Count: > 0 } ? task.McpServers : ["reachy-mini"], SystemPrompt = task.SystemPrompt ?? "" }, cancellationToken);
@@ -110,7 +128,8 @@ internal sealed partial class WorkerHost
             (success, output) = await RunAgentAsync(task, cancellationToken);
         }
         var message = WorkerEnvironment.CallbackMessage(success, task.SystemPrompt, output);
-        await PostWithRetriesAsync(_callbackUrl, new { worker_id = task.WorkerId, message, done = success }, cancellationToken);
+        // The task's one callback key: a retry whose answer was lost, or the kernel's own failure report, adds nothing.
+        await PostWithRetriesAsync(_callbackUrl, new { worker_id = task.WorkerId, message, done = success }, WorkerEnvironment.CallbackKey(task.WorkerId), cancellationToken);
         LogTaskFinished(_logger, task.WorkerId, success);
         return success;
     }
@@ -130,6 +149,7 @@ internal sealed partial class WorkerHost
         var tools = new List<AIFunction>();
         var serverOfTool = new Dictionary<string, string>(StringComparer.Ordinal);
         var notes = new List<string>();
+        var calls = new TaskCalls(this, task.WorkerId, serverOfTool);
         try
         {
             foreach (var name in task.McpServers)
@@ -151,11 +171,13 @@ internal sealed partial class WorkerHost
                         new HttpClientTransport(new HttpClientTransportOptions { Endpoint = driver.Url, Name = name }),
                         new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
                     clients.Add(client);
-                    foreach (var tool in await client.ListToolsAsync(cancellationToken: cancellationToken))
+                    var offered = await client.ListToolsAsync(cancellationToken: cancellationToken);
+                    _motion.AddDriver(name, client, offered);
+                    foreach (var tool in offered)
                     {
                         if (serverOfTool.TryAdd(tool.Name, name))
                         {
-                            tools.Add(tool);
+                            tools.Add(calls.Wrap(tool));
                         }
                     }
                 }
@@ -167,14 +189,18 @@ internal sealed partial class WorkerHost
             }
             var instructions = BuildInstructions(task, drivers, notes);
             var runner = new AgentRunner(_llm.Client!, _limits, _logger);
-            var result = await runner.RunAsync(instructions, [], WorkerEnvironment.FirstMessage, tools,
-                (call, ct) => PostWithRetriesAsync(_toolCallUrl,
-                    new ToolCallReport(task.WorkerId, serverOfTool.GetValueOrDefault(call.Tool, "?"), call.Tool, call.Arguments, call.Result, call.IsError, call.DurationMs), ct),
-                cancellationToken);
+            var result = await runner.RunAsync(instructions, [], WorkerEnvironment.FirstMessage, tools, calls.DoneAsync, cancellationToken);
             return (result.Success, result.Output);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Asked to stop (SIGTERM from the kernel or rosa up): the robots must not keep moving for a task nobody follows.
+            await _motion.StopAsync(s_stopDeadline);
+            throw;
         }
         finally
         {
+            _motion.Clear();
             foreach (var client in clients)
             {
                 await client.DisposeAsync();
@@ -198,15 +224,24 @@ internal sealed partial class WorkerHost
             .Replace("{robot_instructions}", robots, StringComparison.Ordinal);
     }
 
-    private async Task PostWithRetriesAsync(string url, object payload, CancellationToken cancellationToken)
+    /// <summary>POSTs with an idempotency key, retrying transport failures and 5xx with the same key; true once the kernel took it.</summary>
+    private async Task<bool> PostWithRetriesAsync(string url, object payload, string idempotencyKey, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                using var response = await s_http.PostAsJsonAsync(new Uri(url), payload, cancellationToken);
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url)) { Content = JsonContent.Create(payload) };
+                request.Headers.Add("Idempotency-Key", idempotencyKey);
+                using var response = await s_http.SendAsync(request, cancellationToken);
+                if ((int)response.StatusCode is >= 400 and < 500)
+                {
+                    // Refused as it stands: repeating it would not help.
+                    LogPostFailed(_logger, url, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                    return false;
+                }
                 response.EnsureSuccessStatusCode();
-                return;
+                return true;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -214,10 +249,62 @@ internal sealed partial class WorkerHost
                 {
                     // The kernel notices the missing callback when this process exits or times out.
                     LogPostFailed(_logger, url, e.Message);
-                    return;
+                    return false;
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// The tool calls of one task: each is reported "started" to the kernel before it runs (so a call cut
+    /// short by a crash is known to have an unknown outcome) and "done" with its result after, both under
+    /// idempotency keys; a call the kernel could not record is not run.
+    /// </summary>
+    private sealed class TaskCalls(WorkerHost host, string workerId, Dictionary<string, string> serverOfTool)
+    {
+        private readonly Lock _lock = new();
+        private int _next;
+        private (string Tool, string CallId)? _pending;
+
+        public AIFunction Wrap(AIFunction tool) => new ReportedTool(tool, this);
+
+        public async Task DoneAsync(ToolCallRecord call, CancellationToken cancellationToken)
+        {
+            string callId;
+            lock (_lock)
+            {
+                // The agent loop reports each call right after running it; a call refused before running was never started.
+                callId = _pending is { } pending && pending.Tool == call.Tool ? pending.CallId : (++_next).ToString(CultureInfo.InvariantCulture);
+                _pending = null;
+            }
+            await host.PostWithRetriesAsync(host._toolCallUrl,
+                new ToolCallReport(workerId, Server(call.Tool), call.Tool, call.Arguments, call.Result, call.IsError, call.DurationMs, callId, "done"),
+                WorkerEnvironment.ToolCallKey(workerId, callId, "done"), cancellationToken);
+        }
+
+        private string Server(string tool) => serverOfTool.GetValueOrDefault(tool, "?");
+
+        private async Task<bool> StartedAsync(AIFunction tool, AIFunctionArguments arguments, CancellationToken cancellationToken)
+        {
+            string callId;
+            lock (_lock)
+            {
+                callId = (++_next).ToString(CultureInfo.InvariantCulture);
+                _pending = (tool.Name, callId);
+            }
+            host._motion.BeforeCall(Server(tool.Name), tool);
+            return await host.PostWithRetriesAsync(host._toolCallUrl,
+                new ToolCallReport(workerId, Server(tool.Name), tool.Name, JsonSerializer.Serialize(arguments, AIJsonUtilities.DefaultOptions), "", false, 0, callId, "started"),
+                WorkerEnvironment.ToolCallKey(workerId, callId, "started"), cancellationToken);
+        }
+
+        private sealed class ReportedTool(AIFunction inner, TaskCalls calls) : DelegatingAIFunction(inner)
+        {
+            protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
+                => await calls.StartedAsync(InnerFunction, arguments, cancellationToken)
+                    ? await base.InvokeCoreAsync(arguments, cancellationToken)
+                    : $"Error: {Name} was not run: the kernel could not record the call (it may be restarting). Try again later.";
         }
     }
 

@@ -96,10 +96,17 @@ public sealed class KernelHarness : IAsyncDisposable
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    public async Task<(int Status, JsonElement Body)> PostJsonAsync(string path, string json)
+    public async Task<(int Status, JsonElement Body)> PostJsonAsync(string path, string json, string? idempotencyKey = null)
     {
-        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-        using var response = await Http.PostAsync(new Uri(path, UriKind.Relative), content, TestContext.Current.CancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return ((int)response.StatusCode, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : default);
     }
@@ -123,6 +130,17 @@ public sealed class KernelHarness : IAsyncDisposable
             return seen.Any(accept);
         }, "an update", interval: TimeSpan.FromMilliseconds(100));
         return seen;
+    }
+
+    /// <summary>The journal through GET /api/journal, newest first.</summary>
+    public async Task<JsonElement[]> JournalAsync(string? status = null)
+        => [.. (await GetJsonAsync("/api/journal?limit=1000" + (status is null ? "" : "&status=" + status))).GetProperty("events").EnumerateArray()];
+
+    /// <summary>Kills the kernel process alone with SIGKILL (a crash): its workers are orphaned, not killed with it.</summary>
+    public async Task CrashAsync()
+    {
+        Process.Signal(9);
+        await Process.WaitForExitAsync();
     }
 
     public async Task<JsonElement[]> RunningAsync()

@@ -57,7 +57,7 @@ internal sealed class KernelStack : IAsyncDisposable
         var env = new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = DataDir, ["ROSAOS_CONFIG_DIR"] = ConfigDir };
         var simPort = FreePort.Next();
         var reachyPort = FreePort.Next();
-        WriteConfig(reachyPort, rosbridge);
+        StackConfig.Write(ConfigDir, reachyPort, RosPort, rosbridge);
 
         var sim = Track(RosaProcess.StartRosa(["sim", "--port", Str(simPort), "--dataset", $"{EmotionsDataset}={TestPaths.EmotionsLibrary}"], env));
         // `rosa ros` reads its rosbridge, port and safety from the config folder's drivers.json, as under `rosa up`.
@@ -85,38 +85,6 @@ internal sealed class KernelStack : IAsyncDisposable
         await Poll.UntilAsync(() => Task.FromResult(Kernel.Lines.Count(l => l.Contains("worker ready (pool", StringComparison.Ordinal)) >= 2), "2 pool workers");
     }
 
-    /// <summary>The shipped prompts and a drivers.json with reachy-mini and turtlebot on this stack's ports, the others on dead ports.</summary>
-    private void WriteConfig(int reachyPort, Uri rosbridge)
-    {
-        foreach (var file in new[] { "kernel.txt", "process.txt" })
-        {
-            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(ConfigDir, file));
-        }
-        Directory.CreateDirectory(Path.Combine(ConfigDir, "prompts"));
-        foreach (var prompt in Directory.GetFiles(Path.Combine(TestPaths.ConfigDir, "prompts")))
-        {
-            File.Copy(prompt, Path.Combine(ConfigDir, "prompts", Path.GetFileName(prompt)));
-        }
-        var shipped = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.ConfigDir, "drivers.json")))!["mcpServers"]!.AsObject();
-        var servers = new JsonObject();
-        foreach (var (name, entry) in shipped)
-        {
-            var copy = entry!.DeepClone().AsObject();
-            copy["url"] = $"http://127.0.0.1:{(name == "reachy-mini" ? reachyPort : name == "turtlebot" ? RosPort : FreePort.Next())}/mcp";
-            if (name == "turtlebot")
-            {
-                // The shipped section, switched on and pointed at the local graph; its camera topic is the stand-in's.
-                copy["ros"]!["rosbridge"] = rosbridge.ToString();
-                copy["enabled"] = true;
-            }
-            else
-            {
-                copy.Remove("ros");
-            }
-            servers[name] = copy;
-        }
-        File.WriteAllText(Path.Combine(ConfigDir, "drivers.json"), new JsonObject { ["mcpServers"] = servers }.ToJsonString());
-    }
 
     public async Task<JsonElement> GetJsonAsync(string path)
     {

@@ -29,6 +29,7 @@ public sealed partial class RosaProcess : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _name;
+    private int _disposed;
 
     private RosaProcess(Process process, string name)
     {
@@ -197,9 +198,13 @@ public sealed partial class RosaProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Stops the process group: SIGTERM, a grace period, then SIGKILL.</summary>
+    /// <summary>Stops the process group: SIGTERM, a grace period, then SIGKILL. A second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         try
         {
             if (!HasExited)

@@ -53,8 +53,12 @@ class FakeTurtleBot:
 
     def on_cmd(self, msg):
         with self.lock:
+            changed = (msg.linear.x, msg.angular.z) != (self.cmd.linear.x, self.cmd.angular.z)
             self.cmd = msg
             self.cmd_time = time.monotonic()
+        if changed:
+            # A witness for tests: each distinct command once (a stream of equal commands is one action).
+            print("cmd_vel linear.x=%.4f angular.z=%.4f" % (msg.linear.x, msg.angular.z), flush=True)
 
     def set_docked(self, docked):
         with self.lock:

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using RosaOS.Hosting;
 
 namespace RosaOS.Cli.Stack;
 
@@ -11,7 +12,7 @@ internal sealed record ServiceSpec(string Name, IReadOnlyList<string> Arguments,
 
 /// <summary>
 /// One child of <c>rosa up</c>: started in its own session with its output prefixed on the console and
-/// appended to data/logs/NAME.log, restarted a bounded number of times when it dies, stopped with
+/// appended to data/logs/NAME.log (rotated by size), restarted a bounded number of times when it dies, stopped with
 /// SIGTERM then SIGKILL to its whole process group.
 /// </summary>
 internal sealed class ChildService : IAsyncDisposable
@@ -20,7 +21,7 @@ internal sealed class ChildService : IAsyncDisposable
     private readonly ServiceSpec _spec;
     private readonly string _executable;
     private readonly IReadOnlyDictionary<string, string> _environment;
-    private readonly StreamWriter _log;
+    private readonly RotatingLogFile _log;
     private readonly RestartPolicy _policy;
     private readonly Queue<DateTimeOffset> _restarts = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -33,11 +34,8 @@ internal sealed class ChildService : IAsyncDisposable
         _executable = executable;
         _environment = environment;
         _policy = policy;
-        Directory.CreateDirectory(logDirectory);
-        _log = new StreamWriter(new FileStream(Path.Combine(logDirectory, spec.Name + ".log"), FileMode.Append, FileAccess.Write, FileShare.Read), Encoding.UTF8)
-        {
-            AutoFlush = true,
-        };
+        // Rotated by size so a chatty service cannot fill the disk; the kernel's retention deletes old rotated files.
+        _log = new RotatingLogFile(Path.Combine(logDirectory, spec.Name + ".log"), LogRotation.FromEnvironment());
     }
 
     public string Name => _spec.Name;
@@ -126,7 +124,7 @@ internal sealed class ChildService : IAsyncDisposable
             await StopAsync(TimeSpan.FromSeconds(10));
         }
         _process?.Dispose();
-        await _log.DisposeAsync();
+        _log.Dispose();
         _stopping.Dispose();
     }
 
@@ -156,7 +154,7 @@ internal sealed class ChildService : IAsyncDisposable
             if (_restarts.Count >= _policy.MaxRestarts)
             {
                 GaveUp = true;
-                Say($"crashed {_policy.MaxRestarts + 1} times within {_policy.Window.TotalMinutes:0} min; not restarting it (see {_log.BaseStream switch { FileStream f => f.Name, _ => "its log" }}).");
+                Say($"crashed {_policy.MaxRestarts + 1} times within {_policy.Window.TotalMinutes:0} min; not restarting it (see {_log.Path}).");
                 return;
             }
             _restarts.Enqueue(now);
@@ -204,7 +202,10 @@ internal sealed class ChildService : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
-        _log.WriteLine($"--- {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss} started: rosa {string.Join(' ', _spec.Arguments)} (pid {process.Id})");
+        lock (s_console)
+        {
+            _log.WriteLine($"--- {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss} started: rosa {string.Join(' ', _spec.Arguments)} (pid {process.Id})");
+        }
     }
 
     private void OnLine(string? line)

@@ -321,6 +321,8 @@ public sealed partial class SpeechLoop
 
     private async Task PostAsync(string text, CancellationToken cancellationToken)
     {
+        // One key per utterance, the same on every retry: a retry whose first answer was lost is not a second request.
+        var idempotencyKey = "stt:" + Guid.NewGuid().ToString("N");
         var delay = TimeSpan.FromSeconds(0.5);
         for (var attempt = 1; ; attempt++)
         {
@@ -330,7 +332,12 @@ public sealed partial class SpeechLoop
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                using var response = await _http.PostAsJsonAsync(_options.CallbackUrl, new SttCallback(text), SpeechJson.Default.SttCallback, timeout.Token);
+                using var request = new HttpRequestMessage(HttpMethod.Post, _options.CallbackUrl)
+                {
+                    Content = JsonContent.Create(new SttCallback(text), SpeechJson.Default.SttCallback),
+                };
+                request.Headers.Add("Idempotency-Key", idempotencyKey);
+                using var response = await _http.SendAsync(request, timeout.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     LogPosted(_logger, _options.CallbackUrl, text);

@@ -206,6 +206,7 @@ function onEvent(type, e) {
       processes.delete(e.worker_id); renderProcesses(); break;
     case "provider_status": showProvider({ llm: e }); break;
     case "estop_state": renderEstop(e); return; // a state change, not an activity
+    case "event_expired": chatLine("expired", `Not run (too old): ${e.text ?? ""}`); break;
   }
   const summary = type === "tool_call"
     ? `${e.worker_id ?? ""} ${e.server ?? e.driver ?? ""}.${e.tool ?? ""}(${short(e.arguments, 120)}) → ${short(e.result ?? e.error, 160)}${e.duration_ms != null ? ` (${Math.round(e.duration_ms)} ms)` : ""}`
@@ -218,7 +219,7 @@ function onEvent(type, e) {
 function connectEvents() {
   const source = new EventSource(API.events);
   const known = ["user_message", "kernel_output", "process_launched", "process_finished", "process_failed",
-    "process_terminated", "tool_call", "provider_status", "estop", "estop_release", "estop_state"];
+    "process_terminated", "tool_call", "provider_status", "estop", "estop_release", "estop_state", "event_expired"];
   const handler = ev => { let data = {}; try { data = JSON.parse(ev.data); } catch { data = { text: ev.data }; } onEvent(data.type || ev.type, data); };
   known.forEach(name => source.addEventListener(name, handler));
   source.onmessage = handler;

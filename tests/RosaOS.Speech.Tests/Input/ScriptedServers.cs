@@ -125,6 +125,9 @@ internal sealed class SttListener : IAsyncDisposable
 
     public int Requests;
 
+    /// <summary>The Idempotency-Key header of every request, in order.</summary>
+    public ConcurrentQueue<string> Keys { get; } = new();
+
     public static async Task<SttListener> StartAsync()
     {
         var port = FreePort.Next();
@@ -136,6 +139,7 @@ internal sealed class SttListener : IAsyncDisposable
         app.MapPost("/stt", async (HttpContext ctx) =>
         {
             Interlocked.Increment(ref listener.Requests);
+            listener.Keys.Enqueue(ctx.Request.Headers["Idempotency-Key"].ToString());
             if (listener._statuses.TryDequeue(out var status))
             {
                 ctx.Response.StatusCode = status;

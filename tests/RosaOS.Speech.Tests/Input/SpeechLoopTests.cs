@@ -152,6 +152,10 @@ public sealed class SpeechLoopTests : IAsyncLifetime
         mic.Say("hello what do you see");
         Assert.Equal("what do you see", await Within(_kernel.Texts.ReadAsync(Effect).AsTask()));
         Assert.Equal(3, _kernel.Requests);
+        // One utterance, one idempotency key on every attempt: the kernel journals it once even if an answer is lost.
+        var keys = _kernel.Keys.TakeLast(3).ToList();
+        Assert.StartsWith("stt:", keys[0], StringComparison.Ordinal);
+        Assert.All(keys, k => Assert.Equal(keys[0], k));
         await Poll.UntilAsync(() => Task.FromResult(loop.Loop.Status.Posted == 1), "the post is counted");
     }
 

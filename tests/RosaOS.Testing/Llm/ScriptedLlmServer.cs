@@ -20,6 +20,7 @@ public sealed class ScriptedLlmServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<(Func<RecordedRequest, bool>? Predicate, ScriptedTurn Turn)> _script = [];
+    private readonly List<Func<RecordedRequest, ScriptedTurn?>> _rules = [];
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<(Func<RecordedRequest, bool> Predicate, TaskCompletionSource<RecordedRequest> Done)> _waiters = [];
     private readonly Lock _lock = new();
@@ -130,6 +131,20 @@ public sealed class ScriptedLlmServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>
+    /// Adds a standing rule, asked (in the order added) when no queued turn claims a request: the turn it
+    /// returns is played, null passes. Unlike queued turns a rule is never used up, so a conversation that
+    /// is asked the same question again (a process restarted mid-request) gets the same answer again.
+    /// </summary>
+    public ScriptedLlmServer Respond(Func<RecordedRequest, ScriptedTurn?> rule)
+    {
+        lock (_lock)
+        {
+            _rules.Add(rule);
+        }
+        return this;
+    }
+
     /// <summary>Waits for a request matching <paramref name="predicate"/> (including ones already received).</summary>
     public Task<RecordedRequest> WaitForRequestAsync(Func<RecordedRequest, bool> predicate, TimeSpan? timeout = null)
     {
@@ -196,6 +211,13 @@ public sealed class ScriptedLlmServer : IAsyncDisposable
                 {
                     var turn = _script[i].Turn;
                     _script.RemoveAt(i);
+                    return turn;
+                }
+            }
+            foreach (var rule in _rules)
+            {
+                if (rule(request) is { } turn)
+                {
                     return turn;
                 }
             }

@@ -90,6 +90,6 @@ public sealed record ScriptedTurn
         ErrorBody = JsonSerializer.Serialize(new { error = new { message = $"The model `{model}` does not exist or you do not have access to it.", type = "invalid_request_error", code = "model_not_found" } }),
     };
 
-    /// <summary>The same turn, answered only after <paramref name="gate"/> completes.</summary>
-    public ScriptedTurn After(Task gate) => this with { Gate = gate };
+    /// <summary>The same turn, answered only after <paramref name="gate"/> completes (at once when it is null).</summary>
+    public ScriptedTurn After(Task? gate) => this with { Gate = gate };
 }

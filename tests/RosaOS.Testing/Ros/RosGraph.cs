@@ -29,6 +29,9 @@ public sealed class RosGraph : IAsyncDisposable
         };
     }
 
+    /// <summary>The stand-in TurtleBot; its output lists each distinct /cmd_vel command it received ("cmd_vel linear.x=… angular.z=…").</summary>
+    public RosaProcess Robot => _robot ?? throw new InvalidOperationException("the graph is not started");
+
     /// <summary>The rosbridge-protocol server (restartable with <see cref="RestartBridgeAsync"/>).</summary>
     public RosaProcess? Bridge { get; private set; }
 

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text.Json;
+using RosaOS.Hosting;
+
+namespace RosaOS.Kernel;
+
+/// <summary>
+/// The kernel's hold on its data folder: one kernel per folder (an exclusive lock on kernel.lock, with
+/// kernel.owner naming the holder so a second kernel can say who has it), and the folder readable by its
+/// owner only (0700, files 0600). The lock is released by the OS when the process dies, so a crash never
+/// leaves a stale lock behind.
+/// </summary>
+public sealed class DataFolder : IDisposable
+{
+    private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private readonly FileStream _lock;
+    private readonly string _ownerPath;
+
+    private DataFolder(string path, FileStream @lock, string ownerPath)
+    {
+        Path = path;
+        _lock = @lock;
+        _ownerPath = ownerPath;
+    }
+
+    /// <summary>The data folder (absolute).</summary>
+    public string Path { get; }
+
+    /// <summary>Takes the folder for this kernel; throws with a message naming the kernel that holds it.</summary>
+    /// <param name="path">The data folder.</param>
+    /// <param name="description">How this kernel is reached (its API address), written for the next one to read.</param>
+    public static DataFolder Acquire(string path, string description)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("the kernel runs on Linux (it needs /proc and POSIX file modes)");
+        }
+        path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(path, OwnerOnlyFolder);
+        var lockPath = System.IO.Path.Combine(path, "kernel.lock");
+        var ownerPath = System.IO.Path.Combine(path, "kernel.owner");
+        FileStream stream;
+        try
+        {
+            // FileShare.None takes an exclusive flock(2) on Linux: a second kernel fails here until this process exits.
+            stream = new FileStream(lockPath, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, UnixCreateMode = OwnerOnlyFile,
+            });
+        }
+        catch (IOException)
+        {
+            throw new InvalidOperationException($"another kernel ({Owner(ownerPath)}) is using the data folder {path}. "
+                + "Stop it first, or give this one its own folder with ROSAOS_DATA_DIR.");
+        }
+        var self = ProcessIdentity.Current;
+        File.WriteAllText(ownerPath, JsonSerializer.Serialize(new OwnerRecord(self.Pid, self.StartTicks, DateTimeOffset.Now.ToString("O", CultureInfo.InvariantCulture), description)));
+        Secure(path);
+        return new DataFolder(path, stream, ownerPath);
+    }
+
+    /// <summary>Makes the folder and everything in it readable by its owner only (files written by other rosa processes included).</summary>
+    public static void Secure(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        File.SetUnixFileMode(path, OwnerOnlyFolder);
+        foreach (var entry in new DirectoryInfo(path).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        {
+            try
+            {
+                if (entry.LinkTarget is not null)
+                {
+                    continue;
+                }
+                entry.UnixFileMode = entry is DirectoryInfo ? OwnerOnlyFolder : OwnerOnlyFile;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A file that is not ours (or vanished) keeps its mode; the folder's 0700 still hides it.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            File.Delete(_ownerPath);
+        }
+        catch (IOException)
+        {
+        }
+        _lock.Dispose();
+    }
+
+    private static string Owner(string ownerPath)
+    {
+        try
+        {
+            var owner = JsonSerializer.Deserialize<OwnerRecord>(File.ReadAllText(ownerPath));
+            if (owner is not null)
+            {
+                var alive = new ProcessIdentity(owner.Pid, owner.StartTicks).IsAlive() ? "" : ", no longer alive";
+                return $"pid {owner.Pid}, started {owner.StartedAt}, {owner.Description}{alive}";
+            }
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+        }
+        return "its details are not readable";
+    }
+
+    private sealed record OwnerRecord(int Pid, long StartTicks, string StartedAt, string Description);
+}

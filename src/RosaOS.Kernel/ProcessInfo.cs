@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace RosaOS.Kernel;
+
+/// <summary>A row of the process table: one task, from launch to its end.</summary>
+public sealed class ProcessInfo
+{
+    /// <summary>The task's identity from launch to callback (the original's worker_id).</summary>
+    public required string WorkerId { get; init; }
+
+    /// <summary>"pool" or "one-off".</summary>
+    public required string Kind { get; init; }
+
+    public int? Pid { get; set; }
+
+    /// <summary>The worker process's start time (clock ticks since boot): with the pid, what identifies it.</summary>
+    public long? PidStart { get; set; }
+
+    /// <summary>The journal event whose kernel turn launched it (null when launched over MCP).</summary>
+    public long? EventId { get; init; }
+
+    public required string SystemPrompt { get; init; }
+
+    public required IReadOnlyList<string> Robots { get; init; }
+
+    /// <summary>running, done, failed, terminated, lost.</summary>
+    public string State { get; set; } = "running";
+
+    public DateTimeOffset StartedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    public DateTimeOffset? EndedAt { get; set; }
+
+    public string? Outcome { get; set; }
+
+    /// <summary>The JSON shape of GET /api/processes and get_processes.</summary>
+    public Dictionary<string, object?> ToJson() => new()
+    {
+        ["worker_id"] = WorkerId,
+        ["system_prompt"] = SystemPrompt,
+        ["robots"] = Robots,
+        ["kind"] = Kind,
+        ["pid"] = Pid,
+        ["state"] = State,
+        ["started_at"] = StartedAt.ToString("O", CultureInfo.InvariantCulture),
+        ["ended_at"] = EndedAt?.ToString("O", CultureInfo.InvariantCulture),
+        ["outcome"] = Outcome,
+    };
+
+    /// <summary>launch_process's answer for this task (the original's wording).</summary>
+    public string LaunchAnswer(string note = "")
+        => (Kind == "pool" ? "Worker launched successfully (pool). Worker ID: " : "Worker launched successfully. Worker ID: ") + WorkerId + note;
+}
