@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}
 ./rosa --help > /dev/null 2>&1   # build once, outside the timing
-rosa=artifacts/bin/RosaOS.Cli/release_linux-x64/rosa
+rosa=artifacts/bin/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for i in $(seq "$runs"); do
   dir=$(mktemp -d)
