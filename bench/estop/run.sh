@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet build bench/estop/EstopBench.csproj -c Release -v quiet -nologo >/dev/null
-exec artifacts/bin/EstopBench/release_linux-x64/EstopBench "$@"
+exec artifacts/bin/EstopBench/release_$(scripts/rid.sh)/EstopBench "$@"

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet build bench/kernel/KernelBench.csproj -c Release -v quiet -nologo >/dev/null
-exec artifacts/bin/KernelBench/release_linux-x64/KernelBench "$@"
+exec artifacts/bin/KernelBench/release_$(scripts/rid.sh)/KernelBench "$@"

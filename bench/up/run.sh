@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}
 ./rosa --help > /dev/null 2>&1   # build once, outside the timing
-rosa=artifacts/bin/RosaOS.Cli/release_linux-x64/rosa
+rosa=artifacts/bin/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for i in $(seq "$runs"); do
   dir=$(mktemp -d)
@@ -24,14 +24,15 @@ for i in $(seq "$runs"); do
   done
   ready=$(date +%s.%N)
   sleep 5   # let the pooled workers settle
-  rss=0; n=0
+  rss=0; n=0; each=""
   for p in $(grep -l "ROSA_SUPERVISOR_PID=$pid" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3) $pid; do
     kb=$(awk '/VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0); rss=$((rss + kb)); n=$((n + 1))
+    each="$each $(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | awk '{print $2 ($2 == "worker" ? "" : "")}')=$((kb / 1024))"
   done
   stop=$(date +%s.%N)
   kill -TERM $pid; wait $pid || true   # SIGTERM: background jobs of a script ignore SIGINT
   stopped=$(date +%s.%N)
-  printf 'run %d: ready in %.2f s; %d processes, %d MiB resident; stopped in %.2f s\n' "$i" \
-    "$(awk "BEGIN{print $ready - $start}")" "$n" $((rss / 1024)) "$(awk "BEGIN{print $stopped - $stop}")"
+  printf 'run %d: ready in %.2f s; %d processes, %d MiB resident (MiB:%s); stopped in %.2f s\n' "$i" \
+    "$(awk "BEGIN{print $ready - $start}")" "$n" $((rss / 1024)) "$each" "$(awk "BEGIN{print $stopped - $stop}")"
   rm -rf "$dir"
 done

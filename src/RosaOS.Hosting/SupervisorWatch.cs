@@ -24,8 +24,8 @@ internal sealed partial class SupervisorWatch(IHostApplicationLifetime lifetime,
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                // A reparented child sees the supervisor's pid vanish from /proc (pids are not reused that fast).
-                if (!Directory.Exists($"/proc/{pid}"))
+                // A reparented child sees the supervisor's pid vanish (pids are not reused that fast).
+                if (!ProcessIdentity.Exists(pid))
                 {
                     LogSupervisorGone(logger, pid);
                     lifetime.StopApplication();

@@ -32,22 +32,29 @@ public sealed class DataFolder : IDisposable
     /// <param name="description">How this kernel is reached (its API address), written for the next one to read.</param>
     public static DataFolder Acquire(string path, string description)
     {
+        path = System.IO.Path.GetFullPath(path);
+        // Windows has no POSIX modes: there the folder keeps the ACL it inherits (a user profile's is owner-only).
         if (OperatingSystem.IsWindows())
         {
-            throw new PlatformNotSupportedException("the kernel runs on Linux (it needs /proc and POSIX file modes)");
+            Directory.CreateDirectory(path);
         }
-        path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(path, OwnerOnlyFolder);
+        else
+        {
+            Directory.CreateDirectory(path, OwnerOnlyFolder);
+        }
         var lockPath = System.IO.Path.Combine(path, "kernel.lock");
         var ownerPath = System.IO.Path.Combine(path, "kernel.owner");
         FileStream stream;
         try
         {
-            // FileShare.None takes an exclusive flock(2) on Linux: a second kernel fails here until this process exits.
-            stream = new FileStream(lockPath, new FileStreamOptions
+            // FileShare.None takes an exclusive flock(2) on Linux and macOS, a sharing lock on Windows: a second kernel
+            // fails here until this process exits.
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
             {
-                Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, UnixCreateMode = OwnerOnlyFile,
-            });
+                options.UnixCreateMode = OwnerOnlyFile;
+            }
+            stream = new FileStream(lockPath, options);
         }
         catch (IOException)
         {

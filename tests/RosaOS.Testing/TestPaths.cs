@@ -19,6 +19,19 @@ public static class TestPaths
     public static string ToolsDir => Environment.GetEnvironmentVariable("ROSAOS_TOOLS_DIR") is { Length: > 0 } dir
         ? dir : Path.Combine(RepoRoot, ".tools");
 
+    /// <summary>Node 24 as scripts/install.sh installs it: npm's node-&lt;os&gt;-&lt;arch&gt; package for this machine.</summary>
+    public static string NodeExecutable
+    {
+        get
+        {
+            var rid = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
+            var package = "node-" + (rid.StartsWith("osx-", StringComparison.Ordinal) ? "darwin-" + rid[4..] : rid);
+            return OperatingSystem.IsWindows()
+                ? Path.Combine(ToolsDir, "node", "node_modules", package, "bin", "node.exe")
+                : Path.Combine(ToolsDir, "node", "node_modules", package, "bin", "node");
+        }
+    }
+
     /// <summary>The config folder shipped in the repository.</summary>
     public static string ConfigDir => Path.Combine(RepoRoot, "config");
 

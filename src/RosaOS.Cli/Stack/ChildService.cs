@@ -175,18 +175,15 @@ internal sealed class ChildService : IAsyncDisposable
 
     private void StartProcess()
     {
-        // setsid: the child leads its own session, so a terminal's Ctrl-C reaches only `rosa up`, which then
-        // stops the children in order, and the child's workers share its group for a clean group kill.
-        var psi = new ProcessStartInfo("setsid")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        psi.ArgumentList.Add(_executable);
+        // setsid (Linux): the child leads its own session, so a terminal's Ctrl-C reaches only `rosa up`, which
+        // then stops the children in order, and the child's workers share its group for a clean group kill.
+        var psi = Posix.StartInfo(_executable);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardInput = true;
+        psi.UseShellExecute = false;
+        psi.StandardOutputEncoding = Encoding.UTF8;
+        psi.StandardErrorEncoding = Encoding.UTF8;
         foreach (var arg in _spec.Arguments)
         {
             psi.ArgumentList.Add(arg);

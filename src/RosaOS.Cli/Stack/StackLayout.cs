@@ -86,7 +86,7 @@ internal sealed record StackLayout(
             return null;
         }
         // A file left by a killed supervisor (or edited by hand) is not a running stack.
-        if (node is not JsonObject o || !TryInt(o["pid"], out var pid) || !Directory.Exists($"/proc/{pid}")
+        if (node is not JsonObject o || !TryInt(o["pid"], out var pid) || !ProcessIdentity.Exists(pid)
             || o["robot_url"]?.GetValue<string>() is not { } robot || !Uri.TryCreate(robot, UriKind.Absolute, out var robotUrl)
             || !TryInt(o["reachy_port"], out var reachy) || !TryInt(o["kernel_port"], out var kernel) || !TryInt(o["process_port"], out var process))
         {

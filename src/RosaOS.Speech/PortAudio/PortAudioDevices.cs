@@ -66,7 +66,7 @@ internal readonly struct PortAudioSession : IDisposable
         }
         catch (DllNotFoundException e)
         {
-            throw new PortAudioException("libportaudio.so.2 is not installed (Debian package libportaudio2).", e);
+            throw new PortAudioException(PortAudioNative.MissingAdvice, e);
         }
         if (error != 0)
         {

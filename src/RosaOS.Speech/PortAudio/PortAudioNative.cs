@@ -2,11 +2,50 @@ using System.Runtime.InteropServices;
 
 namespace RosaOS.Speech.PortAudio;
 
-// A minimal binding to Debian's libportaudio.so.2 (package libportaudio2): device listing and blocking
-// read/write streams. No NuGet audio library covers Linux output and input devices by name.
+// A minimal binding to PortAudio (Debian's libportaudio2, Homebrew's portaudio, a portaudio.dll on Windows):
+// device listing and blocking read/write streams. No NuGet audio library covers output and input devices by name
+// on all three systems.
 internal static partial class PortAudioNative
 {
-    private const string Library = "libportaudio.so.2";
+    // A logical name, mapped to each system's file by the resolver below.
+    private const string Library = "portaudio";
+
+    // Explicit (not beforefieldinit): runs before the first P/Invoke of this class.
+    static PortAudioNative() => NativeLibrary.SetDllImportResolver(typeof(PortAudioNative).Assembly, Resolve);
+
+    /// <summary>The file names (and, on macOS, the Homebrew paths) tried for PortAudio on this system, in order.</summary>
+    internal static IReadOnlyList<string> Candidates()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return ["portaudio.dll", "libportaudio-2.dll", "portaudio_x64.dll"];
+        }
+        if (OperatingSystem.IsMacOS())
+        {
+            return ["libportaudio.2.dylib", "/opt/homebrew/lib/libportaudio.2.dylib", "/usr/local/lib/libportaudio.2.dylib", "libportaudio.dylib"];
+        }
+        return ["libportaudio.so.2", "libportaudio.so"];
+    }
+
+    private static IntPtr Resolve(string name, System.Reflection.Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != Library)
+        {
+            return IntPtr.Zero;
+        }
+        foreach (var candidate in Candidates())
+        {
+            if (NativeLibrary.TryLoad(candidate, assembly, searchPath, out var handle))
+            {
+                return handle;
+            }
+        }
+        return IntPtr.Zero;
+    }
+
+    /// <summary>What to tell a user whose system has no PortAudio.</summary>
+    internal static string MissingAdvice => $"PortAudio was not found (tried {string.Join(", ", Candidates())}); "
+        + (OperatingSystem.IsMacOS() ? "brew install portaudio" : OperatingSystem.IsWindows() ? "put portaudio.dll on PATH" : "apt install libportaudio2") + ".";
 
     public const ulong PaFloat32 = 0x00000001;
     public const ulong PaInt16 = 0x00000008;

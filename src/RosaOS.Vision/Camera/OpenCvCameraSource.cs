@@ -75,8 +75,14 @@ public sealed partial class OpenCvCameraSource(OpenCvCameraOptions options, Func
         {
             await beforeOpen(cancellationToken);
         }
+        if (OpenCvRuntime.Problem is { } problem)
+        {
+            throw new CameraUnavailableException(problem);
+        }
+        // Each system's native capture API: V4L2 on Linux, AVFoundation on macOS, Media Foundation on Windows.
+        var api = OperatingSystem.IsMacOS() ? VideoCaptureAPIs.AVFOUNDATION : OperatingSystem.IsWindows() ? VideoCaptureAPIs.MSMF : VideoCaptureAPIs.V4L2;
         var capture = int.TryParse(options.Device, NumberStyles.None, CultureInfo.InvariantCulture, out var index)
-            ? new VideoCapture(index, VideoCaptureAPIs.V4L2)
+            ? new VideoCapture(index, api)
             : new VideoCapture(options.Device);
         if (!capture.IsOpened())
         {

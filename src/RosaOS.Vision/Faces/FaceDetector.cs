@@ -41,8 +41,10 @@ public sealed class FaceDetector : IDisposable
 
     /// <summary>Loads the frontal-face and eye cascades from <paramref name="cascadeDirectory"/>.</summary>
     /// <exception cref="FileNotFoundException">The cascades are not installed (apt package opencv-data).</exception>
+    /// <exception cref="OpenCvUnavailableException">OpenCV's native library is missing on this machine.</exception>
     public FaceDetector(string? cascadeDirectory = null)
     {
+        OpenCvRuntime.EnsureAvailable();
         var dir = cascadeDirectory ?? DefaultCascadeDirectory;
         _faces = Load(Path.Combine(dir, "haarcascade_frontalface_default.xml"));
         try

@@ -51,6 +51,7 @@ public sealed class VirtualRoom : IDisposable
     /// <exception cref="FileNotFoundException">A picture is missing (run scripts/install.sh, which fetches them).</exception>
     public static VirtualRoom Create(string picturesDirectory, RoomLayout? layout = null, CameraModel? camera = null)
     {
+        OpenCvRuntime.EnsureAvailable();
         layout ??= RoomLayout.Default;
         camera ??= CameraModel.Generic;
         layout.Validate();
