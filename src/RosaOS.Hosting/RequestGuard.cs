@@ -73,8 +73,33 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
             await WriteRoutesAsync(context);
             return;
         }
-        await next(context);
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (IsMalformedInput(ex) && !context.Response.HasStarted)
+        {
+            // Malformed input that an endpoint did not catch itself (a lone UTF-16 surrogate, invalid UTF-8, nesting past the
+            // parser's depth, a body cut short) is the caller's error: 400 naming it, never a 500.
+            LogMalformed(logger, request.Method, request.Path.Value, ex);
+            context.Response.Clear();
+            await RefuseAsync(context, ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
+                "malformed request: " + ex.Message);
+        }
     }
+
+    /// <summary>True for the exceptions that only malformed input raises: JSON syntax and depth, text that is not valid UTF-8/UTF-16, bad HTTP framing.</summary>
+    public static bool IsMalformedInput(Exception ex) => ex switch
+    {
+        JsonException or BadHttpRequestException or System.Text.DecoderFallbackException or FormatException => true,
+        // System.Text.Json reports invalid UTF-8/UTF-16 in a string value (GetString, GetValue<string>, writing it back) this way.
+        InvalidOperationException or ArgumentException when ThrownBySystemTextJson(ex) => true,
+        InvalidOperationException { InnerException: System.Text.DecoderFallbackException or JsonException } => true,
+        _ => false,
+    };
+
+    private static bool ThrownBySystemTextJson(Exception ex)
+        => ex.StackTrace is { } trace && trace.TrimStart().StartsWith("at System.Text.Json.", StringComparison.Ordinal);
 
     private bool IsStateChanging(HttpRequest request)
     {
@@ -138,6 +163,9 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["routes"] = routes }), context.RequestAborted);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Malformed {Method} {Path} answered 400")]
+    private static partial void LogMalformed(ILogger logger, string method, string? path, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string? path, string reason);
