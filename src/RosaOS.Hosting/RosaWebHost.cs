@@ -12,7 +12,8 @@ namespace RosaOS.Hosting;
 
 /// <summary>
 /// The one way every rosaOS HTTP service (sim, reachy, kernel, ros) is hosted: Kestrel on a loopback
-/// address by default, a Host-header allowlist against DNS rebinding, single-line console logs, and a
+/// address by default, a Host-header allowlist against DNS rebinding, the <see cref="RequestGuard"/> (no cross-site requests,
+/// JSON-only state-changing bodies), single-line console logs, and a
 /// uniform <c>GET /health</c> that <c>rosa status</c> and <c>rosa up</c> read.
 /// </summary>
 public static class RosaWebHost
@@ -53,6 +54,9 @@ public static class RosaWebHost
         ConfigureLogging(builder.Logging, service);
         builder.Services.AddSingleton(new ServiceIdentity(service, Version, DateTimeOffset.UtcNow));
         builder.Services.AddHostedService<SupervisorWatch>();
+        // Every service refuses cross-site browser requests and non-JSON state-changing bodies before any endpoint runs.
+        builder.Services.AddOptions<RequestGuardOptions>();
+        builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, RequestGuardStartupFilter>();
         return builder;
     }
 

@@ -329,6 +329,14 @@ public static class KernelApi
         {
             return Results.Json(new { ok = false, error = $"driver '{name}' is disabled ({drivers.Config.DisabledReason(entry)}); set \"enabled\": true to use it" }, statusCode: 409);
         }
+        if (tool.Length is 0 or > 128 || !tool.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '/'))
+        {
+            return Results.Json(new { ok = false, error = $"tool name must be 1 to 128 ASCII letters, digits, '_', '-', '.' or '/' (got '{tool}')" }, statusCode: 400);
+        }
+        if (FirstInvalidText(body.RootElement) is { } invalid)
+        {
+            return Results.Json(new { ok = false, error = $"argument {invalid} holds text that is not valid Unicode (a lone UTF-16 surrogate)" }, statusCode: 400);
+        }
         var arguments = body.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
         var watch = System.Diagnostics.Stopwatch.StartNew();
         try
@@ -340,9 +348,54 @@ public static class KernelApi
             hub.Publish("tool_call", new { worker_id = "manual", server = name, tool, arguments = args, result = text, is_error = isError, duration_ms = ms });
             return Results.Json(new { ok = !isError, result = text }, statusCode: isError ? 422 : 200);
         }
+        catch (ModelContextProtocol.McpException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The driver answered and refused the call (an unknown tool, arguments its schema rejects): the caller's error.
+            return Results.Json(new { ok = false, error = $"calling {tool} on {name} was refused: {e.Message}" }, statusCode: 400);
+        }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             return Results.Json(new { ok = false, error = $"calling {tool} on {name} failed: {e.Message}" }, statusCode: 502);
+        }
+    }
+
+    /// <summary>The JSON path of the first string (or property name) that cannot be read as valid UTF-16, or null when all can.</summary>
+    private static string? FirstInvalidText(JsonElement element, string path = "$")
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return null;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        var childPath = path + "." + property.Name;
+                        if (FirstInvalidText(property.Value, childPath) is { } found)
+                        {
+                            return found;
+                        }
+                    }
+                    return null;
+                case JsonValueKind.Array:
+                    var i = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (FirstInvalidText(item, $"{path}[{i++}]") is { } found)
+                        {
+                            return found;
+                        }
+                    }
+                    return null;
+                default:
+                    return null;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return path == "$" ? "$" : path.Length > 80 ? path[..80] + "…" : path;
         }
     }
 

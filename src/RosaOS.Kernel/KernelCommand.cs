@@ -145,6 +145,8 @@ public static partial class KernelCommand
         await drivers.ProbeAsync(cancellationToken);
         Console.WriteLine(selection.IsAvailable ? $"LLM: {selection.Status}" : $"LLM: none. {selection.Status}. Kernel turns will answer with this error until it is fixed.");
 
+        // GET /updates drains the buffer (the original's contract), so a cross-site page must not read it away.
+        builder.Services.Configure<RequestGuardOptions>(o => o.StateChangingGets.Add("/updates"));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(TimeProvider.System);

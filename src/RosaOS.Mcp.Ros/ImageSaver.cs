@@ -44,6 +44,9 @@ public sealed class ImageSaver(string imagesDirectory, string robotName)
         return (path, $"ros/{name}", file.Length);
     }
 
+    /// <summary>Largest raw image encoded, in pixels (the Vision library's bound for decoded pictures).</summary>
+    public const long MaxPixels = 40_000_000;
+
     /// <summary>Encodes a raw sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8, mono8, mono16/16UC1) as PNG.</summary>
     internal static byte[] EncodeRaw(JsonObject msg, byte[] data)
     {
@@ -60,9 +63,10 @@ public sealed class ImageSaver(string imagesDirectory, string robotName)
             "mono16" or "16UC1" => (1, 2),
             _ => throw new InvalidDataException($"raw image encoding '{encoding}' is not supported (rgb8, bgr8, rgba8, bgra8, mono8, mono16)"),
         };
-        if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
+        // Bounded by pixel count before anything is allocated: 16384x16384 rgb8 would be 800 MB.
+        if (width <= 0 || height <= 0 || width > 16384 || height > 16384 || (long)width * height > MaxPixels)
         {
-            throw new InvalidDataException($"image size {width}x{height} is out of range");
+            throw new InvalidDataException($"image size {width}x{height} is out of range (at most {MaxPixels / 1_000_000} megapixels, 16384 on a side)");
         }
         if (step == 0)
         {

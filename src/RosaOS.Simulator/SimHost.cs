@@ -27,6 +27,8 @@ public static partial class SimHost
             options.Host is "127.0.0.1" or "localhost" or "::1" ? null : "*");
         // Audio uploads go up to 50 MB; JSON routes enforce their own 1 MiB cap.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = SimSpeakerEndpoints.MaxWavBytes + (1 << 20));
+        // The virtual speaker takes a WAV body (the one non-JSON body of the simulator's own routes).
+        builder.Services.Configure<RequestGuardOptions>(o => o.AllowBody("/sim/speaker", "audio/", "application/octet-stream"));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DaemonSounds>();

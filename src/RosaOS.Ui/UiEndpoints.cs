@@ -24,10 +24,35 @@ public static class UiEndpoints
     public static IEndpointRouteBuilder MapRosaUi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet("/", () => Asset("index.html"));
-        endpoints.MapGet("/ui/config.json", () => Results.Json(new Dictionary<string, string> { ["daemon_url"] = DaemonUrl }));
-        endpoints.MapGet("/ui/{file}", (string file) => Asset(file));
+        endpoints.MapGet("/", (HttpContext context) => Protected(context, Asset("index.html")));
+        endpoints.MapGet("/ui/config.json", (HttpContext context) => Protected(context, Results.Json(new Dictionary<string, string> { ["daemon_url"] = DaemonUrl })));
+        endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => Protected(context, Asset(file)));
         return endpoints;
+    }
+
+    /// <summary>
+    /// The page's Content-Security-Policy: its own scripts and styles only (no inline code, no eval), data only from the kernel and the
+    /// robot daemon it draws (images and the state WebSocket), and no framing by any page (clickjacking the stop button).
+    /// </summary>
+    public static string ContentSecurityPolicy
+    {
+        get
+        {
+            var daemon = Uri.TryCreate(DaemonUrl, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : "";
+            var daemonWs = daemon.Length == 0 ? "" : (uri!.Scheme == "https" ? "wss" : "ws") + daemon[uri.Scheme.Length..];
+            return $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {daemon}; " +
+                $"connect-src 'self' {daemon} {daemonWs}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+        }
+    }
+
+    private static IResult Protected(HttpContext context, IResult result)
+    {
+        var headers = context.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        return result;
     }
 
     private static IResult Asset(string file)

@@ -35,7 +35,7 @@ public sealed class VisionService(ICameraSource camera, ImageStore images, Peopl
     {
         _ = await camera.CaptureJpegAsync(cancellationToken);
         var jpeg = await camera.CaptureJpegAsync(cancellationToken);
-        using var frame = Cv2.ImDecode(jpeg, ImreadModes.Color);
+        using var frame = BoundedImage.Decode(jpeg, "the camera frame");
         if (frame.Empty())
         {
             throw new CameraUnavailableException("The camera returned a frame that is not a decodable JPEG.");
@@ -93,7 +93,7 @@ public sealed class VisionService(ICameraSource camera, ImageStore images, Peopl
 
     private static Mat Read(string path, string? argument)
     {
-        var frame = Cv2.ImRead(path, ImreadModes.Color);
+        var frame = BoundedImage.Read(path);
         if (frame.Empty())
         {
             frame.Dispose();

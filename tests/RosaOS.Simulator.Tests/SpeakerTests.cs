@@ -82,22 +82,39 @@ public sealed class SpeakerTests(IoSim sim)
     }
 
     [Fact]
-    public async Task PlaySound_LogsTheFile()
+    public async Task PlaySound_LogsTheFile_AndReadsOnlyTheSoundFolders()
     {
-        var dir = TestPaths.NewTempDirectory("snd");
-        var path = Path.Combine(dir, "chime.wav");
+        // The daemon's upload folder is one of its sound folders: an absolute path there plays.
+        Directory.CreateDirectory("/tmp/reachy_mini_sounds");
+        var name = $"chime-{Guid.NewGuid():N}.wav";
+        var path = Path.Combine("/tmp/reachy_mini_sounds", name);
         await File.WriteAllBytesAsync(path, Wav.Create(0.25, 44100, 2), TestContext.Current.CancellationToken);
-        var (status, body, _) = await sim.PostJsonAsync("api/media/play_sound", $$"""{"file":"{{path}}"}""");
-        Assert.Equal(200, status);
-        Assert.Equal("ok", body!["status"]!.GetValue<string>());
-        var entry = await Poll.ForAsync(async () => (await sim.GetJsonAsync("sim/speaker/log"))!.AsArray().LastOrDefault(e => e!["file"]?.GetValue<string>() == "chime.wav"),
-            e => e is not null, "chime.wav in the speaker log");
-        Assert.Equal("file", entry!["source"]!.GetValue<string>());
-        Assert.Null(entry["text"]);
-        Assert.Equal(0.25, entry["duration_s"]!.GetValue<double>(), 0.01);
+        try
+        {
+            var (status, body, _) = await sim.PostJsonAsync("api/media/play_sound", $$"""{"file":"{{path}}"}""");
+            Assert.Equal(200, status);
+            Assert.Equal("ok", body!["status"]!.GetValue<string>());
+            var entry = await Poll.ForAsync(async () => (await sim.GetJsonAsync("sim/speaker/log"))!.AsArray().LastOrDefault(e => e!["file"]?.GetValue<string>() == name),
+                e => e is not null, name + " in the speaker log");
+            Assert.Equal("file", entry!["source"]!.GetValue<string>());
+            Assert.Null(entry["text"]);
+            Assert.Equal(0.25, entry["duration_s"]!.GetValue<double>(), 0.01);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        // A WAV anywhere else on the machine is never read: answered "ok" as the daemon does, logged as silence.
+        var outside = Path.Combine(TestPaths.NewTempDirectory("snd"), "outside.wav");
+        await File.WriteAllBytesAsync(outside, Wav.Create(0.25, 44100, 2), TestContext.Current.CancellationToken);
+        var (outsideStatus, _, _) = await sim.PostJsonAsync("api/media/play_sound", $$"""{"file":"{{outside}}"}""");
+        Assert.Equal(200, outsideStatus);
+        var silent = await Poll.ForAsync(async () => (await sim.GetJsonAsync("sim/speaker/log"))!.AsArray().LastOrDefault(e => e!["file"]?.GetValue<string>() == "outside.wav"),
+            e => e is not null, "outside.wav in the speaker log");
+        Assert.Equal(0, silent!["duration_s"]!.GetValue<double>());
         // A missing file is still "ok", as on the daemon.
-        (status, _, _) = await sim.PostJsonAsync("api/media/play_sound", """{"file":"does_not_exist.wav"}""");
-        Assert.Equal(200, status);
+        var (missing, _, _) = await sim.PostJsonAsync("api/media/play_sound", """{"file":"does_not_exist.wav"}""");
+        Assert.Equal(200, missing);
     }
 
     [Fact]

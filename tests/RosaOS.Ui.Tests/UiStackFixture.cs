@@ -25,7 +25,9 @@ public sealed class UiStackFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Llm = await ScriptedLlmServer.StartAsync();
-        var sim = Start(["sim", "--port", Port(SimPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"], new Dictionary<string, string?>());
+        var sim = Start(["sim", "--port", Port(SimPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"],
+            // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin, as under rosa up.
+            new Dictionary<string, string?> { ["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{KernelPort}" });
         await sim.WaitForHttpAsync($"{SimUrl}/health");
         var reachy = Start(["reachy", "--port", Port(ReachyPort), "--daemon", SimUrl], new Dictionary<string, string?>());
         await reachy.WaitForHttpAsync($"http://127.0.0.1:{ReachyPort}/health");

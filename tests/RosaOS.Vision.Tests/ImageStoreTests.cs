@@ -181,7 +181,7 @@ public sealed class ImageStoreTests : IDisposable
     }
 
     /// <summary>A small web server with an image, a too-large image (with and without Content-Length), an HTML page and a 404.</summary>
-    private sealed class ImageServer : IAsyncDisposable
+    internal sealed class ImageServer : IAsyncDisposable
     {
         private readonly WebApplication _app;
         private readonly int _port;

@@ -27,7 +27,8 @@ public static class VisionSetup
         {
             ImagesDirectory = Path.Combine(RosaEnvironment.DataDirectory, "images"),
             AllowUrls = string.Equals(RosaEnvironment.Get("ROSAOS_VISION_ALLOW_URLS"), "true", StringComparison.OrdinalIgnoreCase),
-        }, new HttpClient()));
+            // Downloads reach public addresses only (checked after DNS, on every redirect) unless ROSAOS_VISION_URL_ALLOW names them.
+        }, new HttpClient(PublicAddressHandler.Create(PublicAddressHandler.AllowListFromEnvironment()))));
         services.AddSingleton(_ => new FaceDetector(RosaEnvironment.Get("ROSAOS_HAAR_DIR")));
         services.AddSingleton(sp => new PeopleRegistry(sp.GetRequiredService<ImageStore>().PeopleDirectory, sp.GetRequiredService<FaceDetector>()));
         services.AddSingleton(sp => new VisionModelClient(VisionModelOptions.FromEnvironment(RosaEnvironment.Get), sp.GetRequiredService<ILogger<VisionModelClient>>()));

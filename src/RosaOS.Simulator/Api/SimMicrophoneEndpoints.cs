@@ -20,6 +20,13 @@ internal static class SimMicrophoneEndpoints
     /// <summary>Longest text accepted by /sim/say.</summary>
     public const int MaxTextLength = 1000;
 
+    /// <summary>espeak-ng processes running at once, at most.</summary>
+    public const int MaxSynthesisProcesses = 2;
+
+    private static readonly TimeSpan SynthesisQueueWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SynthesisTimeout = TimeSpan.FromSeconds(30);
+    private static readonly SemaphoreSlim s_synthesis = new(MaxSynthesisProcesses, MaxSynthesisProcesses);
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/sim/say", SayAsync);
@@ -78,13 +85,22 @@ internal static class SimMicrophoneEndpoints
             return errors.ToResult();
         }
         float[] samples;
+        // At most MaxSynthesisProcesses espeak-ng at a time: a flood of /sim/say waits its turn (briefly) or is told to come back.
+        if (!await s_synthesis.WaitAsync(SynthesisQueueWait, context.RequestAborted))
+        {
+            return ApiJson.Detail(429, $"{MaxSynthesisProcesses} utterances are being synthesized already; try again shortly.");
+        }
         try
         {
             samples = await RenderAsync(text!, context.RequestAborted);
         }
         catch (InvalidOperationException ex)
         {
-            return ApiJson.Detail(500, ex.Message);
+            return ApiJson.Detail(503, ex.Message);
+        }
+        finally
+        {
+            s_synthesis.Release();
         }
         if (samples.Length > VirtualMicrophone.MaxClip.TotalSeconds * AudioMath.SpeechRate)
         {
@@ -164,9 +180,24 @@ internal static class SimMicrophoneEndpoints
                 throw new InvalidOperationException("espeak-ng is not installed (apt-get install espeak-ng).", ex);
             }
             using (process)
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
+                deadline.CancelAfter(SynthesisTimeout);
                 var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-                await process.WaitForExitAsync(cancellationToken);
+                try
+                {
+                    await process.WaitForExitAsync(deadline.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The caller went away (or espeak-ng hangs): the process does not outlive the request.
+                    process.Kill(entireProcessTree: true);
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+                    throw new InvalidOperationException($"espeak-ng took longer than {SynthesisTimeout.TotalSeconds} s.");
+                }
                 if (process.ExitCode != 0)
                 {
                     throw new InvalidOperationException($"espeak-ng failed: {(await stderr).Trim()}");

@@ -15,6 +15,11 @@ internal static class SimSpeakerEndpoints
     /// <summary>Largest WAV accepted (50 MB).</summary>
     public const long MaxWavBytes = 50L * 1024 * 1024;
 
+    /// <summary>WAV uploads read at once, at most (each up to <see cref="MaxWavBytes"/> in memory).</summary>
+    public const int MaxConcurrentUploads = 3;
+
+    private static readonly SemaphoreSlim s_uploads = new(MaxConcurrentUploads, MaxConcurrentUploads);
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/sim/speaker", PlayAsync);
@@ -74,6 +79,23 @@ internal static class SimSpeakerEndpoints
         {
             sizeFeature.MaxRequestBodySize = MaxWavBytes + 1;
         }
+        // Each upload is held in memory while it is read: a few at a time bound the memory a flood of uploads can take.
+        if (!await s_uploads.WaitAsync(TimeSpan.FromSeconds(10), context.RequestAborted))
+        {
+            return ApiJson.Detail(429, $"{MaxConcurrentUploads} uploads are being read already; try again shortly.");
+        }
+        try
+        {
+            return await ReadAndPlayAsync(context, speaker, text, wait);
+        }
+        finally
+        {
+            s_uploads.Release();
+        }
+    }
+
+    private static async Task<IResult> ReadAndPlayAsync(HttpContext context, VirtualSpeaker speaker, string? text, bool wait)
+    {
         using var buffer = new MemoryStream();
         var chunk = new byte[65536];
         int read;

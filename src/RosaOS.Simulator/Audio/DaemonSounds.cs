@@ -42,6 +42,37 @@ public sealed partial class DaemonSounds
         }
     }
 
+    /// <summary>Largest sound file read for playback (the daemon's upload limit).</summary>
+    public const long MaxSoundBytes = 25L * 1024 * 1024;
+
+    /// <summary>
+    /// The file the daemon would play for <paramref name="name"/>: an upload or a built-in sound by name, or an absolute path, but
+    /// only inside the sound folders (uploads, built-in sounds): a request never makes the simulator read another file of this
+    /// machine (<c>/etc/shadow</c>, <c>/dev/zero</c>). Null for a path outside them.
+    /// </summary>
+    public string? ResolveContained(string name)
+    {
+        var path = Resolve(name);
+        var full = Path.GetFullPath(path);
+        string resolved;
+        try
+        {
+            resolved = new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            resolved = full; // no such file (or folder): nothing is read from it anyway
+        }
+        return new[] { VirtualSpeaker.UploadDirectory, Directory }.OfType<string>()
+            .Any(folder => IsInside(resolved, folder) && IsInside(full, folder)) ? full : null;
+    }
+
+    private static bool IsInside(string path, string folder)
+    {
+        var root = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return path.StartsWith(root, StringComparison.Ordinal);
+    }
+
     /// <summary>The file the daemon would play for <paramref name="name"/>: a path as given, an upload, or a built-in sound.</summary>
     public string Resolve(string name)
     {

@@ -74,12 +74,19 @@ public sealed partial class VirtualSpeaker(DaemonSounds sounds, ILogger<VirtualS
     /// as silence of length 0 and are logged once per file (not on every move that plays them).</summary>
     public void PlayFile(string file)
     {
-        var path = sounds.Resolve(file);
+        var path = sounds.ResolveContained(file);
         WavInfo? info = null;
         long size = 0;
+        if (path is null)
+        {
+            // The daemon answers 200 for any name (its media server only logs); this one logs that it read nothing.
+            LogOutsideSoundFolders(file);
+            _ = Enqueue("file", null, Path.GetFileName(file), 0, 0, 0, 0, "", 0);
+            return;
+        }
         try
         {
-            if (File.Exists(path))
+            if (File.Exists(path) && new FileInfo(path).Length <= DaemonSounds.MaxSoundBytes)
             {
                 var bytes = File.ReadAllBytes(path);
                 size = bytes.Length;
@@ -100,6 +107,9 @@ public sealed partial class VirtualSpeaker(DaemonSounds sounds, ILogger<VirtualS
     }
 
     public void Dispose() => _turn.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "play_sound {File}: not played, only files in the sound folders (uploads, built-in sounds) are read")]
+    private partial void LogOutsideSoundFolders(string file);
 
     private async Task<SpeakerLogEntry> PlayInTurnAsync(SpeakerLogEntry template)
     {

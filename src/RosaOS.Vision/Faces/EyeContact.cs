@@ -49,7 +49,7 @@ public sealed class EyeContactTracker
         while (true)
         {
             var jpeg = await camera.CaptureJpegAsync(cancellationToken);
-            using (var frame = Cv2.ImDecode(jpeg, ImreadModes.Color))
+            using (var frame = BoundedImage.DecodeOrEmpty(jpeg))
             {
                 if (tracker.Observe(!frame.Empty() && detector.IsMakingEyeContact(frame)))
                 {

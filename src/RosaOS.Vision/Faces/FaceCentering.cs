@@ -87,7 +87,7 @@ public sealed class FaceCentering(FaceDetector detector, ICameraSource camera, I
             // The first frame after a move may predate it: drop one, as the original does.
             _ = await camera.CaptureJpegAsync(cancellationToken);
             var jpeg = await camera.CaptureJpegAsync(cancellationToken);
-            using var frame = Cv2.ImDecode(jpeg, ImreadModes.Color);
+            using var frame = BoundedImage.DecodeOrEmpty(jpeg);
             if (frame.Empty())
             {
                 throw new CameraUnavailableException("The camera returned a frame that is not a decodable image.");

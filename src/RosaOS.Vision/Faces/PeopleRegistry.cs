@@ -94,7 +94,7 @@ public sealed class PeopleRegistry : IDisposable
     public string Save(string imagePath, string personName)
     {
         var name = SanitizeName(personName);
-        using (var image = Cv2.ImRead(imagePath, ImreadModes.Color))
+        using (var image = BoundedImage.Read(imagePath))
         {
             if (image.Empty())
             {
@@ -211,7 +211,7 @@ public sealed class PeopleRegistry : IDisposable
 
     private void AddFaces(string file, int label, List<Mat> faces, List<int> labels)
     {
-        using var image = Cv2.ImRead(file, ImreadModes.Color);
+        using var image = BoundedImage.Read(file);
         if (image.Empty())
         {
             return;

@@ -154,7 +154,7 @@ public sealed partial class VisionModelClient : IDisposable
     /// <summary>The image as JPEG, scaled so its longer side is at most <paramref name="maxSide"/>.</summary>
     internal static byte[] PrepareJpeg(string imagePath, int maxSide)
     {
-        using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
+        using var image = BoundedImage.Read(imagePath);
         if (image.Empty())
         {
             throw new VisionException($"{Path.GetFileName(imagePath)} is not a readable image.");
