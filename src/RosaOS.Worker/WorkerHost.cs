@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using RosaOS.Agents;
 using RosaOS.Configuration;
+using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 
 namespace RosaOS.Worker;
@@ -168,7 +169,13 @@ internal sealed partial class WorkerHost
                 try
                 {
                     var client = await McpClient.CreateAsync(
-                        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = driver.Url, Name = name }),
+                        new HttpClientTransport(new HttpClientTransportOptions
+                        {
+                            Endpoint = driver.Url,
+                            Name = name,
+                            // The driver moves the robot for this worker only while the kernel has granted it the robot's lease.
+                            AdditionalHeaders = new Dictionary<string, string> { [LeaseContract.Header] = task.WorkerId },
+                        }),
                         new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
                     clients.Add(client);
                     var offered = await client.ListToolsAsync(cancellationToken: cancellationToken);
