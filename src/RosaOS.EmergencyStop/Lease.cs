@@ -66,6 +66,10 @@ public sealed record LeaseGrant
 
     [JsonPropertyName("note")]
     public string? Note { get; init; }
+
+    /// <summary>Only change the lease if this is its holder now (a worker giving up its own lease when its kernel is gone).</summary>
+    [JsonPropertyName("if_holder")]
+    public string? IfHolder { get; init; }
 }
 
 [JsonSerializable(typeof(LeaseState))]
@@ -168,6 +172,10 @@ public static class LeaseSetup
             if (grant.Kind is not (null or "worker" or "person"))
             {
                 return Bad($"\"kind\" must be \"worker\" or \"person\", got \"{grant.Kind}\"");
+            }
+            if (grant.IfHolder is { } expected && !string.Equals(lease.State.Holder, expected, StringComparison.Ordinal))
+            {
+                return Results.Json(lease.State, LeaseJson.Default.LeaseState);
             }
             var note = grant.Note is { Length: > LeaseContract.MaxTextLength } long_ ? long_[..LeaseContract.MaxTextLength] + "…" : grant.Note;
             return Results.Json(lease.Set(grant.Holder?.Trim(), grant.Kind, note), LeaseJson.Default.LeaseState);
