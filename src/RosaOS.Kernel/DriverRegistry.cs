@@ -146,7 +146,13 @@ public sealed partial class DriverRegistry
             throw new DriverDisabledException($"driver '{name}' is disabled ({Config.DisabledReason(driver)}); set \"enabled\": true to use it");
         }
         return await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = driver.Url, Name = name }),
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = driver.Url,
+                Name = name,
+                // The kernel's calls are a person's (manual control): they move a robot only when a person holds it or nobody does.
+                AdditionalHeaders = new Dictionary<string, string> { [RosaOS.EmergencyStop.LeaseContract.Header] = RosaOS.EmergencyStop.LeaseContract.Person },
+            }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
     }
 

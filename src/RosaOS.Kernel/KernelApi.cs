@@ -40,6 +40,11 @@ public static class KernelApi
         app.MapPost("/api/estop", EmergencyStopAsync);
         app.MapGet("/api/estop", (EmergencyStopCoordinator estop) => Results.Json(estop.Status));
         app.MapPost("/api/estop/release", ReleaseEmergencyStopAsync);
+        app.MapGet("/api/leases", ListLeases);
+        app.MapPost("/api/leases/{robot}/take", (HttpContext context, string robot, LeaseCoordinator leases, DriverRegistry drivers, KernelDatabase database) =>
+            ChangeLeaseAsync(context, robot, take: true, leases, drivers, database));
+        app.MapPost("/api/leases/{robot}/return", (HttpContext context, string robot, LeaseCoordinator leases, DriverRegistry drivers, KernelDatabase database) =>
+            ChangeLeaseAsync(context, robot, take: false, leases, drivers, database));
         app.MapGet("/api/drivers", ListDriversAsync);
         app.MapPost("/api/drivers/{name}/tools/{tool}", CallDriverToolAsync);
         app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
@@ -312,6 +317,41 @@ public static class KernelApi
             list.Add(new { name = status.Name, url = status.Url, description = status.Description, enabled = status.Enabled, reachable = status.Reachable, problem, tools });
         }
         return Results.Json(new { drivers = list });
+    }
+
+    /// <summary>Who may move each robot now (one mover per robot): a worker, a person (manual control), or nobody.</summary>
+    private static IResult ListLeases(LeaseCoordinator leases, DriverRegistry drivers)
+    {
+        var holders = leases.Holders;
+        return Results.Json(new
+        {
+            leases = drivers.All.Where(d => d.Enabled).Select(d => holders.TryGetValue(d.Name, out var h)
+                ? new { robot = d.Name, holder = (string?)h.Id, kind = (string?)h.Kind, note = h.Note, since = (DateTimeOffset?)h.Since }
+                : new { robot = d.Name, holder = (string?)null, kind = (string?)null, note = (string?)null, since = (DateTimeOffset?)null }),
+        });
+    }
+
+    /// <summary>A person takes control of a robot (its worker loses the lease and waits) or gives it back; audited.</summary>
+    private static async Task<IResult> ChangeLeaseAsync(HttpContext context, string robot, bool take, LeaseCoordinator leases, DriverRegistry drivers, KernelDatabase database)
+    {
+        // State-changing: a JSON body (may be {}), never a form post.
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        using (body)
+        {
+            if (drivers.Config.Find(robot) is not { Enabled: true })
+            {
+                return Results.Json(new { ok = false, error = $"no enabled robot named '{robot}'; enabled: {string.Join(", ", drivers.All.Where(d => d.Enabled).Select(d => d.Name))}" }, statusCode: 404);
+            }
+            var before = leases.HolderOf(robot);
+            var after = take ? leases.TakeControl(robot) : leases.ReturnControl(robot);
+            var text = $"{(take ? "took control" : "returned control")}: holder was {before?.Id ?? "nobody"}, now {after?.Id ?? "nobody"}";
+            database.Audit("person", robot, take ? "take_control" : "return_control", body.RootElement.GetRawText(), text, false, 0);
+            return Results.Json(new { ok = true, robot, holder = after?.Id, kind = after?.Kind, previous = before?.Id });
+        }
     }
 
     private static async Task<IResult> CallDriverToolAsync(HttpContext context, string name, string tool, DriverRegistry drivers, KernelDatabase database, EventHub hub)

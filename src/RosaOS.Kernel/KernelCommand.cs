@@ -164,6 +164,8 @@ public static partial class KernelCommand
         builder.Services.AddSingleton<EmergencyStopClient>();
         builder.Services.AddSingleton<EmergencyStopCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmergencyStopCoordinator>());
+        builder.Services.AddSingleton<LeaseCoordinator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseCoordinator>());
         builder.Services.AddSingleton<ProcessManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProcessManager>());
         builder.Services.AddSingleton<ProcessTools>();

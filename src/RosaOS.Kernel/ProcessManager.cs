@@ -22,6 +22,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     private readonly DriverRegistry _drivers;
     private readonly RosaOS.EmergencyStop.EmergencyStopLatch _estop;
     private readonly WorkerSpawner _spawner;
+    private readonly LeaseCoordinator _leases;
     private readonly ILogger<ProcessManager> _logger;
     private readonly Lock _lock = new();
     private readonly List<Slot> _pool = [];
@@ -30,8 +31,9 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     public ProcessManager(KernelOptions options, KernelDatabase database, EventIntake intake, EventHub hub, DriverRegistry drivers,
-        RosaOS.EmergencyStop.EmergencyStopLatch estop, WorkerSpawner spawner, ILogger<ProcessManager> logger)
+        RosaOS.EmergencyStop.EmergencyStopLatch estop, WorkerSpawner spawner, LeaseCoordinator leases, ILogger<ProcessManager> logger)
     {
+        _leases = leases;
         _estop = estop;
         _options = options;
         _database = database;
@@ -281,6 +283,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         _running[info.WorkerId] = new Running(info, child, timeout);
         _table[info.WorkerId] = info;
         _database.SaveProcess(info);
+        _leases.Grant(info.WorkerId, info.Robots, info.SystemPrompt);
         _hub.Publish("process_launched", info.ToJson());
         LogLaunched(_logger, info.WorkerId, info.Kind, info.Pid ?? 0);
     }
@@ -291,6 +294,8 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         info.Outcome = outcome;
         info.EndedAt = DateTimeOffset.UtcNow;
         _database.SaveProcess(info);
+        // Done, failed, terminated, timed out or killed: its robots pass to the next in line.
+        _leases.Release(info.WorkerId);
         _hub.Publish(state switch { "terminated" => "process_terminated", "failed" => "process_failed", _ => "process_finished" }, info.ToJson());
     }
 

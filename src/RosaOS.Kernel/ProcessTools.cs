@@ -13,7 +13,7 @@ namespace RosaOS.Kernel;
 /// served over MCP on the process port and given in-process to the kernel agent.
 /// </summary>
 [McpServerToolType]
-public sealed class ProcessTools(ProcessManager processes, DriverRegistry drivers)
+public sealed class ProcessTools(ProcessManager processes, DriverRegistry drivers, LeaseCoordinator leases)
 {
     [McpServerTool(Name = "launch_process")]
     [Description("Spawn a background worker that runs an LLM agent with the given system prompt. The worker runs in a separate process with the MCP tools of the robots it is given; when it completes it reports back with a [Worker callback] carrying the returned worker_id.")]
@@ -23,9 +23,26 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
         => processes.Launch(system_prompt, robots);
 
     [McpServerTool(Name = "get_processes")]
-    [Description("Get the list and tasks of all currently running processes.")]
+    [Description(GetProcessesDescription)]
     public string GetProcesses()
-        => JsonSerializer.Serialize(processes.RunningProcesses().Select(p => new { worker_id = p.WorkerId, system_prompt = p.SystemPrompt, robots = p.Robots, kind = p.Kind, started_at = p.StartedAt }));
+    {
+        var holders = leases.Holders;
+        return JsonSerializer.Serialize(processes.RunningProcesses().Select(p => new
+        {
+            worker_id = p.WorkerId,
+            system_prompt = p.SystemPrompt,
+            robots = p.Robots,
+            kind = p.Kind,
+            started_at = p.StartedAt,
+            // Who may move each of its robots now: one mover per robot (a worker, or a person at the UI).
+            leases = p.Robots.ToDictionary(r => r, r => holders.TryGetValue(r, out var h)
+                ? h.Id == p.WorkerId ? "holds it" : h.Kind == "person" ? "waiting: a person has taken control" : $"waiting: held by worker {h.Id}"
+                : "free"),
+        }));
+    }
+
+    private const string GetProcessesDescription = "Get the list and tasks of all currently running processes, and for each of its robots whether it holds the robot's lease "
+        + "(only the holder may move a robot: one worker, or a person who took control in the UI).";
 
     [McpServerTool(Name = "terminate_process")]
     [Description("Terminate the process with the given worker_id. force: terminate even if it runs in a pool worker; keep it false unless absolutely necessary.")]
@@ -47,7 +64,7 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
                 "Spawn a background worker that runs an LLM agent with the given system prompt, with the MCP tools of the given robots. "
                 + $"Robots must be among: {(robotNames.Length > 0 ? robotNames : "reachy-mini")}. Returns the worker_id its [Worker callback] will carry."),
                 StepRecovery.LookUp, step => processes.LaunchedAnswer(step.TaskId)),
-            new KernelTool(AIFunctionFactory.Create(GetProcesses, "get_processes", "Get the list and tasks of all currently running processes."), StepRecovery.RunAgain),
+            new KernelTool(AIFunctionFactory.Create(GetProcesses, "get_processes", GetProcessesDescription), StepRecovery.RunAgain),
             new KernelTool(AIFunctionFactory.Create(TerminateProcess, "terminate_process",
                 "Terminate the process with the given worker_id. force=true is needed for pool workers; keep it false unless absolutely necessary."),
                 StepRecovery.RunAgain),

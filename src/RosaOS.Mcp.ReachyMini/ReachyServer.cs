@@ -50,7 +50,8 @@ public static partial class ReachyServer
             // Stateless like the original: any worker process can call any tool without a session.
             .WithHttpTransport(o => o.Stateless = true)
             .WithReachyTools()
-            .WithEmergencyStop();
+            .WithEmergencyStop()
+            .WithLease("reachy-mini");
         await using var app = builder.Build();
         app.UseHostFiltering();
         app.MapRosaHealth(context => new Dictionary<string, object?>
@@ -64,6 +65,7 @@ public static partial class ReachyServer
         });
         app.MapMcp("/mcp");
         app.MapEmergencyStop();
+        app.MapLease();
         await app.StartAsync(cancellationToken);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.ReachyMini");
         var urls = string.Join(", ", app.Urls);
@@ -91,7 +93,8 @@ public static partial class ReachyServer
         builder.Services.AddMcpServer(o => o.ServerInfo = ServerInfo)
             .WithStdioServerTransport()
             .WithReachyTools()
-            .WithEmergencyStop();
+            .WithEmergencyStop()
+            .WithLease("reachy-mini");
         using var host = builder.Build();
         try
         {

@@ -17,13 +17,16 @@ public sealed partial class RobotSession : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Task<RosPublisher>> _publishers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _motions = new();
     private readonly ConcurrentDictionary<string, RosActionGoal> _goals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _deadmen = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _detect = new(1, 1);
     private readonly ILogger<RobotSession> _logger;
     private readonly EmergencyStopLatch _estop;
     private long _nextMotion;
 
-    public RobotSession(RosRobotOptions options, EmergencyStopLatch estop, ILoggerFactory loggerFactory)
+    public RobotSession(RosRobotOptions options, EmergencyStopLatch estop, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
     {
+        _time = timeProvider ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Options = options;
@@ -130,6 +133,63 @@ public sealed partial class RobotSession : IAsyncDisposable
                 c.Dispose();
             }
         }));
+    }
+
+    /// <summary>
+    /// The dead-man of a single velocity message: unless another Twist on <paramref name="topic"/> renews it (or a publishing
+    /// loop takes the topic over), zero velocity follows after the configured time. A zero Twist only disarms it.
+    /// Returns the seconds until the zero, or null when it is off.
+    /// </summary>
+    public double? ArmDeadman(string topic, string type, RosPublisher publisher, bool moving)
+    {
+        ArgumentNullException.ThrowIfNull(publisher);
+        DisarmDeadman(topic);
+        var seconds = Options.Safety.DeadmanSeconds;
+        if (!moving || seconds <= 0)
+        {
+            return null;
+        }
+        var cts = new CancellationTokenSource();
+        if (!_deadmen.TryAdd(topic, cts))
+        {
+            // Another call armed it in the same instant: that one's timer stands.
+            cts.Dispose();
+            return seconds;
+        }
+        _ = FireDeadmanAsync(topic, type, publisher, TimeSpan.FromSeconds(seconds), cts);
+        return seconds;
+    }
+
+    /// <summary>Cancels the pending dead-man of <paramref name="topic"/> (a new command renews it or a loop owns the topic).</summary>
+    public void DisarmDeadman(string topic)
+    {
+        if (_deadmen.TryRemove(topic, out var cts))
+        {
+            cts.Cancel();
+            cts.Dispose();
+        }
+    }
+
+    private async Task FireDeadmanAsync(string topic, string type, RosPublisher publisher, TimeSpan after, CancellationTokenSource cts)
+    {
+        try
+        {
+            await Task.Delay(after, _time, cts.Token);
+            if (!_deadmen.TryRemove(new KeyValuePair<string, CancellationTokenSource>(topic, cts)))
+            {
+                return;
+            }
+            cts.Dispose();
+            await publisher.PublishAsync(ZeroTwist(type), CancellationToken.None);
+            LogDeadman(topic, after.TotalSeconds);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (RosBridgeException ex)
+        {
+            LogDeadmanFailed(topic, ex.Message);
+        }
     }
 
     public void TrackGoal(RosActionGoal goal)
@@ -241,6 +301,10 @@ public sealed partial class RobotSession : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var topic in _deadmen.Keys)
+        {
+            DisarmDeadman(topic);
+        }
         foreach (var (_, cts) in _motions)
         {
             await cts.CancelAsync();
@@ -253,6 +317,12 @@ public sealed partial class RobotSession : IAsyncDisposable
     {
         public void Dispose() => release();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dead-man: no new velocity on {Topic} within {Seconds} s of a single command; sent zero velocity.")]
+    private partial void LogDeadman(string topic, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-man could not send zero velocity on {Topic}: {Reason}")]
+    private partial void LogDeadmanFailed(string topic, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Robot runs ROS {Version} ({Distro}).")]
     private partial void LogVersion(int version, string distro);

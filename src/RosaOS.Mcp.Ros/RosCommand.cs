@@ -76,6 +76,7 @@ public static class RosCommand
         });
         app.MapMcp("/mcp");
         app.MapEmergencyStop();
+        app.MapLease();
         robot.Client.Start();
         await app.RunAsync(cancellationToken);
         return 0;
@@ -101,7 +102,8 @@ public static class RosCommand
         services.AddEmergencyStop<RosStopEffects>(options.Name);
         var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
             .WithTools<RosTools>()
-            .WithEmergencyStop();
+            .WithEmergencyStop()
+            .WithLease(options.Name);
         return mcp;
     }
 }

@@ -164,7 +164,12 @@ public sealed class RosTools(RobotSession robot)
             await SettleAsync(fresh, cancellationToken);
             robot.ThrowIfStopped();
             await publisher.PublishAsync(message, cancellationToken);
-            return new JsonObject { ["success"] = true, ["topic"] = topic, ["published"] = message.DeepClone(), ["clamped"] = Array(notes) };
+            var result = new JsonObject { ["success"] = true, ["topic"] = topic, ["published"] = message.DeepClone(), ["clamped"] = Array(notes) };
+            if (RobotSafety.IsTwist(type) && robot.ArmDeadman(topic!, type, publisher, !RobotSafety.IsZeroTwist(message, type)) is { } deadman)
+            {
+                result["deadman"] = $"zero velocity follows in {deadman} s unless another velocity command renews it (use publish_for_durations for longer motion)";
+            }
+            return result;
         });
 
     [McpServerTool(Name = "publish_for_durations", Destructive = true), Description("Publish a sequence of messages, each repeated at rate_hz for its duration (seconds), then stop (a zero Twist for velocity topics). Ends early, with the robot stopped, if the stop tool is called or this request is cancelled.")]
@@ -215,6 +220,8 @@ public sealed class RosTools(RobotSession robot)
             var (publisher, fresh) = await robot.PublisherAsync(topic!, type, cancellationToken);
             await SettleAsync(fresh, cancellationToken);
             var (token, handle) = robot.BeginMotion(cancellationToken);
+            // The loop owns the topic now and ends with its own zero.
+            robot.DisarmDeadman(topic!);
             var sent = 0;
             var stoppedEarly = false;
             var watch = Stopwatch.StartNew();
@@ -320,10 +327,11 @@ public sealed class RosTools(RobotSession robot)
             var wait = Seconds(timeout, "timeout");
             Refuse("service", service_name);
             var args = request is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } r ? ObjectOf(r, "request") : new JsonObject();
+            var notes = robot.Safety.ApplyBounds("service", service_name, args);
             var version = await robot.RosVersionAsync(cancellationToken);
             robot.ThrowIfStopped();
             var values = await robot.Client.CallServiceAsync(service_name, args, version == 2 ? robot.Api.NormalizeType(service_type, "srv") : service_type, wait, cancellationToken);
-            return new JsonObject { ["service"] = service_name, ["success"] = true, ["response"] = values?.DeepClone() };
+            return new JsonObject { ["service"] = service_name, ["success"] = true, ["request"] = args.DeepClone(), ["clamped"] = Array(notes), ["response"] = values?.DeepClone() };
         });
 
     [McpServerTool(Name = "get_nodes", ReadOnly = true), Description("List the robot's ROS nodes.")]
@@ -411,6 +419,7 @@ public sealed class RosTools(RobotSession robot)
             var wait = Seconds(timeout, "timeout");
             Refuse("action", action_name);
             var args = goal is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } g ? ObjectOf(g, "goal") : new JsonObject();
+            var notes = robot.Safety.ApplyBounds("action", action_name, args);
             var version = await robot.RosVersionAsync(cancellationToken);
             var sent = version == 2
                 ? await robot.Client.SendActionGoalAsync(action_name, robot.Api.NormalizeType(action_type, "action"), args, cancellationToken)
@@ -438,6 +447,7 @@ public sealed class RosTools(RobotSession robot)
                     ["success"] = result.Ok,
                     ["result"] = result.Values?.DeepClone(),
                     ["feedback_count"] = feedbackCount,
+                    ["clamped"] = Array(notes),
                 };
             }
             catch (TimeoutException)
@@ -450,6 +460,7 @@ public sealed class RosTools(RobotSession robot)
                     ["timeout"] = $"No result within {wait.TotalSeconds} s; the goal is still running.",
                     ["last_feedback"] = lastFeedback?.DeepClone(),
                     ["feedback_count"] = feedbackCount,
+                    ["clamped"] = Array(notes),
                 };
             }
         });
@@ -542,6 +553,7 @@ public sealed class RosTools(RobotSession robot)
         await robot.RosVersionAsync(cancellationToken);
         var type = robot.Api.NormalizeType(msgType);
         var notes = RobotSafety.IsTwist(type) ? robot.Safety.ClampTwist(message, type) : [];
+        notes.AddRange(robot.Safety.ApplyBounds("topic", topic, message));
         return (type, message, notes);
     }
 

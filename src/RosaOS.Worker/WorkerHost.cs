@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using RosaOS.Agents;
 using RosaOS.Configuration;
+using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 
 namespace RosaOS.Worker;
@@ -47,8 +48,25 @@ internal sealed partial class WorkerHost
     public void AbandonForLostKernel()
     {
         _motion.StopAsync(s_stopDeadline).GetAwaiter().GetResult();
+        // No kernel will end this worker's leases: give them up at each driver (only where this worker still holds them).
+        if (_leases is { } leases)
+        {
+            try
+            {
+                Task.WhenAll(leases.Urls.Select(url => s_http.PostAsJsonAsync(new Uri(url, LeaseContract.HttpPath),
+                    new LeaseGrant { Holder = null, IfHolder = leases.WorkerId }, LeaseJson.Default.LeaseGrant))).Wait(s_stopDeadline);
+            }
+            catch (AggregateException)
+            {
+                // A driver that is down forgets its lease when it restarts.
+            }
+        }
         Environment.Exit(3);
     }
+
+    private volatile LeaseHolding? _leases;
+
+    private sealed record LeaseHolding(string WorkerId, List<Uri> Urls);
 
     public static async Task<WorkerHost> CreateAsync(ILogger logger, CancellationToken cancellationToken)
     {
@@ -150,6 +168,8 @@ internal sealed partial class WorkerHost
         var serverOfTool = new Dictionary<string, string>(StringComparer.Ordinal);
         var notes = new List<string>();
         var calls = new TaskCalls(this, task.WorkerId, serverOfTool);
+        var holding = new LeaseHolding(task.WorkerId, [.. task.McpServers.Select(drivers.Find).OfType<DriverEntry>().Where(d => d.Enabled).Select(d => d.Url)]);
+        _leases = holding;
         try
         {
             foreach (var name in task.McpServers)
@@ -168,7 +188,13 @@ internal sealed partial class WorkerHost
                 try
                 {
                     var client = await McpClient.CreateAsync(
-                        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = driver.Url, Name = name }),
+                        new HttpClientTransport(new HttpClientTransportOptions
+                        {
+                            Endpoint = driver.Url,
+                            Name = name,
+                            // The driver moves the robot for this worker only while the kernel has granted it the robot's lease.
+                            AdditionalHeaders = new Dictionary<string, string> { [LeaseContract.Header] = task.WorkerId },
+                        }),
                         new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
                     clients.Add(client);
                     var offered = await client.ListToolsAsync(cancellationToken: cancellationToken);
@@ -200,6 +226,7 @@ internal sealed partial class WorkerHost
         }
         finally
         {
+            _leases = null;
             _motion.Clear();
             foreach (var client in clients)
             {

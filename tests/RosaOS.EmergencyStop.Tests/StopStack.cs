@@ -253,7 +253,7 @@ public sealed class StopStack : IAsyncLifetime
                     {
                         ["rosbridge"] = Graph.BridgeUrl.ToString(),
                         ["camera_topic"] = "/oakd/rgb/preview/image_raw/compressed",
-                        ["safety"] = new JsonObject { ["max_linear"] = 0.3, ["max_angular"] = 1.9, ["max_publish_seconds"] = 60, ["cmd_vel_topic"] = "/cmd_vel", ["cmd_vel_type"] = "geometry_msgs/Twist" },
+                        ["safety"] = new JsonObject { ["allow_topics"] = new JsonArray("/cmd_vel"), ["allow_services"] = new JsonArray("/dock", "/undock"), ["allow_actions"] = new JsonArray("/dock_action"), ["allow_parameters"] = new JsonArray("/fake_turtlebot/*"), ["max_linear"] = 0.3, ["max_angular"] = 1.9, ["max_publish_seconds"] = 60, ["cmd_vel_topic"] = "/cmd_vel", ["cmd_vel_type"] = "geometry_msgs/Twist" },
                     },
                 },
                 ["frozen"] = new JsonObject { ["url"] = $"http://127.0.0.1:{Frozen.Port}/mcp", ["description"] = "a driver that hangs" },

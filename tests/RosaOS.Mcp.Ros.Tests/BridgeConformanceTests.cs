@@ -134,9 +134,27 @@ public sealed class BridgeConformanceTests(RosRobotFixture robot)
         var dog = drivers.Find("dog")!.Ros!;
         dog.Validate();
         Assert.Equal(9090, dog.Port);
-        Assert.Contains("/puppy/*", dog.Safety.Allow);
-        Assert.NotNull(new RobotSafety(dog.Safety).WhyRefused("topic", "/arm_controller"));
-        Assert.Null(new RobotSafety(dog.Safety).WhyRefused("service", "/puppy/move_distance_trigger"));
+        var dogSafety = new RobotSafety(dog.Safety);
+        Assert.NotNull(dogSafety.WhyRefused("topic", "/arm_controller"));
+        // What the dog's prompt uses is allowed, and its walking speed and distance are bounded.
+        Assert.Null(dogSafety.WhyRefused("service", "/puppy/move_distance_trigger"));
+        Assert.Null(dogSafety.WhyRefused("topic", "/cmd_vel"));
+        var walk = new System.Text.Json.Nodes.JsonObject { ["distance"] = 500, ["speed"] = 3.0 };
+        Assert.Equal(2, dogSafety.ApplyBounds("service", "/puppy/move_distance_trigger", walk).Count);
+        Assert.Equal(100, walk["distance"]!.GetValue<long>());
+        Assert.Equal(0.5, walk["speed"]!.GetValue<double>());
+
+        // The turtlebot's prompt: velocity, dock and undock actions; its own /e_stop service may be engaged, never released.
+        var bot = new RobotSafety(turtlebot.Safety);
+        Assert.Null(bot.WhyRefused("topic", "/cmd_vel"));
+        Assert.Null(bot.WhyRefused("action", "/dock"));
+        Assert.Null(bot.WhyRefused("action", "/undock"));
+        Assert.Null(bot.WhyRefused("service", "/e_stop"));
+        Assert.Empty(bot.ApplyBounds("service", "/e_stop", new System.Text.Json.Nodes.JsonObject { ["e_stop_on"] = true }));
+        Assert.Throws<ArgumentException>(() => bot.ApplyBounds("service", "/e_stop", new System.Text.Json.Nodes.JsonObject { ["e_stop_on"] = false }));
+        Assert.Throws<ArgumentException>(() => bot.ApplyBounds("service", "/e_stop", []));
+        Assert.NotNull(bot.WhyRefused("topic", "/goal_pose"));
+        Assert.NotNull(bot.WhyRefused("service", "/robot_power"));
     }
 
     [Fact]

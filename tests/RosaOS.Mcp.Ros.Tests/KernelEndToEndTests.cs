@@ -34,7 +34,7 @@ public sealed class KernelEndToEndTests(RosRobotFixture robot)
                 rate_hz = 10,
             }),
             ScriptedTurn.Call("capture_camera_image", new { }),
-            // The shipped turtlebot entry denies /e_stop: the refusal must come back as an error, not an action.
+            // The shipped turtlebot entry allows no topic /e_stop (only the robot's /e_stop service): the refusal must come back as an error, not an action.
             ScriptedTurn.Call("publish_once", new { topic = "/e_stop", msg_type = "std_msgs/Empty", msg = new { } }),
             ScriptedTurn.Say("I drove forward and captured an image."));
         llm.When(KernelOn("[Worker callback]"), ScriptedTurn.Say("The TurtleBot moved and took a picture."));
@@ -67,7 +67,7 @@ public sealed class KernelEndToEndTests(RosRobotFixture robot)
         Assert.Equal(3, results.Count);
         var motion = ToolPayload(results[0]);
         Assert.True(motion["success"]?.GetValue<bool>() == true, results[0]);
-        Assert.Contains("linear.x 0.5 clamped to 0.3", motion["clamped"]![0]!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("linear speed 0.5 m/s scaled down to 0.3 m/s", motion["clamped"]![0]!.ToString(), StringComparison.Ordinal);
         var relative = ToolPayload(results[1])["relative_path"]!.ToString();
         Assert.StartsWith("ros/turtlebot_", relative, StringComparison.Ordinal);
         var image = Path.Combine(stack.DataDir, "images", relative);
@@ -83,7 +83,7 @@ public sealed class KernelEndToEndTests(RosRobotFixture robot)
             && !a.GetProperty("is_error").GetBoolean());
         var refused = Assert.Single(audit, a => a.GetProperty("tool").GetString() == "publish_once");
         Assert.True(refused.GetProperty("is_error").GetBoolean(), refused.ToString());
-        Assert.Contains("/e_stop is on this robot's deny list", results[2], StringComparison.Ordinal);
+        Assert.Contains("topic /e_stop is not on this robot's allow list", results[2], StringComparison.Ordinal);
 
         // The worker's callback reached the kernel with its output, and the kernel's answer reached /updates.
         Assert.Contains("Agent output: I drove forward and captured an image.", llm.ChatRequests.First(KernelOn("[Worker callback]")).LastUserText, StringComparison.Ordinal);

@@ -43,7 +43,17 @@ public sealed class RosRobotFixture : IAsyncLifetime
                         ["camera_topic"] = "/oakd/rgb/preview/image_raw/compressed",
                         ["safety"] = new JsonObject
                         {
+                            // Writes are refused unless allowed: the names these tests write to, per kind.
+                            ["allow_topics"] = new JsonArray("/cmd_vel", "/rosa_chatter", "/forbidden_arm"),
+                            ["allow_services"] = new JsonArray("/dock", "/undock", "/slow_service", "/no_such_service", "/plan_path", "/forbidden*"),
+                            ["allow_actions"] = new JsonArray("/dock_action", "/forbidden_action"),
+                            ["allow_parameters"] = new JsonArray("/rosa_test/*"),
                             ["deny"] = new JsonArray("/forbidden*", "/rosout"),
+                            ["bounds"] = new JsonArray(
+                                new JsonObject { ["name"] = "/plan_path", ["kind"] = "service", ["field"] = "tolerance", ["min"] = 0, ["max"] = 0.5 },
+                                new JsonObject { ["name"] = "/plan_path", ["field"] = "goal.pose.position.x", ["min"] = -5, ["max"] = 5, ["on_violation"] = "refuse" },
+                                new JsonObject { ["name"] = "/dock_action", ["kind"] = "action", ["field"] = "goal", ["max"] = 1100 }),
+                            ["deadman_seconds"] = 1.5,
                             ["max_linear"] = 0.3,
                             ["max_angular"] = 1.0,
                             ["max_publish_seconds"] = 20,

@@ -97,7 +97,7 @@ public sealed class RosToolsTests(RosRobotFixture robot)
             rate_hz = 10,
         });
         Assert.True(result["success"]!.GetValue<bool>());
-        Assert.Contains("linear.x 5 clamped to 0.3", result["clamped"]![0]!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("linear speed 5 m/s scaled down to 0.3 m/s", result["clamped"]![0]!.ToString(), StringComparison.Ordinal);
         Assert.InRange(result["published_count"]!.GetValue<int>(), 8, 12);
         // Zero velocity was the last word: the base stands still right after.
         var after = await Poll.ForAsync(robot.OdomAsync, o => o.Vx == 0, "the base to stop");

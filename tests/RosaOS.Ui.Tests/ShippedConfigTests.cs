@@ -85,7 +85,7 @@ public sealed class ShippedConfigTests
         {
             seen.Append(await http.GetStringAsync($"http://127.0.0.1:{port}/health", ct));
         }
-        foreach (var path in new[] { "/", "/ui/app.js", "/ui/config.json", "/api/drivers", "/api/processes", "/api/audit", "/updates" })
+        foreach (var path in new[] { "/", "/ui/app.js", "/ui/leases.js", "/api/leases", "/ui/config.json", "/api/drivers", "/api/processes", "/api/audit", "/updates" })
         {
             seen.Append(await http.GetStringAsync(kernelUrl + path, ct));
         }

@@ -3,7 +3,8 @@
 
 /cmd_vel (Twist, Create 3 style watchdog: a command is obeyed for 0.5 s), /odom (10 Hz, dead-reckoned),
 /oakd/rgb/preview/image_raw/compressed (JPEG, 2 Hz), /camera/image_raw (raw rgb8, 2 Hz), /battery_state (1 Hz),
-/is_docked (latched), /dock and /undock (std_srvs/Trigger), /slow_service (answers after 30 s), an actionlib
+/is_docked (latched), /dock and /undock (std_srvs/Trigger), /slow_service (answers after 30 s), /plan_path
+(nav_msgs/GetPlan; prints the tolerance and goal x it was asked for, a witness of the safety bounds), an actionlib
 /dock_action (actionlib/TestAction; a goal of 1000 + n runs n tenths of a second) and the ~max_speed parameter
 (re-read every second).
 """
@@ -17,6 +18,7 @@ import rospy
 from actionlib.msg import TestAction, TestFeedback, TestResult
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
+from nav_msgs.srv import GetPlan, GetPlanResponse
 from PIL import Image as PilImage, ImageDraw
 from sensor_msgs.msg import BatteryState, CompressedImage, Image
 from std_msgs.msg import Bool
@@ -47,6 +49,7 @@ class FakeTurtleBot:
         rospy.Service("/dock", Trigger, lambda _: self.set_docked(True))
         rospy.Service("/undock", Trigger, lambda _: self.set_docked(False))
         rospy.Service("/slow_service", Trigger, self.slow)
+        rospy.Service("/plan_path", GetPlan, self.plan)
         self.action = actionlib.SimpleActionServer("/dock_action", TestAction, self.execute, auto_start=False)
         self.action.start()
         self.docked_pub.publish(Bool(data=False))
@@ -59,6 +62,11 @@ class FakeTurtleBot:
         if changed:
             # A witness for tests: each distinct command once (a stream of equal commands is one action).
             print("cmd_vel linear.x=%.4f angular.z=%.4f" % (msg.linear.x, msg.angular.z), flush=True)
+
+    def plan(self, request):
+        # A witness for tests: the values the robot side received.
+        print("plan_path tolerance=%.4f goal.x=%.4f" % (request.tolerance, request.goal.pose.position.x), flush=True)
+        return GetPlanResponse()
 
     def set_docked(self, docked):
         with self.lock:
