@@ -402,7 +402,8 @@ public sealed partial class BridgeSession : IAsyncDisposable
             Send(failure);
             return;
         }
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_life.Token);
+        // The goal is the robot's, not the connection's: like rosbridge_suite, a client that goes away leaves it running.
+        using var cancel = new CancellationTokenSource();
         _goals[goalId] = cancel;
         try
         {
@@ -564,16 +565,6 @@ public sealed partial class BridgeSession : IAsyncDisposable
                 _graph.RemoveService(service, Node);
             }
             _services.Clear();
-        }
-        foreach (var goal in _goals.Values)
-        {
-            try
-            {
-                goal.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
         }
         foreach (var pending in _serviceRequests.Values)
         {
