@@ -184,7 +184,6 @@ public static partial class RosSimHost
             }
             await robot.DisposeAsync();
             await app.StopAsync(CancellationToken.None);
-            app.Services.GetRequiredService<RosCamera>().Dispose();
             return 0;
         }
     }

@@ -1,3 +1,5 @@
+// Each call here is bounded by its own timeout (TestTimeouts); the test-cancellation token would add nothing.
+#pragma warning disable xUnit1051
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RosaOS.RosBridge;

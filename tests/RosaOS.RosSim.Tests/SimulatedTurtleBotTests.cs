@@ -1,3 +1,5 @@
+// Each call here is bounded by its own timeout (TestTimeouts); the test-cancellation token would add nothing.
+#pragma warning disable xUnit1051
 using System.Text.Json.Nodes;
 using OpenCvSharp;
 using RosaOS.RosBridge;
@@ -77,7 +79,7 @@ public sealed class SimulatedTurtleBotTests
     public async Task The_battery_drains_with_motion_and_charges_again_on_the_dock()
     {
         await using var sim = await RosSimProcess.StartAsync();
-        await sim.Api.SetParamAsync("/rossim:battery_drain_per_metre", 0.5);
+        await sim.Api.SetParamAsync("/rossim:battery_drain_per_metre", 0.2);
         await sim.Api.SetParamAsync("/rossim:battery_charge_per_second", 0.02);
         var undock = await sim.Client.SendActionGoalAsync("/undock", "irobot_create_msgs/action/Undock", new JsonObject());
         var undocked = await undock.Result.WaitAsync(TestTimeouts.Effect);
@@ -88,13 +90,29 @@ public sealed class SimulatedTurtleBotTests
         var after = (await sim.NextAsync("/battery_state", m => m["percentage"]!.GetValue<double>() < before - 0.05))["percentage"]!.GetValue<double>();
         Assert.InRange(before - after, 0.05, 0.4);
         var dock = await sim.Client.SendActionGoalAsync("/dock", "irobot_create_msgs/action/Dock", new JsonObject());
-        var docked = await dock.Result.WaitAsync(TimeSpan.FromSeconds(60));
+        var docked = await WithStateAsync(sim, dock.Result.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(4, docked.Status);
         Assert.True(docked.Values!["is_docked"]!.GetValue<bool>());
         var status = await sim.NextAsync("/dock_status", m => m["is_docked"]!.GetValue<bool>());
         Assert.True(status["is_docked"]!.GetValue<bool>());
         var charging = await sim.NextAsync("/battery_state", m => m["percentage"]!.GetValue<double>() > after + 0.02);
         Assert.Equal(1, charging["power_supply_status"]!.GetValue<int>());
+    }
+
+    // On a timeout, says where the robot was and what it was doing.
+    private static async Task<T> WithStateAsync<T>(RosSimProcess sim, Task<T> task)
+    {
+        try
+        {
+            return await task;
+        }
+        catch (TimeoutException)
+        {
+            using var http = new HttpClient();
+            var state = await http.GetStringAsync(new Uri($"http://127.0.0.1:{sim.Port}/api/state"));
+            Assert.Fail($"timed out; the robot: {state}");
+            throw;
+        }
     }
 
     [Fact]

@@ -46,6 +46,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
     private IReadOnlyList<(double X, double Y)> _plan = [];
     private string? _activity;
     private int _tick;
+    private int _disposed;
     private readonly SemaphoreSlim _motionGoal = new(1, 1);
 
     /// <summary>Creates the robot docked, and registers its topics, actions and parameters on <paramref name="graph"/>.</summary>
@@ -101,6 +102,10 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _life.CancelAsync();
         if (_loop is not null)
         {
