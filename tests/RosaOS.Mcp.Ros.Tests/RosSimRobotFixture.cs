@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Client;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using RosaOS.Testing;
 
