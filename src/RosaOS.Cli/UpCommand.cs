@@ -23,10 +23,17 @@ internal static class UpCommand
         var local = new Option<bool>("--local") { Description = "Use only the local OpenAI-compatible endpoint." };
         var model = new Option<string?>("--model") { Description = "Model id for the kernel and workers." };
         var endpoint = new Option<string?>("--endpoint") { Description = "Local LLM endpoint port or URL." };
+        var realRos = new Option<bool>("--real-ros") { Description = "Start no simulated ROS robot: every ROS driver talks to the rosbridge in drivers.json (a real robot or a tunnel)." };
+        var rossim = new Option<string[]>("--rossim")
+        {
+            Description = "Switched-on ROS driver(s) whose loopback rosbridge `rosa rossim` serves (repeatable; default turtlebot).",
+            DefaultValueFactory = _ => ["turtlebot"],
+            AllowMultipleArgumentsPerToken = false,
+        };
 
         var command = new Command("up", "Start the whole system: simulated robot, Reachy MCP, kernel, ROS drivers; Ctrl-C stops it all.")
         {
-            robot, simPort, dataDir, noRos, dataset, maxRestarts, anthropic, local, model, endpoint,
+            robot, simPort, dataDir, noRos, dataset, maxRestarts, anthropic, local, model, endpoint, realRos, rossim,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -74,7 +81,13 @@ internal static class UpCommand
                 simArgs.AddRange(["--dataset", d]);
             }
             var policy = new RestartPolicy(parse.GetValue(maxRestarts), TimeSpan.FromMinutes(5));
-            return await new StackSupervisor(layout, simArgs, kernelArgs, policy, dotenv).RunAsync(cancellationToken);
+            // A simulated ROS 2 robot (`rosa rossim`) stands behind each named driver's loopback rosbridge, unless --real-ros.
+            var simulatedRos = parse.GetValue(realRos) ? [] : layout.Plan
+                .Where(p => p.Started && p.Entry.Ros is not null && (parse.GetValue(rossim) ?? []).Contains(p.Entry.Name, StringComparer.Ordinal)
+                    && Uri.TryCreate(p.Entry.Ros.Rosbridge, UriKind.Absolute, out var bridge) && DriversConfig.IsLoopback(bridge))
+                .Select(p => (p.Entry.Name, new Uri(p.Entry.Ros!.Rosbridge).Port))
+                .ToList();
+            return await new StackSupervisor(layout, simArgs, kernelArgs, policy, dotenv) { SimulatedRos = simulatedRos }.RunAsync(cancellationToken);
         });
         return command;
     }
@@ -85,6 +98,9 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
     private readonly List<ChildService> _started = [];
+
+    /// <summary>ROS drivers (name, rosbridge port) whose robot is a `rosa rossim` started here.</summary>
+    public IReadOnlyList<(string Name, int Port)> SimulatedRos { get; init; } = [];
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -122,6 +138,12 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             }
             var reachy = StartChild(new ServiceSpec("reachy", ["reachy", "--port", Port(layout.ReachyPort), "--daemon", layout.RobotUrl.ToString().TrimEnd('/')],
                 new Uri($"http://127.0.0.1:{layout.ReachyPort}/health")), executable, environment);
+            foreach (var (name, port) in SimulatedRos)
+            {
+                Console.WriteLine($"[up     ] {name}: simulated ROS 2 TurtleBot 4 (rosa rossim) on ws://127.0.0.1:{Port(port)}; --real-ros drives the real one");
+                await StartAsync(new ServiceSpec("rossim-" + name, ["rossim", "--name", name, "--port", Port(port)],
+                    new Uri($"http://127.0.0.1:{Port(port)}/health")), executable, environment, http, stop.Token);
+            }
             var ros = layout.RosDrivers.Select(d => StartChild(new ServiceSpec(d.Name, ["ros", "--name", d.Name, "--port", Port(d.Port)],
                 new Uri($"http://127.0.0.1:{d.Port}/health")), executable, environment)).ToList();
             foreach (var child in ros.Prepend(reachy))
@@ -280,6 +302,8 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             ["PROCESS_SERVER_PORT"] = Port(layout.ProcessPort),
             // The page the kernel serves draws the robot from this daemon.
             ["ROSA_DAEMON_URL"] = layout.RobotUrl.ToString().TrimEnd('/'),
+            // ... and the map and camera of each simulated ROS robot from these.
+            ["ROSA_ROSSIM_URLS"] = string.Join(' ', SimulatedRos.Select(r => $"http://127.0.0.1:{Port(r.Port)}")),
         };
         if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("STT_CALLBACK_URL")))
         {

@@ -469,7 +469,8 @@ public sealed class RosTools(RobotSession robot)
     public async Task<string> CancelActionGoal([Description("Action name")] string action_name, [Description("goal_id returned by send_action_goal")] string goal_id, CancellationToken cancellationToken = default)
         => await Run(async () =>
         {
-            var goal = robot.FindGoal(RequireName(goal_id, "goal_id")) ?? throw new McpException($"No running goal {goal_id} (it finished, or was not sent by this server).");
+            // A goal id is the id send_action_goal returned (e.g. rosa-goal-17), not a ROS name.
+            var goal = (string.IsNullOrWhiteSpace(goal_id) ? throw new McpException("goal_id is required: pass the goal_id send_action_goal returned.") : robot.FindGoal(goal_id)) ?? throw new McpException($"No running goal {goal_id} (it finished, or was not sent by this server).");
             await goal.CancelAsync(cancellationToken);
             var result = await goal.Result.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
             return new JsonObject { ["goal_id"] = goal_id, ["action"] = action_name, ["status"] = result.StatusName };

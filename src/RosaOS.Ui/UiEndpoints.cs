@@ -20,12 +20,18 @@ public static class UiEndpoints
     /// <summary>The daemon URL the page shows the robot from: ROSA_DAEMON_URL (set by <c>rosa up</c>), else the simulator's default.</summary>
     public static string DaemonUrl => RosaEnvironment.Get("ROSA_DAEMON_URL")?.TrimEnd('/') ?? "http://127.0.0.1:8000";
 
+    /// <summary>The simulated ROS robots (`rosa rossim`) whose map and camera the page shows: ROSA_ROSSIM_URLS, space-separated (set by <c>rosa up</c>).</summary>
+    public static IReadOnlyList<string> RosSimUrls => (RosaEnvironment.Get("ROSA_ROSSIM_URLS") ?? "")
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Where(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        .Select(u => u.TrimEnd('/')).ToList();
+
     /// <summary>Maps <c>GET /</c> (the page), <c>GET /ui/{file}</c> (its scripts and styles) and <c>GET /ui/config.json</c>.</summary>
     public static IEndpointRouteBuilder MapRosaUi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/", (HttpContext context) => Protected(context, Asset("index.html")));
-        endpoints.MapGet("/ui/config.json", (HttpContext context) => Protected(context, Results.Json(new Dictionary<string, string> { ["daemon_url"] = DaemonUrl })));
+        endpoints.MapGet("/ui/config.json", (HttpContext context) => Protected(context, Results.Json(new Dictionary<string, object> { ["daemon_url"] = DaemonUrl, ["rossim_urls"] = RosSimUrls })));
         endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => Protected(context, Asset(file)));
         return endpoints;
     }

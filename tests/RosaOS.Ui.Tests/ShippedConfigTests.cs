@@ -23,6 +23,7 @@ public sealed class ShippedConfigTests
         await using var llm = await ScriptedLlmServer.StartAsync();
         llm.Fallback = ScriptedTurn.Say("Hello from the kernel.");
         var (sim, reachy, kernel, processes) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
+        var (turtlebot, rosbridge) = (FreePort.Next(), FreePort.Next());
         var apiKey = "gsk_SECRET_" + Guid.NewGuid().ToString("N");
         var other = "other-SECRET-" + Guid.NewGuid().ToString("N");
         var workdir = TestPaths.NewTempDirectory("upenv");
@@ -36,7 +37,7 @@ public sealed class ShippedConfigTests
             """, ct);
         var environment = new Dictionary<string, string?>
         {
-            ["ROSAOS_CONFIG_DIR"] = TestConfig.CopyShipped(reachy),
+            ["ROSAOS_CONFIG_DIR"] = TestConfig.CopyShipped(reachy, turtlebot, rosbridge),
             ["ROSAOS_DATA_DIR"] = data,
             ["REACHY_MCP_PORT"] = reachy.ToString(CultureInfo.InvariantCulture),
             ["RAG_AGENT_PORT"] = kernel.ToString(CultureInfo.InvariantCulture),
@@ -53,7 +54,15 @@ public sealed class ShippedConfigTests
         Assert.Contains(up.Lines, l => l.Contains($"read {Path.Combine(workdir, ".env")}: took GROQ_API_KEY, GROQ_BASE_URL, ROSA_TEST_TOKEN; already set in the environment, kept: RAG_AGENT_PORT", StringComparison.Ordinal));
         // Which drivers started, which are off and why.
         Assert.Contains(up.Lines, l => l.Contains("reachy-mini", StringComparison.Ordinal) && l.Contains("started: rosa reachy", StringComparison.Ordinal));
-        foreach (var name in new[] { "dog", "turtlebot", "Kasa Lightbulb Controller" })
+        // Two robots: the shipped turtlebot is the simulated ROS 2 TurtleBot 4 (`rosa rossim`) behind its own `rosa ros`.
+        Assert.Contains(up.Lines, l => l.Contains("turtlebot", StringComparison.Ordinal) && l.Contains("started: rosa ros", StringComparison.Ordinal));
+        Assert.Contains(up.Lines, l => l.Contains($"simulated ROS 2 TurtleBot 4 (rosa rossim) on ws://127.0.0.1:{rosbridge}", StringComparison.Ordinal));
+        using (var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+        {
+            await Poll.UntilAsync(async () => (await probe.GetStringAsync($"http://127.0.0.1:{turtlebot}/health", ct)).Contains("\"connected\":true", StringComparison.Ordinal),
+                "the turtlebot's rosa ros to reach the simulated robot");
+        }
+        foreach (var name in new[] { "dog", "Kasa Lightbulb Controller" })
         {
             Assert.Contains(up.Lines, l => l.Contains($"  {name} ", StringComparison.Ordinal) && l.Contains("disabled: \"enabled\": false in", StringComparison.Ordinal));
         }
@@ -75,13 +84,13 @@ public sealed class ShippedConfigTests
 
         // No process of the stack (rosa up, sim, reachy, kernel, its workers) has a TCP peer off this machine.
         var stack = StackProcesses.Of(up.Id).Append(up.Id).ToList();
-        Assert.True(stack.Count >= 4, $"expected rosa up, sim, reachy and kernel, found {stack.Count} processes");
+        Assert.True(stack.Count >= 4, $"expected rosa up, sim, reachy, rossim, ros and kernel, found {stack.Count} processes");
         Assert.True(StackSockets.SocketCount(stack) > 0, "the stack holds no sockets at all: the check would prove nothing");
         Assert.Empty(StackSockets.OffMachinePeers(stack));
 
         // The secrets appear nowhere a person or another program can read them.
         var seen = new StringBuilder(up.Output);
-        foreach (var port in new[] { sim, reachy, kernel })
+        foreach (var port in new[] { sim, reachy, kernel, turtlebot, rosbridge })
         {
             seen.Append(await http.GetStringAsync($"http://127.0.0.1:{port}/health", ct));
         }

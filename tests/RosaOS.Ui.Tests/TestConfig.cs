@@ -6,8 +6,11 @@ namespace RosaOS.Ui.Tests;
 /// <summary>A copy of the shipped config/ whose drivers point at the ports a test chose.</summary>
 internal static class TestConfig
 {
-    /// <summary>The shipped config/ untouched except the Reachy entry's port (the test's free port instead of 5001).</summary>
-    public static string CopyShipped(int reachyPort)
+    /// <summary>
+    /// The shipped config/ untouched except the ports: the Reachy entry's (the test's free port instead of 5001) and, when given,
+    /// the turtlebot's MCP port and rosbridge port (instead of 9091 and 9392).
+    /// </summary>
+    public static string CopyShipped(int reachyPort, int? turtlebotPort = null, int? rosbridgePort = null)
     {
         var dir = TestPaths.NewTempDirectory("config");
         foreach (var file in Directory.EnumerateFiles(TestPaths.ConfigDir, "*", SearchOption.AllDirectories))
@@ -19,6 +22,11 @@ internal static class TestConfig
         var driversPath = Path.Combine(dir, "drivers.json");
         var drivers = JsonNode.Parse(File.ReadAllText(driversPath))!;
         drivers["mcpServers"]!["reachy-mini"]!["url"] = $"http://localhost:{reachyPort}/mcp";
+        if (turtlebotPort is { } mcp && rosbridgePort is { } bridge)
+        {
+            drivers["mcpServers"]!["turtlebot"]!["url"] = $"http://localhost:{mcp}/mcp";
+            drivers["mcpServers"]!["turtlebot"]!["ros"]!["rosbridge"] = $"ws://127.0.0.1:{bridge}";
+        }
         File.WriteAllText(driversPath, drivers.ToJsonString());
         return dir;
     }
