@@ -142,6 +142,12 @@ public static partial class KernelCommand
             return 2;
         }
         using var __ = database;
+        // The kernel's own turn spans go straight to its database, off the turn's path.
+        await using var turnSpans = new TurnSpanCollector("kernel", (batch, _) =>
+        {
+            database.SaveTurnSpans(batch);
+            return Task.CompletedTask;
+        }, startupLogger);
         await drivers.ProbeAsync(cancellationToken);
         Console.WriteLine(selection.IsAvailable ? $"LLM: {selection.Status}" : $"LLM: none. {selection.Status}. Kernel turns will answer with this error until it is fixed.");
 

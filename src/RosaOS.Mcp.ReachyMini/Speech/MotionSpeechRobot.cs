@@ -44,6 +44,26 @@ public sealed class MotionSpeechRobot(MotionController motion, HttpClient http) 
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Stops the listening wiggle (through the motion controller, so the emergency stop refuses it while engaged) and
+    /// raises both antennas forward with a slight upward look, over 0.3 s, keeping the head's yaw.
+    /// </remarks>
+    public async Task AcknowledgeAsync(CancellationToken cancellationToken)
+    {
+        var state = await motion.Daemon.GetFullStateAsync(cancellationToken);
+        var head = state.HeadPose;
+        await motion.StartAfterStoppingAsync(ct => motion.Daemon.GotoAsync(new GotoRequest
+        {
+            HeadPose = head,
+            Antennas = [s_attentive, -s_attentive],
+            Duration = 0.3,
+        }, ct), "acknowledge (heard you)", cancellationToken);
+    }
+
+    /// <summary>The acknowledgement: antennas 25° forward.</summary>
+    private static readonly double s_attentive = 25 * Math.PI / 180;
+
+    /// <inheritdoc />
     public async Task ListenAsync(CancellationToken cancellationToken)
     {
         var state = await motion.Daemon.GetFullStateAsync(cancellationToken);
