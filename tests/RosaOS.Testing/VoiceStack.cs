@@ -56,7 +56,10 @@ public sealed class VoiceStack : IAsyncDisposable
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
     /// <summary>Starts every part; <paramref name="reachyArgs"/> are extra flags of rosa reachy.</summary>
-    public static async Task<VoiceStack> StartAsync(TimeSpan llmDelay, params string[] reachyArgs)
+    public static async Task<VoiceStack> StartAsync(TimeSpan llmDelay, params string[] reachyArgs) => await StartAsync(llmDelay, [], reachyArgs);
+
+    /// <summary>Starts every part with extra flags for the kernel (e.g. --reply-tool) and rosa reachy.</summary>
+    public static async Task<VoiceStack> StartAsync(TimeSpan llmDelay, string[] kernelArgs, string[] reachyArgs)
     {
         VoiceStack? stack = null;
         var llm = await ScriptedLlmServer.StartAsync((app, _) => app.MapPost("/openai/v1/audio/transcriptions", async (HttpContext context) =>
@@ -71,7 +74,7 @@ public sealed class VoiceStack : IAsyncDisposable
         var kernelPort = FreePort.Next();
         var config = TestPaths.NewTempDirectory("voice-cfg");
         StackConfig.Write(config, reachyPort, FreePort.Next(), new Uri("ws://127.0.0.1:9/"));
-        var kernel = RosaProcess.StartRosa(["kernel", "--port", kernelPort.ToString(CultureInfo.InvariantCulture), "--process-port", FreePort.Next().ToString(CultureInfo.InvariantCulture)],
+        var kernel = RosaProcess.StartRosa(["kernel", "--port", kernelPort.ToString(CultureInfo.InvariantCulture), "--process-port", FreePort.Next().ToString(CultureInfo.InvariantCulture), .. kernelArgs],
             new Dictionary<string, string?>
             {
                 ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("voice-data"),
@@ -133,6 +136,10 @@ public sealed class VoiceStack : IAsyncDisposable
                 if (AfterTool(r) || r.LastUserText.Contains("[Worker callback]", StringComparison.Ordinal))
                 {
                     return ScriptedTurn.Say("On it.").After(delay);
+                }
+                if (r.ToolNames.Contains("reply"))
+                {
+                    return ScriptedTurn.Call("reply", new { text = Reply }).After(delay);
                 }
                 return ScriptedTurn.Call("launch_process", new { system_prompt = $"The user asked the time. Say exactly: {Reply}", robots = new[] { "reachy-mini" } }).After(delay);
             }

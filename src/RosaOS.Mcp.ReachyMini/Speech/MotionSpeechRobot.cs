@@ -10,8 +10,18 @@ namespace RosaOS.Mcp.ReachyMini.Speech;
 /// <see cref="MotionController"/>, so the emergency stop stops and refuses these gestures like any other motion.
 /// The direction of arrival is read from the daemon's <c>GET /api/state/doa</c>.
 /// </summary>
-public sealed class MotionSpeechRobot(MotionController motion, HttpClient http) : ISpeechRobot
+public sealed class MotionSpeechRobot(MotionController motion, HttpClient http, RosaOS.EmergencyStop.EmergencyStopService? estop = null) : ISpeechRobot
 {
+    /// <inheritdoc />
+    /// <remarks>The driver's own stop (the contract's engage): latch, speech dropped, every move stopped.</remarks>
+    public async Task EmergencyStopAsync(string reason, CancellationToken cancellationToken)
+    {
+        if (estop is not null)
+        {
+            await estop.EngageAsync("voice", reason, cancellationToken);
+        }
+    }
+
     /// <summary>The original's listening wiggle: antennas to ∓20° and back, one second each way.</summary>
     private static readonly double s_wiggle = 20 * Math.PI / 180;
 

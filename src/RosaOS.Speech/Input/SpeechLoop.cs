@@ -40,6 +40,12 @@ public sealed class SpeechLoopOptions
     /// <summary>Utterance segmentation.</summary>
     public SegmenterOptions Segmenter { get; set; } = new();
 
+    /// <summary>The offline keyword that engages the emergency stop (pocketsphinx keyword spotting); null to switch it off.</summary>
+    public string? StopKeyword { get; set; } = "stop";
+
+    /// <summary>The pocketsphinx program used for the stop keyword.</summary>
+    public string PocketSphinxExecutable { get; set; } = "pocketsphinx_continuous";
+
     /// <summary>Throws when a value is unusable.</summary>
     public void Validate()
     {
@@ -145,6 +151,7 @@ public sealed partial class SpeechLoop
     private readonly Lock _gate = new();
     private SpeechLoopStatus _status = new();
     private (DoaInfo Reading, long At)? _direction;
+    private Channel<float[]>? _stopBlocks;
 
     /// <summary>Creates the loop; <see cref="RunAsync"/> runs it.</summary>
     public SpeechLoop(IAudioSource source, IVoiceActivityDetector vad, ISpeechToText stt, ISpeechRobot robot, HttpClient http,
@@ -188,6 +195,15 @@ public sealed partial class SpeechLoop
         });
         LogStarting(_logger, _source.Description, _vad.Name, _stt.Name, _options.WakeWord, _options.CallbackUrl);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The stop keyword hears the raw microphone, not utterances: it must not wait for the segmenter's 1.5 s of silence.
+        var spotter = Task.CompletedTask;
+        if (_options.StopKeyword is { } keyword && PocketSphinxTranscriber.Normalise(keyword).Length > 0)
+        {
+            _stopBlocks = Channel.CreateBounded<float[]>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
+            var spotting = new StopKeywordSpotter(keyword, _options.PocketSphinxExecutable, _logger);
+            spotter = Task.Run(() => spotting.RunAsync(_stopBlocks.Reader,
+                ct => _robot.EmergencyStopAsync($"the stop keyword \"{spotting.Keyword}\" was heard", ct), stop.Token), CancellationToken.None);
+        }
         var capture = Task.Run(() => CaptureAsync(queue.Writer, stop.Token), CancellationToken.None);
         var direction = Task.Run(() => PollDirectionAsync(stop.Token), CancellationToken.None);
         try
@@ -200,7 +216,8 @@ public sealed partial class SpeechLoop
         finally
         {
             await stop.CancelAsync();
-            await Task.WhenAll(capture, direction).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _stopBlocks?.Writer.TryComplete();
+            await Task.WhenAll(capture, direction, spotter).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Update(s => s with { State = SpeechLoopState.Stopped, Capturing = false });
             LogStopped(_logger);
         }
@@ -461,6 +478,7 @@ public sealed partial class SpeechLoop
                         Update(s => s with { Capturing = true });
                     }
                     capturedSamples += block.Length;
+                    _stopBlocks?.Writer.TryWrite(block);
                     retry = TimeSpan.FromSeconds(0.5);
                     foreach (var samples in segmenter.Push(block))
                     {

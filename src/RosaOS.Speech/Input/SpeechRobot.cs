@@ -19,6 +19,9 @@ public interface ISpeechRobot
     /// the gesture has started. The default does nothing (a robot without a body to gesture with).
     /// </summary>
     Task AcknowledgeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Engages the robot's latching emergency stop (the stop keyword); the default does nothing.</summary>
+    Task EmergencyStopAsync(string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The original's <c>move_to_audio</c>: DoA angle → head yaw, then a goto.</summary>
