@@ -40,8 +40,12 @@ public sealed class SpeechLoopOptions
     /// <summary>Utterance segmentation.</summary>
     public SegmenterOptions Segmenter { get; set; } = new();
 
-    /// <summary>The offline keyword that engages the emergency stop (pocketsphinx keyword spotting); null to switch it off.</summary>
-    public string? StopKeyword { get; set; } = "stop";
+    /// <summary>
+    /// The offline keyword that engages the emergency stop (pocketsphinx keyword spotting); null (the default) switches it
+    /// off. Off by default: fed live from the microphone pocketsphinx has not reported the keyword yet (the same audio
+    /// from a file is recognised); see docs/speech-input.md.
+    /// </summary>
+    public string? StopKeyword { get; set; }
 
     /// <summary>The pocketsphinx program used for the stop keyword.</summary>
     public string PocketSphinxExecutable { get; set; } = "pocketsphinx_continuous";
