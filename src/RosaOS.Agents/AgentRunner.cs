@@ -47,6 +47,9 @@ public sealed record AgentRunResult(bool Success, string Output, IReadOnlyList<C
 /// </summary>
 public sealed partial class AgentRunner
 {
+    /// <summary>Turn spans (same name as RosaOS.Hosting's TurnTracing.SourceName): LLM requests and tool calls inside a traced turn.</summary>
+    private static readonly ActivitySource Turns = new("RosaOS.Turns");
+
     private readonly IChatClient _client;
     private readonly AgentLimits _limits;
     private readonly ILogger _logger;
@@ -92,9 +95,13 @@ public sealed partial class AgentRunner
             }
 
             ChatResponse response;
+            // Only inside a traced turn (a voice or chat turn, or a worker's task of one).
+            using var llmSpan = Activity.Current is null ? null : Turns.StartActivity("llm.request", ActivityKind.Client);
+            llmSpan?.SetTag("turn", turn.ToString(System.Globalization.CultureInfo.InvariantCulture));
             try
             {
                 response = await _client.GetResponseAsync(messages, options, cancellationToken);
+                llmSpan?.Dispose();
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -150,6 +157,8 @@ public sealed partial class AgentRunner
                 $"Error: there is no tool named '{call.Name}'. Available tools: {string.Join(", ", tools.Keys)}.", true, 0);
         }
         var watch = Stopwatch.StartNew();
+        using var span = Activity.Current is null ? null : Turns.StartActivity("tool.call", ActivityKind.Client);
+        span?.SetTag("tool", call.Name);
         try
         {
             var result = await tool.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken);

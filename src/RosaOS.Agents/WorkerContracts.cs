@@ -4,7 +4,8 @@ namespace RosaOS.Agents;
 public sealed record WorkerTask(
     [property: System.Text.Json.Serialization.JsonPropertyName("worker_id")] string WorkerId,
     [property: System.Text.Json.Serialization.JsonPropertyName("system_prompt")] string SystemPrompt,
-    [property: System.Text.Json.Serialization.JsonPropertyName("mcp_servers")] IReadOnlyList<string> McpServers);
+    [property: System.Text.Json.Serialization.JsonPropertyName("mcp_servers")] IReadOnlyList<string> McpServers,
+    [property: System.Text.Json.Serialization.JsonPropertyName("traceparent")] string? TraceParent = null);
 
 /// <summary>
 /// A tool call a worker reports to the kernel (the kernel is the single writer of the audit log). Beyond the
@@ -40,6 +41,9 @@ public static class WorkerEnvironment
 
     /// <summary>Milliseconds between the blank heartbeat lines the kernel writes to a worker's stdin; set only when it does.</summary>
     public const string HeartbeatMs = "ROSA_KERNEL_HEARTBEAT_MS";
+
+    /// <summary>A one-off worker's trace context (W3C traceparent of the launching turn); pooled workers get it in the task line.</summary>
+    public const string TraceParent = "TRACEPARENT";
 
     /// <summary>The idempotency key of a task's one callback (the worker's own and the kernel's failure report share it).</summary>
     public static string CallbackKey(string workerId) => $"task:{workerId}:callback";

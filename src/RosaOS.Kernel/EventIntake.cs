@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
+using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
 
@@ -72,9 +73,11 @@ public sealed class EventIntake
     }
 
     /// <summary>A sentence the user spoke (POST /stt); false when the idempotency key was seen before.</summary>
-    public bool AcceptSpeech(string text, string? idempotencyKey)
+    public bool AcceptSpeech(string text, string? idempotencyKey, string? traceParent = null)
     {
-        var (_, duplicate) = Accept("speech", JsonSerializer.Serialize(new { text }), $"[User said] {text}", idempotencyKey);
+        // The turn's trace context rides in the payload, so a turn resumed after a restart stays in its trace.
+        var payload = traceParent is null ? JsonSerializer.Serialize(new { text }) : JsonSerializer.Serialize(new { text, traceparent = traceParent });
+        var (_, duplicate) = Accept("speech", payload, $"[User said] {text}", idempotencyKey);
         if (!duplicate)
         {
             _hub.Publish("user_message", new { source = "speech", text });
@@ -83,15 +86,21 @@ public sealed class EventIntake
     }
 
     /// <summary>A chat prompt (POST /chat); the task completes with the turn's output.</summary>
-    public (long Id, Task<string> Output) AcceptChat(string prompt)
+    public (long Id, Task<string> Output) AcceptChat(string prompt, string? traceParent = null)
     {
+        // A chat turn's trace starts at the POST (or continues the caller's trace).
+        using var received = TurnTracing.Source.StartActivity(TurnTracing.Spans.ChatReceived, System.Diagnostics.ActivityKind.Server,
+            TurnTracing.Parse(traceParent));
+        traceParent = TurnTracing.Format(received) ?? traceParent;
         _hub.Publish("user_message", new { source = "chat", text = prompt });
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         long id;
         // The waiter is registered under the same lock CompleteChat takes, so a turn cannot finish unseen.
         lock (_chatLock)
         {
-            (id, _) = _database.AcceptEvent("chat", JsonSerializer.Serialize(new { prompt }), prompt);
+            var payload = traceParent is null ? JsonSerializer.Serialize(new { prompt }) : JsonSerializer.Serialize(new { prompt, traceparent = traceParent });
+            (id, _) = _database.AcceptEvent("chat", payload, prompt);
+            received?.SetTag("event_id", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             _chatWaiters[id] = done;
         }
         _wake.Writer.TryWrite(true);

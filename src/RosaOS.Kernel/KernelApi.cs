@@ -50,6 +50,7 @@ public static class KernelApi
         app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
         app.MapPost("/api/worker-tool-calls", PostToolCallAsync);
         app.MapGet("/api/journal", ListJournal);
+        KernelTurnApi.Map(app);
     }
 
     /// <summary>The latest journal entries (optionally one status: pending, done, expired), newest first.</summary>
@@ -152,7 +153,7 @@ public static class KernelApi
             return Bad(error!);
         }
         // A repeated key (a retry whose first answer was lost) is answered as the first, and journals nothing.
-        intake.AcceptSpeech(text, key);
+        intake.AcceptSpeech(text, key, KernelTurnApi.TraceParentOf(context));
         return Results.Json(new { ok = true });
     }
 
@@ -173,7 +174,7 @@ public static class KernelApi
             error = $"\"prompt\" is {prompt.Length} characters, over the limit of {options.MaxEventChars}";
             return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
         }
-        var (id, output) = intake.AcceptChat(prompt);
+        var (id, output) = intake.AcceptChat(prompt, KernelTurnApi.TraceParentOf(context));
         try
         {
             return Results.Json(new { output = await output.WaitAsync(context.RequestAborted) });

@@ -38,8 +38,10 @@ public static partial class KernelCommand
         var keepRows = new Option<int>("--keep-rows") { Description = "Most rows kept per table (events, history, audit log).", DefaultValueFactory = _ => 200_000 };
         var keepImagesDays = new Option<double>("--keep-images-days") { Description = "Days captured and downloaded images are kept.", DefaultValueFactory = _ => 28 };
         var keepImagesMb = new Option<double>("--keep-images-mb") { Description = "Most MiB of captured and downloaded images kept (oldest deleted first).", DefaultValueFactory = _ => 2048 };
+        var replyTool = new Option<bool>("--reply-tool") { Description = "Give the kernel agent a reply tool that speaks on Reachy Mini directly, without a worker (also ROSA_REPLY_TOOL=1)." };
         var command = new Command("kernel", "Run the kernel: event queue, kernel agent, process manager (8765, 7001).")
         {
+            replyTool,
             port, processPort, bind, local, endpoint, anthropic, model, poolSize, maxWorkers, taskTimeout, historyWindow, workerTurns, workerCalls,
             speechTtl, chatTtl, callbackTtl, keepDays, keepRows, keepImagesDays, keepImagesMb,
         };
@@ -85,6 +87,7 @@ public static partial class KernelCommand
                     CallbackTtl = Seconds(parse.GetValue(callbackTtl)),
                     KeepFor = Days(parse.GetValue(keepDays)),
                     KeepRows = parse.GetValue(keepRows),
+                    ReplyTool = parse.GetValue(replyTool) || RosaEnvironment.Get("ROSA_REPLY_TOOL")?.ToUpperInvariant() is "1" or "TRUE",
                     KeepImagesFor = Days(parse.GetValue(keepImagesDays)),
                     KeepImagesBytes = parse.GetValue(keepImagesMb) is var mb && double.IsFinite(mb) && mb > 0 && mb < 1e9 ? (long)(mb * 1024 * 1024) : -1,
                 };
@@ -142,6 +145,12 @@ public static partial class KernelCommand
             return 2;
         }
         using var __ = database;
+        // The kernel's own turn spans go straight to its database, off the turn's path.
+        await using var turnSpans = new TurnSpanCollector("kernel", (batch, _) =>
+        {
+            database.SaveTurnSpans(batch);
+            return Task.CompletedTask;
+        }, startupLogger);
         await drivers.ProbeAsync(cancellationToken);
         Console.WriteLine(selection.IsAvailable ? $"LLM: {selection.Status}" : $"LLM: none. {selection.Status}. Kernel turns will answer with this error until it is fixed.");
 

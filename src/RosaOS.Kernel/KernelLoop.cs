@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
+using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
 
@@ -172,6 +174,12 @@ public sealed partial class KernelLoop : BackgroundService
     private async Task RunTurnAsync(JournaledEvent e, CancellationToken cancellationToken)
     {
         LogTurn(_logger, e.Id, e.Kind);
+        // A speech or chat turn continues the trace that began at the end of the user's speech (or the POST).
+        using var span = TraceParentOf(e) is { } parent
+            ? TurnTracing.Source.StartActivity(TurnTracing.Spans.KernelTurn, ActivityKind.Internal, parent)
+            : null;
+        span?.SetTag("event_id", e.Id.ToString(CultureInfo.InvariantCulture));
+        span?.SetTag("kind", e.Kind);
         string output;
         bool success;
         IReadOnlyList<ChatMessage> newMessages = [];
@@ -219,6 +227,24 @@ public sealed partial class KernelLoop : BackgroundService
             _hub.Publish("kernel_output", new { role = "model", content = shown, event_id = e.Id });
         }
         LogTurnDone(_logger, e.Id, success);
+    }
+
+    private static ActivityContext? TraceParentOf(JournaledEvent e)
+    {
+        if (e.Kind is not ("speech" or "chat"))
+        {
+            return null;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(e.Payload);
+            return doc.RootElement.TryGetProperty(TurnTracing.TraceParent, out var value) && value.ValueKind == JsonValueKind.String
+                && TurnTracing.Parse(value.GetString()) is { TraceId: var id } context && id != default ? context : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private string KernelInstructions()

@@ -30,6 +30,12 @@ public sealed record KernelOptions
     /// <summary>Longest event text (/chat prompt, /stt text, callback message) accepted.</summary>
     public int MaxEventChars { get; init; } = 50_000;
 
+    /// <summary>The kernel agent gets <c>reply(text)</c>: speech queued on the Reachy Mini driver without launching a worker.</summary>
+    public bool ReplyTool { get; init; }
+
+    /// <summary>The driver whose <c>speak</c> tool the reply tool calls.</summary>
+    public string ReplyDriver { get; init; } = "reachy-mini";
+
     /// <summary>Kernel-agent messages kept in the prompt (older ones stay in the database).</summary>
     public int HistoryWindow { get; init; } = 40;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
+using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
 
@@ -130,7 +131,9 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
             {
                 return $"Refused: {_running.Count} workers are already running (limit {_options.MaxWorkers}). Wait for a callback or terminate one with terminate_process.";
             }
-            var task = JsonSerializer.Serialize(new WorkerTask(workerId, systemPrompt, valid));
+            // The launching turn's trace continues in the worker (its LLM requests and tool calls, then speak on the robot).
+            var traceParent = TurnTracing.Format(System.Diagnostics.Activity.Current);
+            var task = JsonSerializer.Serialize(new WorkerTask(workerId, systemPrompt, valid, traceParent));
             foreach (var slot in _pool.Where(s => s.WorkerId is null && s.Child is { HasExited: false }))
             {
                 var info = new ProcessInfo
@@ -160,6 +163,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
                     ["WORKER_ID"] = workerId,
                     ["WORKER_SYSTEM_PROMPT"] = systemPrompt,
                     ["WORKER_MCP_SERVERS"] = string.Join(",", valid),
+                    [WorkerEnvironment.TraceParent] = traceParent ?? "",
                 });
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)

@@ -13,7 +13,7 @@ namespace RosaOS.Kernel;
 /// served over MCP on the process port and given in-process to the kernel agent.
 /// </summary>
 [McpServerToolType]
-public sealed class ProcessTools(ProcessManager processes, DriverRegistry drivers, LeaseCoordinator leases)
+public sealed class ProcessTools(ProcessManager processes, DriverRegistry drivers, LeaseCoordinator leases, KernelOptions options)
 {
     [McpServerTool(Name = "launch_process")]
     [Description("Spawn a background worker that runs an LLM agent with the given system prompt. The worker runs in a separate process with the MCP tools of the robots it is given; when it completes it reports back with a [Worker callback] carrying the returned worker_id.")]
@@ -58,8 +58,18 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
     public IReadOnlyList<KernelTool> AsKernelTools()
     {
         var robotNames = string.Join(", ", drivers.Enabled.Select(d => d.Name));
+        var reply = options.ReplyTool && drivers.Enabled.Any(d => d.Name == options.ReplyDriver)
+            ? new[]
+            {
+                // Speech is not repeated after a crash: the model is told its outcome is unknown.
+                new KernelTool(AIFunctionFactory.Create(ReplyAsync, "reply",
+                    "Answer the user directly in speech on the robot (queued on its speaker, returns at once) when no robot action is needed. "
+                    + "Use launch_process for anything that needs the robots' other tools."), StepRecovery.Unknown),
+            }
+            : [];
         return
         [
+            .. reply,
             new KernelTool(AIFunctionFactory.Create(LaunchForKernel, "launch_process",
                 "Spawn a background worker that runs an LLM agent with the given system prompt, with the MCP tools of the given robots. "
                 + $"Robots must be among: {(robotNames.Length > 0 ? robotNames : "reachy-mini")}. Returns the worker_id its [Worker callback] will carry."),
@@ -69,6 +79,19 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
                 "Terminate the process with the given worker_id. force=true is needed for pool workers; keep it false unless absolutely necessary."),
                 StepRecovery.RunAgain),
         ];
+    }
+
+    private async Task<string> ReplyAsync([Description("The words to say to the user, in plain text.")] string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (answer, isError) = await drivers.CallToolAsync(options.ReplyDriver, "speak", new Dictionary<string, object?> { ["text"] = text }, cancellationToken);
+            return isError ? "Error: " + answer : answer;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return $"Error: {options.ReplyDriver} could not speak: {e.Message}";
+        }
     }
 
     private string LaunchForKernel(

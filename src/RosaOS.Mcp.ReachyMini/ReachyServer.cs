@@ -66,8 +66,13 @@ public static partial class ReachyServer
         app.MapMcp("/mcp");
         app.MapEmergencyStop();
         app.MapLease();
-        await app.StartAsync(cancellationToken);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.ReachyMini");
+        // Turn spans (the speech loop's, and speak's inside a worker's traced tool call) go to the kernel next to /stt.
+        using var spanHttp = new HttpClient();
+        await using var spans = TurnTracing.SpansUrl(options.Hearing.Loop.CallbackUrl.ToString()) is { } spansUrl
+            ? TurnSpanCollector.ToKernel("reachy", spansUrl, spanHttp, logger)
+            : null;
+        await app.StartAsync(cancellationToken);
         var urls = string.Join(", ", app.Urls);
         LogListening(logger, urls, options.Daemon);
         try

@@ -25,6 +25,9 @@ public enum SpeechOutcome
 /// <summary>The result of one request: outcome, engines used, seconds of audio played, chunks, and an error if any.</summary>
 public sealed record SpeechResult(SpeechOutcome Outcome, string Engines, double AudioSeconds, int Chunks, int ChunksPlayed, string? Error = null);
 
+/// <summary>A request in the queue: its number, how many were ahead of it, and its outcome when it has been spoken.</summary>
+public sealed record QueuedSpeech(long Sequence, int Ahead, Task<SpeechResult> Done);
+
 /// <summary>
 /// The robot's single voice. Requests from any number of callers (worker agents calling <c>speak</c>
 /// concurrently) are spoken one at a time in arrival order. A forceful request stops the current speech,
@@ -33,6 +36,9 @@ public sealed record SpeechResult(SpeechOutcome Outcome, string Engines, double 
 /// </summary>
 public sealed partial class SpeechQueue : IAsyncDisposable
 {
+    /// <summary>Turn spans (same name as RosaOS.Hosting's TurnTracing.SourceName): speak, synthesis, first sample.</summary>
+    private static readonly ActivitySource Turns = new("RosaOS.Turns");
+
     /// <summary>Longest text accepted in one request (about ten minutes of speech).</summary>
     public const int MaxTextLength = 10_000;
 
@@ -83,9 +89,34 @@ public sealed partial class SpeechQueue : IAsyncDisposable
     /// </summary>
     public async Task<SpeechResult> SpeakAsync(string text, bool forcefullyInterrupt, CancellationToken cancellationToken)
     {
+        var utterance = Prepare(text, forcefullyInterrupt, cancellationToken);
+        await using var registration = cancellationToken.Register(() => utterance.Interrupt());
+        await _queue.Writer.WriteAsync(utterance, cancellationToken);
+        return await utterance.Done.Task;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="text"/> and returns once it is in the queue (as the original's speak): the words are spoken
+    /// in arrival order whatever the caller does next; <see cref="QueuedSpeech.Done"/> completes when they were spoken,
+    /// interrupted, dropped or failed. <paramref name="cancellationToken"/> only cancels waiting for room in the queue.
+    /// </summary>
+    public async Task<QueuedSpeech> QueueAsync(string text, bool forcefullyInterrupt, CancellationToken cancellationToken)
+    {
+        var utterance = Prepare(text, forcefullyInterrupt, CancellationToken.None);
+        var ahead = _queue.Reader.Count + (_current is null ? 0 : 1);
+        await _queue.Writer.WriteAsync(utterance, cancellationToken);
+        return new QueuedSpeech(utterance.Sequence, forcefullyInterrupt ? 0 : ahead, utterance.Done.Task);
+    }
+
+    private Utterance Prepare(string text, bool forcefullyInterrupt, CancellationToken requestToken)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(text.Length, MaxTextLength, nameof(text));
-        var utterance = new Utterance(text, cancellationToken);
+        // Inside a traced turn (the worker's tool call carries it), the queueing is a span and the synthesis and first
+        // sample become its children, whenever the queue gets to them.
+        using var span = Activity.Current is null ? null : Turns.StartActivity("speak.queued", ActivityKind.Internal);
+        span?.SetTag("characters", text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var utterance = new Utterance(text, requestToken) { Trace = span?.Context ?? default };
         lock (_lock)
         {
             utterance.Sequence = ++_nextSequence;
@@ -94,9 +125,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
                 ClearLocked(utterance.Sequence, "a forceful speak request");
             }
         }
-        await using var registration = cancellationToken.Register(() => utterance.Interrupt());
-        await _queue.Writer.WriteAsync(utterance, cancellationToken);
-        return await utterance.Done.Task;
+        return utterance;
     }
 
     /// <summary>
@@ -167,6 +196,8 @@ public sealed partial class SpeechQueue : IAsyncDisposable
         var played = 0;
         var watch = Stopwatch.StartNew();
         LogSpeaking(utterance.Sequence, chunks.Count, utterance.Text.Length);
+        var traced = utterance.Trace != default;
+        var synthesisStart = DateTime.UtcNow;
         Task<SynthesizedSpeech>? next = chunks.Count > 0 ? _engine.SynthesizeAsync(chunks[0], token) : null;
         try
         {
@@ -178,6 +209,10 @@ public sealed partial class SpeechQueue : IAsyncDisposable
                 if (!engines.Contains(speech.Engine))
                 {
                     engines.Add(speech.Engine);
+                }
+                if (i == 0 && traced)
+                {
+                    RecordFirstChunk(utterance, synthesisStart, speech, chunks.Count);
                 }
                 await _sink.PlayAsync(speech.Audio, speech.Text, token);
                 seconds += speech.Audio.Duration.TotalSeconds;
@@ -203,6 +238,28 @@ public sealed partial class SpeechQueue : IAsyncDisposable
                 // Observe an abandoned look-ahead synthesis so its failure is not unobserved.
                 _ = next.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
             }
+        }
+    }
+
+    /// <summary>The first chunk's synthesis, and the moment its first sample goes to the sink (the turn's end).</summary>
+    private static void RecordFirstChunk(Utterance utterance, DateTime synthesisStart, SynthesizedSpeech speech, int chunks)
+    {
+        var previous = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            using (var synthesis = Turns.StartActivity("tts.first_chunk", ActivityKind.Internal, utterance.Trace, startTime: synthesisStart))
+            {
+                synthesis?.SetTag("engine", speech.Engine);
+                synthesis?.SetTag("chunks", chunks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                synthesis?.SetTag("first_chunk_characters", speech.Text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            using var first = Turns.StartActivity("audio.first_sample", ActivityKind.Internal, utterance.Trace);
+            first?.SetEndTime(first.StartTimeUtc);
+        }
+        finally
+        {
+            Activity.Current = previous;
         }
     }
 
@@ -238,6 +295,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
     {
         public string Text { get; } = text;
         public long Sequence { get; set; }
+        public ActivityContext Trace { get; init; }
         public CancellationTokenSource Stop { get; } = CancellationTokenSource.CreateLinkedTokenSource(requestToken);
         public TaskCompletionSource<SpeechResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -31,6 +31,11 @@ public static class WorkerCommand
                 host.AbandonForLostKernel();
             });
             host = await WorkerHost.CreateAsync(logger, cancellationToken);
+            // The spans of traced tasks (LLM requests, tool calls) go to the kernel, which keeps each turn's breakdown.
+            using var spanHttp = new HttpClient();
+            await using var spans = TurnTracing.SpansUrl(RosaEnvironment.Get("CALLBACK_URL")) is { } spansUrl
+                ? TurnSpanCollector.ToKernel("worker", spansUrl, spanHttp, logger)
+                : null;
             return poolMode
                 ? await host.RunPoolAsync(link.Tasks, cancellationToken)
                 : await host.RunOneShotAsync(cancellationToken);

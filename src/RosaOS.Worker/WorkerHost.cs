@@ -127,7 +127,8 @@ internal sealed partial class WorkerHost
         LogReady(_logger, "one-shot", Environment.ProcessId);
         var servers = (RosaEnvironment.Get("WORKER_MCP_SERVERS") ?? "reachy-mini")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var success = await RunTaskAsync(new WorkerTask(id, Environment.GetEnvironmentVariable("WORKER_SYSTEM_PROMPT") ?? "", servers), cancellationToken);
+        var success = await RunTaskAsync(new WorkerTask(id, Environment.GetEnvironmentVariable("WORKER_SYSTEM_PROMPT") ?? "", servers,
+            RosaEnvironment.Get(WorkerEnvironment.TraceParent)), cancellationToken);
         return success ? 0 : 1;
     }
 
@@ -135,6 +136,11 @@ internal sealed partial class WorkerHost
     {
         var robots = string.Join(",", task.McpServers);
         LogTaskStarted(_logger, task.WorkerId, robots);
+        // A task launched by a traced turn continues its trace: LLM requests, tool calls and, through MCP's _meta, speak.
+        using var span = TurnTracing.Parse(task.TraceParent) is { TraceId: var traceId } parent && traceId != default
+            ? TurnTracing.Source.StartActivity(TurnTracing.Spans.WorkerTask, System.Diagnostics.ActivityKind.Consumer, parent)
+            : null;
+        span?.SetTag("worker_id", task.WorkerId);
         bool success;
         string output;
         if (!_llm.IsAvailable)

@@ -52,7 +52,8 @@ public sealed class EndToEndTests
         // The robot moved and said the words.
         var emotion = (await daemon.GetMoveLogAsync(ct)).Last(m => m.Kind == "recorded");
         Assert.StartsWith($"{EmotionsDataset}/enthusiastic", emotion.Name, StringComparison.Ordinal);
-        var spoken = await daemon.GetSpeakerLogAsync(speakerBefore, ct);
+        // speak returns once the words are queued: they may still be playing.
+        var spoken = await Poll.ForAsync(() => daemon.GetSpeakerLogAsync(speakerBefore, ct), s => s.Count > 0 && s[^1].EndedAt is not null, "the words spoken");
         Assert.Equal("Hello! Nice to see you.", string.Join(" ", spoken.Select(e => e.Text)));
         // The callback reached the kernel with the worker's output.
         Assert.Contains("Agent output: I said hello and looked happy.", llm.ChatRequests.First(KernelOn("[Worker callback]")).LastUserText, StringComparison.Ordinal);

@@ -52,7 +52,7 @@ public sealed class NetworkVoiceTests(NetworkVoiceFixture fx) : IClassFixture<Ne
         fx.Groq.Requests.Clear();
         var text = string.Join(" ", Enumerable.Range(1, 8).Select(i => $"Sentence {i} is long enough to need its own place in a chunk."));
 
-        var (answer, isError) = await client.CallAsync("speak", new() { ["text"] = text });
+        var (answer, isError) = await client.CallAsync("speak", new() { ["text"] = text, ["wait_until_spoken"] = true });
 
         Assert.False(isError, answer);
         Assert.Contains("groq", answer, StringComparison.Ordinal);
@@ -77,7 +77,7 @@ public sealed class NetworkVoiceTests(NetworkVoiceFixture fx) : IClassFixture<Ne
         var since = await LastIdAsync();
         fx.Groq.Script(status == 0 ? new ScriptedReply(Delay: TimeSpan.FromSeconds(5)) : new ScriptedReply(status));
 
-        var (answer, isError) = await client.CallAsync("speak", new() { ["text"] = "The cloud voice failed, the robot still talks." });
+        var (answer, isError) = await client.CallAsync("speak", new() { ["text"] = "The cloud voice failed, the robot still talks.", ["wait_until_spoken"] = true });
 
         Assert.False(isError, answer);
         Assert.Contains("espeak-ng", answer, StringComparison.Ordinal);

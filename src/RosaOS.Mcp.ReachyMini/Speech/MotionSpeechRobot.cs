@@ -10,8 +10,18 @@ namespace RosaOS.Mcp.ReachyMini.Speech;
 /// <see cref="MotionController"/>, so the emergency stop stops and refuses these gestures like any other motion.
 /// The direction of arrival is read from the daemon's <c>GET /api/state/doa</c>.
 /// </summary>
-public sealed class MotionSpeechRobot(MotionController motion, HttpClient http) : ISpeechRobot
+public sealed class MotionSpeechRobot(MotionController motion, HttpClient http, RosaOS.EmergencyStop.EmergencyStopService? estop = null) : ISpeechRobot
 {
+    /// <inheritdoc />
+    /// <remarks>The driver's own stop (the contract's engage): latch, speech dropped, every move stopped.</remarks>
+    public async Task EmergencyStopAsync(string reason, CancellationToken cancellationToken)
+    {
+        if (estop is not null)
+        {
+            await estop.EngageAsync("voice", reason, cancellationToken);
+        }
+    }
+
     /// <summary>The original's listening wiggle: antennas to ∓20° and back, one second each way.</summary>
     private static readonly double s_wiggle = 20 * Math.PI / 180;
 
@@ -42,6 +52,26 @@ public sealed class MotionSpeechRobot(MotionController motion, HttpClient http) 
         // Return once the head is there, so what follows (the listening pose) starts from the new pose.
         await motion.WaitAsync(uuid, request.Duration, cancellationToken);
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Stops the listening wiggle (through the motion controller, so the emergency stop refuses it while engaged) and
+    /// raises both antennas forward with a slight upward look, over 0.3 s, keeping the head's yaw.
+    /// </remarks>
+    public async Task AcknowledgeAsync(CancellationToken cancellationToken)
+    {
+        var state = await motion.Daemon.GetFullStateAsync(cancellationToken);
+        var head = state.HeadPose;
+        await motion.StartAfterStoppingAsync(ct => motion.Daemon.GotoAsync(new GotoRequest
+        {
+            HeadPose = head,
+            Antennas = [s_attentive, -s_attentive],
+            Duration = 0.3,
+        }, ct), "acknowledge (heard you)", cancellationToken);
+    }
+
+    /// <summary>The acknowledgement: antennas 25° forward.</summary>
+    private static readonly double s_attentive = 25 * Math.PI / 180;
 
     /// <inheritdoc />
     public async Task ListenAsync(CancellationToken cancellationToken)

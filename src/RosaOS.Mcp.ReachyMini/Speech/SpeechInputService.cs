@@ -189,7 +189,8 @@ public static class SpeechInputSetup
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options.Hearing);
         // Gestures go through the one motion controller, so the emergency stop applies to them.
-        services.AddSingleton<ISpeechRobot>(sp => new MotionSpeechRobot(sp.GetRequiredService<Motion.MotionController>(), new HttpClient { Timeout = TimeSpan.FromSeconds(10) }));
+        services.AddSingleton<ISpeechRobot>(sp => new MotionSpeechRobot(sp.GetRequiredService<Motion.MotionController>(), new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
+            sp.GetService<RosaOS.EmergencyStop.EmergencyStopService>()));
         if (options.Hearing.Enabled)
         {
             services.AddSingleton<SpeechInputService>();

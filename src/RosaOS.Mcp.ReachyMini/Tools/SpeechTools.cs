@@ -20,11 +20,12 @@ public sealed class SpeechTools(SpeechQueue speech)
     [McpServerTool(Name = "speak", Destructive = false, Idempotent = false, OpenWorld = true, ReadOnly = false)]
     [McpMeta(EstopContract.MetaKey, EstopContract.Roles.Allowed)]
     [Description("Say text aloud with Reachy Mini's speaker (text to speech). Requests from all agents are spoken one at a time in arrival order; " +
-        "this returns once the text has been spoken. With forcefully_interrupt=true the current speech stops, queued speech is discarded, and this text is spoken at once. " +
+        "this returns as soon as the text is queued (wait_until_spoken=true waits until it has been spoken and says how it went). With forcefully_interrupt=true the current speech stops, queued speech is discarded, and this text is spoken at once. " +
         "Texts up to 5000 characters.")]
     public async Task<string> Speak(
         [Description("The words to say, in plain text.")] string text,
         [Description("true to stop current speech, drop queued speech and speak immediately; false (default) to wait for your turn.")] bool forcefully_interrupt = false,
+        [Description("true to return only after the text was spoken (or interrupted); false (default) to return once it is queued.")] bool wait_until_spoken = false,
         CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -34,6 +35,13 @@ public sealed class SpeechTools(SpeechQueue speech)
         if (text.Length > MaxTextLength)
         {
             throw new McpException($"text is {text.Length} characters long; the limit is {MaxTextLength} (about five minutes of speech). Split it into several speak calls.");
+        }
+        if (!wait_until_spoken)
+        {
+            var queued = await speech.QueueAsync(text, forcefully_interrupt, cancellationToken);
+            return queued.Ahead == 0
+                ? "Queued: speaking now."
+                : $"Queued behind {queued.Ahead} other speech request(s); it will be spoken in order.";
         }
         var result = await speech.SpeakAsync(text, forcefully_interrupt, cancellationToken);
         return result.Outcome switch

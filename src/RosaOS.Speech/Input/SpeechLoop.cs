@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
@@ -38,6 +39,16 @@ public sealed class SpeechLoopOptions
 
     /// <summary>Utterance segmentation.</summary>
     public SegmenterOptions Segmenter { get; set; } = new();
+
+    /// <summary>
+    /// The offline keyword that engages the emergency stop (pocketsphinx keyword spotting); null (the default) switches it
+    /// off. Off by default: fed live from the microphone pocketsphinx has not reported the keyword yet (the same audio
+    /// from a file is recognised); see docs/speech-input.md.
+    /// </summary>
+    public string? StopKeyword { get; set; }
+
+    /// <summary>The pocketsphinx program used for the stop keyword.</summary>
+    public string PocketSphinxExecutable { get; set; } = "pocketsphinx_continuous";
 
     /// <summary>Throws when a value is unusable.</summary>
     public void Validate()
@@ -117,7 +128,10 @@ public sealed record SpeechLoopStatus
 }
 
 /// <summary>One cut of speech with the direction it came from (the latest valid DoA reading while it lasted).</summary>
-public sealed record Utterance(AudioClip Audio, DoaInfo? Direction);
+/// <param name="Audio">The voiced audio with its pre-roll.</param>
+/// <param name="Direction">Where it came from, when known.</param>
+/// <param name="EndedAt">When the segmenter decided it had ended (UTC; after the trailing silence), or null.</param>
+public sealed record Utterance(AudioClip Audio, DoaInfo? Direction, DateTime? EndedAt = null);
 
 /// <summary>
 /// The robot's ear, as the original's background loop: microphone → VAD segmenter → bounded queue of utterances →
@@ -127,6 +141,9 @@ public sealed record Utterance(AudioClip Audio, DoaInfo? Direction);
 /// </summary>
 public sealed partial class SpeechLoop
 {
+    /// <summary>Turn spans (same name as RosaOS.Hosting's TurnTracing.SourceName): each voice turn's trace starts here.</summary>
+    private static readonly ActivitySource Turns = new("RosaOS.Turns");
+
     private readonly IAudioSource _source;
     private readonly IVoiceActivityDetector _vad;
     private readonly ISpeechToText _stt;
@@ -138,6 +155,7 @@ public sealed partial class SpeechLoop
     private readonly Lock _gate = new();
     private SpeechLoopStatus _status = new();
     private (DoaInfo Reading, long At)? _direction;
+    private Channel<float[]>? _stopBlocks;
 
     /// <summary>Creates the loop; <see cref="RunAsync"/> runs it.</summary>
     public SpeechLoop(IAudioSource source, IVoiceActivityDetector vad, ISpeechToText stt, ISpeechRobot robot, HttpClient http,
@@ -181,6 +199,15 @@ public sealed partial class SpeechLoop
         });
         LogStarting(_logger, _source.Description, _vad.Name, _stt.Name, _options.WakeWord, _options.CallbackUrl);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The stop keyword hears the raw microphone, not utterances: it must not wait for the segmenter's 1.5 s of silence.
+        var spotter = Task.CompletedTask;
+        if (_options.StopKeyword is { } keyword && PocketSphinxTranscriber.Normalise(keyword).Length > 0)
+        {
+            _stopBlocks = Channel.CreateBounded<float[]>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
+            var spotting = new StopKeywordSpotter(keyword, _options.PocketSphinxExecutable, _logger);
+            spotter = Task.Run(() => spotting.RunAsync(_stopBlocks.Reader,
+                ct => _robot.EmergencyStopAsync($"the stop keyword \"{spotting.Keyword}\" was heard", ct), stop.Token), CancellationToken.None);
+        }
         var capture = Task.Run(() => CaptureAsync(queue.Writer, stop.Token), CancellationToken.None);
         var direction = Task.Run(() => PollDirectionAsync(stop.Token), CancellationToken.None);
         try
@@ -193,7 +220,8 @@ public sealed partial class SpeechLoop
         finally
         {
             await stop.CancelAsync();
-            await Task.WhenAll(capture, direction).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _stopBlocks?.Writer.TryComplete();
+            await Task.WhenAll(capture, direction, spotter).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Update(s => s with { State = SpeechLoopState.Stopped, Capturing = false });
             LogStopped(_logger);
         }
@@ -205,7 +233,9 @@ public sealed partial class SpeechLoop
         {
             Update(s => s with { State = SpeechLoopState.WaitingForWakeWord });
             var utterance = await queue.ReadAsync(cancellationToken);
+            var transcribeStart = DateTime.UtcNow;
             var text = await TranscribeAsync(utterance, cancellationToken);
+            var transcribeEnd = DateTime.UtcNow;
             if (string.IsNullOrEmpty(text))
             {
                 continue;
@@ -223,6 +253,16 @@ public sealed partial class SpeechLoop
             }
             Update(s => s with { State = SpeechLoopState.Turning, WakeUps = s.WakeUps + 1 });
             LogWakeWord(_logger, text);
+            // "hello, what do you see" in one breath: the words after the wake word are the request.
+            var rest = normalised[(match.Index + match.Length)..].Trim();
+            if (rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 2)
+            {
+                // Heard at once: acknowledge and post before turning, so the turn's 2 s goto does not delay the answer.
+                var acknowledged = AcknowledgeAsync(cancellationToken);
+                await PostTracedAsync(rest, utterance, transcribeStart, transcribeEnd, acknowledged, cancellationToken);
+                await TurnTowardAsync(utterance.Direction, cancellationToken);
+                continue;
+            }
             await TurnTowardAsync(utterance.Direction, cancellationToken);
 
             using var listening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -230,40 +270,38 @@ public sealed partial class SpeechLoop
             try
             {
                 Update(s => s with { State = SpeechLoopState.Listening });
-                // "hello, what do you see" in one breath: the words after the wake word are the request.
-                var rest = normalised[(match.Index + match.Length)..].Trim();
-                var request = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 2 ? rest : null;
-                if (request is null)
+                Utterance? next = null;
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    Utterance? next = null;
-                    using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                    wait.CancelAfter(_options.FollowUpTimeout);
+                    try
                     {
-                        wait.CancelAfter(_options.FollowUpTimeout);
-                        try
-                        {
-                            next = await queue.ReadAsync(wait.Token);
-                        }
-                        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                        {
-                            LogNoFollowUp(_logger, _options.FollowUpTimeout.TotalSeconds);
-                        }
+                        next = await queue.ReadAsync(wait.Token);
                     }
-                    if (next is null)
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
-                        continue;
-                    }
-                    Update(s => s with { State = SpeechLoopState.Posting });
-                    request = await TranscribeAsync(next, cancellationToken);
-                    if (string.IsNullOrEmpty(request))
-                    {
-                        LogEmptyRequest(_logger);
-                        continue;
+                        LogNoFollowUp(_logger, _options.FollowUpTimeout.TotalSeconds);
                     }
                 }
-                // As the original: the pose stops once there is something to send.
+                if (next is null)
+                {
+                    continue;
+                }
+                // The request has ended: show at once that it was heard (no LLM involved), then transcribe it.
                 await listening.CancelAsync();
                 await pose;
-                await PostAsync(request, cancellationToken);
+                var acknowledged = AcknowledgeAsync(cancellationToken);
+                Update(s => s with { State = SpeechLoopState.Posting });
+                transcribeStart = DateTime.UtcNow;
+                var request = await TranscribeAsync(next, cancellationToken);
+                transcribeEnd = DateTime.UtcNow;
+                if (string.IsNullOrEmpty(request))
+                {
+                    LogEmptyRequest(_logger);
+                    await acknowledged;
+                    continue;
+                }
+                await PostTracedAsync(request, next, transcribeStart, transcribeEnd, acknowledged, cancellationToken);
             }
             finally
             {
@@ -271,6 +309,62 @@ public sealed partial class SpeechLoop
                 await pose;
             }
         }
+    }
+
+    /// <summary>Starts the acknowledgement gesture; completes with the time it started (null when the robot refused or failed).</summary>
+    private async Task<(DateTime Start, DateTime? Started)> AcknowledgeAsync(CancellationToken cancellationToken)
+    {
+        var start = DateTime.UtcNow;
+        try
+        {
+            await _robot.AcknowledgeAsync(cancellationToken);
+            return (start, DateTime.UtcNow);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogRobotFault(_logger, "acknowledge the request", ex.Message);
+            return (start, null);
+        }
+    }
+
+    /// <summary>
+    /// Posts the request inside the turn's trace: the root span starts when the utterance was cut (end of speech plus the
+    /// segmenter's silence), with the transcription, the acknowledgement and the POST as its children; the POST carries
+    /// the trace to the kernel as a W3C traceparent header.
+    /// </summary>
+    private async Task PostTracedAsync(string text, Utterance utterance, DateTime transcribeStart, DateTime transcribeEnd,
+        Task<(DateTime Start, DateTime? Started)> acknowledged, CancellationToken cancellationToken)
+    {
+        var previous = Activity.Current;
+        Activity.Current = null;
+        var endedAt = utterance.EndedAt ?? transcribeStart;
+        using var turn = Turns.StartActivity("voice.turn", ActivityKind.Producer, default(ActivityContext), startTime: endedAt);
+        try
+        {
+            turn?.SetTag("text", text);
+            turn?.SetTag("silence_wait_ms", (_options.Segmenter.SilenceEndSeconds * 1000).ToString("0", System.Globalization.CultureInfo.InvariantCulture));
+            using (var transcribe = Turns.StartActivity("speech.transcribe", ActivityKind.Internal, default(ActivityContext), startTime: transcribeStart))
+            {
+                transcribe?.SetTag("engine", _stt.Name);
+                transcribe?.SetEndTime(transcribeEnd);
+            }
+            using (var post = Turns.StartActivity("speech.post", ActivityKind.Client))
+            {
+                await PostAsync(text, post?.Id, cancellationToken);
+            }
+            RecordAcknowledgement(await acknowledged);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    private static void RecordAcknowledgement((DateTime Start, DateTime? Started) ack)
+    {
+        using var span = Turns.StartActivity("speech.acknowledge", ActivityKind.Internal, default(ActivityContext), startTime: ack.Start);
+        span?.SetTag("started", ack.Started is null ? "false" : "true");
+        span?.SetEndTime(ack.Started ?? DateTime.UtcNow);
     }
 
     private async Task<string?> TranscribeAsync(Utterance utterance, CancellationToken cancellationToken)
@@ -319,7 +413,7 @@ public sealed partial class SpeechLoop
         }
     }
 
-    private async Task PostAsync(string text, CancellationToken cancellationToken)
+    private async Task PostAsync(string text, string? traceParent, CancellationToken cancellationToken)
     {
         // One key per utterance, the same on every retry: a retry whose first answer was lost is not a second request.
         var idempotencyKey = "stt:" + Guid.NewGuid().ToString("N");
@@ -337,6 +431,10 @@ public sealed partial class SpeechLoop
                     Content = JsonContent.Create(new SttCallback(text), SpeechJson.Default.SttCallback),
                 };
                 request.Headers.Add("Idempotency-Key", idempotencyKey);
+                if (traceParent is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("traceparent", traceParent);
+                }
                 using var response = await _http.SendAsync(request, timeout.Token);
                 if (response.IsSuccessStatusCode)
                 {
@@ -384,10 +482,11 @@ public sealed partial class SpeechLoop
                         Update(s => s with { Capturing = true });
                     }
                     capturedSamples += block.Length;
+                    _stopBlocks?.Writer.TryWrite(block);
                     retry = TimeSpan.FromSeconds(0.5);
                     foreach (var samples in segmenter.Push(block))
                     {
-                        var utterance = new Utterance(new AudioClip(samples, AudioMath.SpeechRate), TakeDirection(samples.Length));
+                        var utterance = new Utterance(new AudioClip(samples, AudioMath.SpeechRate), TakeDirection(samples.Length), DateTime.UtcNow);
                         Update(s => s with { Utterances = s.Utterances + 1 });
                         if (!queue.TryWrite(utterance))
                         {

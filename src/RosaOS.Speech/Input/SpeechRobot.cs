@@ -13,6 +13,15 @@ public interface ISpeechRobot
 
     /// <summary>Plays the listening pose (antennas wiggling, head held) until <paramref name="cancellationToken"/> fires, then returns.</summary>
     Task ListenAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Shows that the request was heard (an attentive antenna and head gesture), without waiting for an LLM; returns once
+    /// the gesture has started. The default does nothing (a robot without a body to gesture with).
+    /// </summary>
+    Task AcknowledgeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Engages the robot's latching emergency stop (the stop keyword); the default does nothing.</summary>
+    Task EmergencyStopAsync(string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The original's <c>move_to_audio</c>: DoA angle → head yaw, then a goto.</summary>
