@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Agents;
 
@@ -149,10 +150,21 @@ public sealed partial class AgentRunner
             return new ToolCallRecord(call.Name, arguments,
                 $"Error: there is no tool named '{call.Name}'. Available tools: {string.Join(", ", tools.Keys)}.", true, 0);
         }
+        // The same binding layer as the MCP servers: lax coercion, and an error naming the argument instead of the
+        // framework's "An error occurred invoking" when a model sends a wrong type (in-process kernel tools too).
+        var bound = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var (key, value) in call.Arguments ?? new Dictionary<string, object?>())
+        {
+            bound[key] = value is JsonElement element ? element : JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions);
+        }
+        if (ToolArgumentBinder.Bind(call.Name, tool.JsonSchema, bound) is { } invalid)
+        {
+            return new ToolCallRecord(call.Name, arguments, "Error: " + invalid, true, 0);
+        }
         var watch = Stopwatch.StartNew();
         try
         {
-            var result = await tool.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken);
+            var result = await tool.InvokeAsync(new AIFunctionArguments(bound.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal)), cancellationToken);
             var (text, isError) = ResultText(result);
             return new ToolCallRecord(call.Name, arguments, text, isError, watch.Elapsed.TotalMilliseconds);
         }

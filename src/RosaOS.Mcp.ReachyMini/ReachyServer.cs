@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Mcp.Arguments;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.Mcp.ReachyMini.Speech;
 using RosaOS.Mcp.ReachyMini.Vision;
@@ -50,7 +51,8 @@ public static partial class ReachyServer
             // Stateless like the original: any worker process can call any tool without a session.
             .WithHttpTransport(o => o.Stateless = true)
             .WithReachyTools()
-            .WithEmergencyStop();
+            .WithEmergencyStop()
+            .WithToolArgumentBinding();
         await using var app = builder.Build();
         app.UseHostFiltering();
         app.MapRosaHealth(context => new Dictionary<string, object?>
@@ -91,11 +93,15 @@ public static partial class ReachyServer
         builder.Services.AddMcpServer(o => o.ServerInfo = ServerInfo)
             .WithStdioServerTransport()
             .WithReachyTools()
-            .WithEmergencyStop();
+            .WithEmergencyStop()
+            .WithToolArgumentBinding();
         using var host = builder.Build();
+        // Not host.RunAsync: it disposes the services before the speech queue is drained (ObjectDisposedException, exit 1,
+        // whenever the client closed stdin). The stdio transport stops the host when the client closes; that is exit 0.
+        await host.StartAsync(cancellationToken);
         try
         {
-            await host.RunAsync(cancellationToken);
+            await host.WaitForShutdownAsync(cancellationToken);
         }
         finally
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Mcp.Ros;
 
@@ -101,7 +102,8 @@ public static class RosCommand
         services.AddEmergencyStop<RosStopEffects>(options.Name);
         var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
             .WithTools<RosTools>()
-            .WithEmergencyStop();
+            .WithEmergencyStop()
+            .WithToolArgumentBinding();
         return mcp;
     }
 }
