@@ -7,7 +7,7 @@ namespace RosaOS.Mcp.Arguments;
 /// <summary>
 /// Checks and coerces a tool call's arguments against the tool's JSON input schema before the SDK binds them to
 /// parameters. It accepts what the Python original's pydantic (lax mode) accepts: <c>2.0</c> or <c>"2"</c> for an
-/// integer, <c>"1.5"</c> for a number, <c>"true"</c>/<c>"yes"</c>/<c>1</c> for a boolean, a number for a string.
+/// integer, <c>"1.5"</c> for a number, <c>"true"</c>/<c>"yes"</c>/<c>1</c> for a boolean.
 /// Everything else becomes one error text that names each bad argument, what was given and what is expected, so a
 /// model can correct its call. A null for an optional argument means "use the default"; extra arguments are ignored.
 /// </summary>
@@ -153,11 +153,8 @@ public static class ToolArgumentBinder
                 }
                 return false;
             case "string":
-                if (given.ValueKind == JsonValueKind.Number)
-                {
-                    coerced = JsonSerializer.SerializeToElement(given.GetRawText(), BinderJson.Default.String);
-                }
-                else if (given.ValueKind != JsonValueKind.String)
+                // pydantic's lax mode does not turn numbers into strings either ("Input should be a valid string").
+                if (given.ValueKind != JsonValueKind.String)
                 {
                     return false;
                 }

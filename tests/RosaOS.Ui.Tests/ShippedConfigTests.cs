@@ -53,10 +53,11 @@ public sealed class ShippedConfigTests
         Assert.Contains(up.Lines, l => l.Contains($"read {Path.Combine(workdir, ".env")}: took GROQ_API_KEY, GROQ_BASE_URL, ROSA_TEST_TOKEN; already set in the environment, kept: RAG_AGENT_PORT", StringComparison.Ordinal));
         // Which drivers started, which are off and why.
         Assert.Contains(up.Lines, l => l.Contains("reachy-mini", StringComparison.Ordinal) && l.Contains("started: rosa reachy", StringComparison.Ordinal));
-        foreach (var name in new[] { "dog", "turtlebot", "Kasa Lightbulb Controller" })
+        foreach (var name in new[] { "dog", "turtlebot" })
         {
             Assert.Contains(up.Lines, l => l.Contains($"  {name} ", StringComparison.Ordinal) && l.Contains("disabled: \"enabled\": false in", StringComparison.Ordinal));
         }
+        Assert.Contains(up.Lines, l => l.Contains("  Kasa Lightbulb Controller ", StringComparison.Ordinal) && l.Contains("started: rosa kasa --sim", StringComparison.Ordinal));
         Assert.DoesNotContain(up.Lines, l => l.Contains("connects off this machine", StringComparison.Ordinal));
         Assert.Contains(up.Lines, l => l.TrimStart().StartsWith("Not started", StringComparison.Ordinal) && l.Contains("dog", StringComparison.Ordinal));
 

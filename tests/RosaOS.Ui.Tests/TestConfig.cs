@@ -19,6 +19,11 @@ internal static class TestConfig
         var driversPath = Path.Combine(dir, "drivers.json");
         var drivers = JsonNode.Parse(File.ReadAllText(driversPath))!;
         drivers["mcpServers"]!["reachy-mini"]!["url"] = $"http://localhost:{reachyPort}/mcp";
+        // rosa up starts the Kasa light's server (a simulated bulb): a free port, not the shipped 5002 other runs may hold.
+        if (drivers["mcpServers"]!["Kasa Lightbulb Controller"] is { } kasa)
+        {
+            kasa["url"] = $"http://localhost:{FreePort.Next()}/mcp";
+        }
         File.WriteAllText(driversPath, drivers.ToJsonString());
         return dir;
     }
