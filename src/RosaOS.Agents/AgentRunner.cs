@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Agents;
 
@@ -53,14 +54,20 @@ public sealed partial class AgentRunner
     private readonly IChatClient _client;
     private readonly AgentLimits _limits;
     private readonly ILogger _logger;
+    private readonly AgentImages _images;
 
-    public AgentRunner(IChatClient client, AgentLimits limits, ILogger logger)
+    /// <param name="client">The model.</param>
+    /// <param name="limits">Turn, call and prompt limits.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="images">Images in tool results: given to the model or described by path (default: described, stored in the temp folder).</param>
+    public AgentRunner(IChatClient client, AgentLimits limits, ILogger logger, AgentImages? images = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
         limits.Validate();
         _client = client;
         _limits = limits;
         _logger = logger;
+        _images = images ?? new AgentImages(false, Path.Combine(Path.GetTempPath(), "rosaos-tool-images"));
     }
 
     /// <summary>Runs the agent on <paramref name="userMessage"/> after <paramref name="history"/>.</summary>
@@ -116,6 +123,7 @@ public sealed partial class AgentRunner
                 return new AgentRunResult(true, response.Text ?? "", added);
             }
             var results = new List<AIContent>(calls.Count);
+            var seen = new List<DataContent>();
             foreach (var call in calls)
             {
                 if (++toolCalls > _limits.MaxToolCalls)
@@ -124,8 +132,9 @@ public sealed partial class AgentRunner
                     added.Add(new ChatMessage(ChatRole.Tool, results));
                     return new AgentRunResult(false, $"Stopped: the run reached the limit of {_limits.MaxToolCalls} tool calls.", added);
                 }
-                var record = await InvokeAsync(call, byName, cancellationToken);
+                var (record, images) = await InvokeAsync(call, byName, _images, cancellationToken);
                 results.Add(new FunctionResultContent(call.CallId, record.Result));
+                seen.AddRange(images);
                 if (onToolCall is not null)
                 {
                     try
@@ -139,35 +148,82 @@ public sealed partial class AgentRunner
                 }
             }
             added.Add(new ChatMessage(ChatRole.Tool, results));
+            if (seen.Count > 0)
+            {
+                // Tool messages carry text only in the OpenAI format: the images follow as a user message with image parts
+                // (image_url data URIs for OpenAI-compatible providers, image blocks for Anthropic).
+                added.Add(new ChatMessage(ChatRole.User, [new TextContent($"The image(s) returned by the tool call(s) above ({seen.Count}):"), .. seen]));
+            }
         }
     }
 
-    private static async Task<ToolCallRecord> InvokeAsync(FunctionCallContent call, Dictionary<string, AIFunction> tools, CancellationToken cancellationToken)
+    private static async Task<(ToolCallRecord Record, IReadOnlyList<DataContent> Images)> InvokeAsync(FunctionCallContent call, Dictionary<string, AIFunction> tools,
+        AgentImages images, CancellationToken cancellationToken)
+    {
+        var record = await InvokeToolAsync(call, tools, cancellationToken);
+        if (record.Images.Count == 0)
+        {
+            return (record.Record, []);
+        }
+        // Store each image; the prompt text and the audit log get its path and size, never base64.
+        Directory.CreateDirectory(images.Directory);
+        var notes = new List<string>();
+        var given = new List<DataContent>();
+        foreach (var image in record.Images)
+        {
+            var extension = image.MediaType switch { "image/png" => ".png", "image/gif" => ".gif", "image/webp" => ".webp", _ => ".jpg" };
+            var path = Path.Combine(images.Directory, $"{call.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid().ToString("N")[..8]}{extension}");
+            await File.WriteAllBytesAsync(path, image.Data.ToArray(), cancellationToken);
+            notes.Add($"[image {image.MediaType}, {image.Data.Length} bytes, saved at {path}" + (images.ModelSeesImages
+                ? "; it is attached below]"
+                : "; this model cannot see images: use describe_image with this path for a description]"));
+            if (images.ModelSeesImages)
+            {
+                given.Add(new DataContent(image.Data, image.MediaType));
+            }
+        }
+        var text = string.Join("\n", new[] { record.Record.Result }.Where(t => t.Length > 0).Concat(notes));
+        return (record.Record with { Result = text }, given);
+    }
+
+    private static async Task<(ToolCallRecord Record, IReadOnlyList<DataContent> Images)> InvokeToolAsync(FunctionCallContent call, Dictionary<string, AIFunction> tools,
+        CancellationToken cancellationToken)
     {
         var arguments = call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions);
         if (call.Exception is not null)
         {
-            return new ToolCallRecord(call.Name, arguments,
+            return (new ToolCallRecord(call.Name, arguments,
                 $"Error: the arguments of your call to {call.Name} were not valid JSON ({call.Exception.Message}). Call it again with a JSON object of arguments.",
-                true, 0);
+                true, 0), []);
         }
         if (!tools.TryGetValue(call.Name, out var tool))
         {
-            return new ToolCallRecord(call.Name, arguments,
-                $"Error: there is no tool named '{call.Name}'. Available tools: {string.Join(", ", tools.Keys)}.", true, 0);
+            return (new ToolCallRecord(call.Name, arguments,
+                $"Error: there is no tool named '{call.Name}'. Available tools: {string.Join(", ", tools.Keys)}.", true, 0), []);
+        }
+        // The same binding layer as the MCP servers: lax coercion, and an error naming the argument instead of the
+        // framework's "An error occurred invoking" when a model sends a wrong type (in-process kernel tools too).
+        var bound = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var (key, value) in call.Arguments ?? new Dictionary<string, object?>())
+        {
+            bound[key] = value is JsonElement element ? element : JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions);
+        }
+        if (ToolArgumentBinder.Bind(call.Name, tool.JsonSchema, bound) is { } invalid)
+        {
+            return (new ToolCallRecord(call.Name, arguments, "Error: " + invalid, true, 0), []);
         }
         var watch = Stopwatch.StartNew();
         using var span = Activity.Current is null ? null : Turns.StartActivity("tool.call", ActivityKind.Client);
         span?.SetTag("tool", call.Name);
         try
         {
-            var result = await tool.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken);
+            var result = await tool.InvokeAsync(new AIFunctionArguments(bound.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal)), cancellationToken);
             var (text, isError) = ResultText(result);
-            return new ToolCallRecord(call.Name, arguments, text, isError, watch.Elapsed.TotalMilliseconds);
+            return (new ToolCallRecord(call.Name, arguments, text, isError, watch.Elapsed.TotalMilliseconds), ResultImages(result));
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            return new ToolCallRecord(call.Name, arguments, $"Error: {call.Name} failed: {e.Message}", true, watch.Elapsed.TotalMilliseconds);
+            return (new ToolCallRecord(call.Name, arguments, $"Error: {call.Name} failed: {e.Message}", true, watch.Elapsed.TotalMilliseconds), []);
         }
     }
 
@@ -183,19 +239,56 @@ public sealed partial class AgentRunner
             // The MCP client tool hands successful results back as AI content; give the model its plain text.
             case TextContent t:
                 return (t.Text ?? "", false);
-            case IEnumerable<AIContent> contents when contents.All(c => c is TextContent):
-                return (string.Join("\n", contents.Cast<TextContent>().Select(c => c.Text)), false);
+            case IEnumerable<AIContent> contents when contents.All(c => c is TextContent or DataContent):
+                return (string.Join("\n", contents.OfType<TextContent>().Select(c => c.Text)), false);
+            case DataContent:
+                return ("", false);
             case JsonElement { ValueKind: JsonValueKind.Object } e when e.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array:
                 var texts = content.EnumerateArray()
                     .Where(c => c.TryGetProperty("type", out var t) && t.GetString() == "text" && c.TryGetProperty("text", out _))
                     .Select(c => c.GetProperty("text").GetString()).ToList();
                 var isError = e.TryGetProperty("isError", out var err) && err.ValueKind == JsonValueKind.True;
-                return (texts.Count > 0 ? string.Join("\n", texts) : e.GetRawText(), isError);
+                var hasImages = content.EnumerateArray().Any(c => c.TryGetProperty("type", out var t) && t.GetString() == "image");
+                return (texts.Count > 0 || hasImages ? string.Join("\n", texts) : e.GetRawText(), isError);
             case JsonElement { ValueKind: JsonValueKind.String } e:
                 return (e.GetString() ?? "", false);
             default:
                 return (JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions), false);
         }
+    }
+
+    /// <summary>The images of a tool result: MCP image blocks (base64 + mimeType) or M.E.AI data content.</summary>
+    private static List<DataContent> ResultImages(object? result)
+    {
+        var images = new List<DataContent>();
+        switch (result)
+        {
+            case DataContent d when d.HasTopLevelMediaType("image"):
+                images.Add(d);
+                break;
+            case IEnumerable<AIContent> contents:
+                images.AddRange(contents.OfType<DataContent>().Where(d => d.HasTopLevelMediaType("image")));
+                break;
+            case JsonElement { ValueKind: JsonValueKind.Object } e when e.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array:
+                foreach (var block in content.EnumerateArray())
+                {
+                    if (block.TryGetProperty("type", out var type) && type.GetString() == "image"
+                        && block.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.String
+                        && block.TryGetProperty("mimeType", out var mime) && mime.GetString() is { } mediaType && mediaType.StartsWith("image/", StringComparison.Ordinal))
+                    {
+                        try
+                        {
+                            images.Add(new DataContent(Convert.FromBase64String(data.GetString()!), mediaType));
+                        }
+                        catch (FormatException)
+                        {
+                            // Not base64: the text says what the tool returned; nothing to show.
+                        }
+                    }
+                }
+                break;
+        }
+        return images;
     }
 
     private static int PromptChars(List<ChatMessage> messages)

@@ -24,6 +24,7 @@ var root = new RootCommand("rosaOS, the ROS Agentic Operating System: control ro
     RosaOS.Worker.WorkerCommand.Create(),
     RosaOS.Mcp.Ros.RosCommand.Create(),
     RosaOS.RosSim.RosSimCommand.Create(),
+    RosaOS.Mcp.Kasa.KasaCommand.Create(),
 };
 // On SIGINT/SIGTERM the actions' token is cancelled; System.CommandLine's default of 2 s before it forces exit 130
 // is shorter than an orderly stop of the stack (each child gets 10 s before SIGKILL), so allow a minute.

@@ -146,6 +146,10 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             }
             var ros = layout.RosDrivers.Select(d => StartChild(new ServiceSpec(d.Name, ["ros", "--name", d.Name, "--port", Port(d.Port)],
                 new Uri($"http://127.0.0.1:{d.Port}/health")), executable, environment)).ToList();
+            // The Kasa light (rosa kasa; a simulated bulb unless KASA_HOST names a real one).
+            ros.AddRange(layout.Plan.Where(p => p.Started && p.Entry.Name == DriverPlan.KasaDriver).Select(p => StartChild(new ServiceSpec("kasa",
+                Hosting.RosaEnvironment.Get("KASA_HOST") is { Length: > 0 } ? ["kasa", "--port", Port(p.Entry.Port)] : ["kasa", "--sim", "--port", Port(p.Entry.Port)],
+                new Uri($"http://127.0.0.1:{p.Entry.Port}/health")), executable, environment)));
             foreach (var child in ros.Prepend(reachy))
             {
                 await EnsureHealthyAsync(child, http, stop.Token);

@@ -51,6 +51,20 @@ public static class KernelApi
         app.MapPost("/api/worker-tool-calls", PostToolCallAsync);
         app.MapGet("/api/journal", ListJournal);
         KernelTurnApi.Map(app);
+        app.MapPost("/api/conversation/reset", ResetConversationAsync);
+    }
+
+    /// <summary>Starts the kernel's conversation over; the body is a JSON object (may be empty: <c>{}</c>).</summary>
+    private static async Task<IResult> ResetConversationAsync(HttpContext context, KernelLoop loop)
+    {
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        body.Dispose();
+        var cleared = loop.ResetConversation();
+        return Results.Json(new { ok = true, cleared_messages = cleared });
     }
 
     /// <summary>The latest journal entries (optionally one status: pending, done, expired), newest first.</summary>

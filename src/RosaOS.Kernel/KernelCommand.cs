@@ -9,6 +9,7 @@ using RosaOS.Agents;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Kernel;
 
@@ -180,7 +181,7 @@ public static partial class KernelCommand
         builder.Services.AddSingleton<ProcessTools>();
         builder.Services.AddSingleton<KernelLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KernelLoop>());
-        builder.Services.AddMcpServer().WithHttpTransport(o => o.Stateless = true).WithTools<ProcessTools>();
+        builder.Services.AddMcpServer().WithHttpTransport(o => o.Stateless = true).WithTools<ProcessTools>().WithToolArgumentBinding();
 
         var app = builder.Build();
         var intake = app.Services.GetRequiredService<EventIntake>();

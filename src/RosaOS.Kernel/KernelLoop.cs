@@ -173,6 +173,7 @@ public sealed partial class KernelLoop : BackgroundService
 
     private async Task RunTurnAsync(JournaledEvent e, CancellationToken cancellationToken)
     {
+        ApplyPendingReset();
         LogTurn(_logger, e.Id, e.Kind);
         // A speech or chat turn continues the trace that began at the end of the user's speech (or the POST).
         using var span = TraceParentOf(e) is { } parent
@@ -254,6 +255,27 @@ public sealed partial class KernelLoop : BackgroundService
             ? File.ReadAllText(path).Trim()
             : "You are the kernel of an agentic operating system integrated with robots.\nHere is a list of the available robots and their descriptions:\n{robot_list}";
         return template.Replace("{robot_list}", _drivers.RobotList(), StringComparison.Ordinal);
+    }
+
+    private int _resetPending;
+
+    /// <summary>
+    /// Starts the conversation over (UI button, POST /api/conversation/reset): the stored history goes now, the in-memory
+    /// one before the next turn (a turn in flight finishes with what it had; its messages are dropped then too).
+    /// </summary>
+    public long ResetConversation()
+    {
+        Interlocked.Exchange(ref _resetPending, 1);
+        return _database.ClearHistory();
+    }
+
+    private void ApplyPendingReset()
+    {
+        if (Interlocked.Exchange(ref _resetPending, 0) == 1)
+        {
+            _history.Clear();
+            _database.ClearHistory();
+        }
     }
 
     /// <summary>Keeps the last HistoryWindow messages, starting at a user message so no tool result loses its call.</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using ModelContextProtocol.Server;
+using RosaOS.Mcp.Arguments;
 
 // Parameter names are the wire names of the original's tools (system_prompt, worker_id); models and prompts rely on them.
 #pragma warning disable CA1707
@@ -70,9 +71,9 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
         return
         [
             .. reply,
-            new KernelTool(AIFunctionFactory.Create(LaunchForKernel, "launch_process",
+            new KernelTool(AIFunctionFactory.Create(LaunchForKernel, SingleTypeOptions("launch_process",
                 "Spawn a background worker that runs an LLM agent with the given system prompt, with the MCP tools of the given robots. "
-                + $"Robots must be among: {(robotNames.Length > 0 ? robotNames : "reachy-mini")}. Returns the worker_id its [Worker callback] will carry."),
+                + $"Robots must be among: {(robotNames.Length > 0 ? robotNames : "reachy-mini")}. Returns the worker_id its [Worker callback] will carry.")),
                 StepRecovery.LookUp, step => processes.LaunchedAnswer(step.TaskId)),
             new KernelTool(AIFunctionFactory.Create(GetProcesses, "get_processes", GetProcessesDescription), StepRecovery.RunAgain),
             new KernelTool(AIFunctionFactory.Create(TerminateProcess, "terminate_process",
@@ -93,6 +94,13 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
             return $"Error: {options.ReplyDriver} could not speak: {e.Message}";
         }
     }
+    /// <summary>Factory options whose schema has one type per property (robots: "array", not ["array","null"]), like the MCP servers' lists.</summary>
+    private static AIFunctionFactoryOptions SingleTypeOptions(string name, string description) => new()
+    {
+        Name = name,
+        Description = description,
+        JsonSchemaCreateOptions = new AIJsonSchemaCreateOptions { TransformSchemaNode = (_, node) => ToolSchemas.SingleTypes(node) },
+    };
 
     private string LaunchForKernel(
         [Description("Instructions for the worker agent: the task, a plan, and the relevant context of the conversation.")] string system_prompt,

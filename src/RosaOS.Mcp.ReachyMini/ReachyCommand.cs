@@ -16,12 +16,17 @@ public static class ReachyCommand
         var speaker = new Option<SpeakerMode>("--speaker") { Description = "Where speech plays: auto (sim speaker, else the robot's audio device, else the daemon), sim, portaudio, daemon.", DefaultValueFactory = _ => SpeakerMode.Auto };
         var device = new Option<string>("--audio-device") { Description = "PortAudio output device name (default \"Reachy Mini Audio\").", DefaultValueFactory = _ => "Reachy Mini Audio" };
         var name = new Option<string>("--name") { Description = "Driver name, its drivers.json key (default reachy-mini); names its emergency-stop latch.", DefaultValueFactory = _ => "reachy-mini" };
+        // The original's `python -m server` flags, with the same meaning.
+        var sim = new Option<bool>("--sim") { Description = "As the original's --sim: no speech input loop (no STT lifespan); use with `rosa sim`." };
+        var ttsElevenLabs = new Option<bool>("--tts-elevenlabs") { Description = "Speak with ElevenLabs (needs ELEVENLABS_API_KEY); same as TTS_ENGINE=elevenlabs." };
+        var ttsVoice = new Option<string?>("--tts-voice") { Description = "Voice name or ID of the network TTS engine (default TTS_VOICE, else the engine's default)." };
+        var listen = new Option<bool>("--listen") { Description = "With --stdio, run the speech input loop too (off by default in stdio mode, so a desktop client beside `rosa up` does not hear every utterance a second time)." };
         var ttsTimeout = new Option<double>("--tts-timeout") { Description = "Seconds to wait for a network TTS engine before using espeak-ng.", DefaultValueFactory = _ => 15 };
 
         var hearing = Speech.SpeechInputCommandLine.Create();
         var command = new Command("reachy", "Run the Reachy Mini MCP server (device layer, port 5001).")
         {
-            port, bind, daemon, stdio, speaker, device, ttsTimeout, name,
+            port, bind, daemon, stdio, listen, sim, speaker, device, ttsElevenLabs, ttsVoice, ttsTimeout, name,
         };
         hearing.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -40,11 +45,16 @@ public static class ReachyCommand
                     Stdio = parse.GetValue(stdio),
                     Speaker = parse.GetValue(speaker),
                     AudioDevice = parse.GetValue(device)!,
-                    TtsEngine = (RosaEnvironment.Get("TTS_ENGINE") ?? "groq").ToLowerInvariant(),
-                    TtsVoice = RosaEnvironment.Get("TTS_VOICE"),
+                    TtsEngine = parse.GetValue(ttsElevenLabs) ? "elevenlabs" : (RosaEnvironment.Get("TTS_ENGINE") ?? "groq").ToLowerInvariant(),
+                    TtsVoice = parse.GetValue(ttsVoice) ?? RosaEnvironment.Get("TTS_VOICE"),
                     TtsTimeout = TimeSpan.FromSeconds(parse.GetValue(ttsTimeout)),
                     Hearing = hearing.Read(parse),
                 };
+                // Stdio serves one desktop client; the speech loop stays with the HTTP server of `rosa up` unless asked.
+                if (parse.GetValue(sim) || (options.Stdio && !parse.GetValue(listen)))
+                {
+                    options.Hearing.Enabled = false;
+                }
                 options.Validate();
             }
             catch (Exception e) when (e is ArgumentException or UriFormatException or InvalidOperationException)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Mcp.Arguments;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.Mcp.ReachyMini.Speech;
 using RosaOS.Mcp.ReachyMini.Vision;
@@ -51,7 +52,8 @@ public static partial class ReachyServer
             .WithHttpTransport(o => o.Stateless = true)
             .WithReachyTools()
             .WithEmergencyStop()
-            .WithLease("reachy-mini");
+            .WithLease("reachy-mini")
+            .WithToolArgumentBinding();
         await using var app = builder.Build();
         app.UseHostFiltering();
         app.MapRosaHealth(context => new Dictionary<string, object?>
@@ -99,11 +101,15 @@ public static partial class ReachyServer
             .WithStdioServerTransport()
             .WithReachyTools()
             .WithEmergencyStop()
-            .WithLease("reachy-mini");
+            .WithLease("reachy-mini")
+            .WithToolArgumentBinding();
         using var host = builder.Build();
+        // Not host.RunAsync: it disposes the services before the speech queue is drained (ObjectDisposedException, exit 1,
+        // whenever the client closed stdin). The stdio transport stops the host when the client closes; that is exit 0.
+        await host.StartAsync(cancellationToken);
         try
         {
-            await host.RunAsync(cancellationToken);
+            await host.WaitForShutdownAsync(cancellationToken);
         }
         finally
         {

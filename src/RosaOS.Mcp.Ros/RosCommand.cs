@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Mcp.Ros;
 
@@ -103,7 +104,8 @@ public static class RosCommand
         var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
             .WithTools<RosTools>()
             .WithEmergencyStop()
-            .WithLease(options.Name);
+            .WithLease(options.Name)
+            .WithToolArgumentBinding();
         return mcp;
     }
 }

@@ -220,7 +220,9 @@ internal sealed partial class WorkerHost
                 }
             }
             var instructions = BuildInstructions(task, drivers, notes);
-            var runner = new AgentRunner(_llm.Client!, _limits, _logger);
+            // Tool-result images reach models that can see (docs/kernel.md "Images"); stored under the data folder either way.
+            var runner = new AgentRunner(_llm.Client!, _limits, _logger,
+                new AgentImages(LlmVision.SeesImages(_llm.Provider, _llm.Model), Path.Combine(RosaEnvironment.DataDirectory, "tool-images")));
             var result = await runner.RunAsync(instructions, [], WorkerEnvironment.FirstMessage, tools, calls.DoneAsync, cancellationToken);
             return (result.Success, result.Output);
         }

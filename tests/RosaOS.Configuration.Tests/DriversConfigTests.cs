@@ -7,7 +7,7 @@ namespace RosaOS.Configuration.Tests;
 public sealed class DriversConfigTests
 {
     [Fact]
-    public void The_shipped_config_reaches_nothing_off_this_machine_drives_the_simulated_turtlebot_and_switches_off_the_dog_and_the_lamp()
+    public void The_shipped_config_reaches_nothing_off_this_machine_drives_the_simulated_turtlebot_and_lamp_and_switches_off_the_dog()
     {
         var config = DriversConfig.Load(TestPaths.ConfigDir);
         Assert.NotEmpty(config.Drivers);
@@ -17,9 +17,10 @@ public sealed class DriversConfigTests
             Assert.True(driver.RemoteAddresses.Count == 0, $"{driver.Name} points off this machine: {string.Join(", ", driver.RemoteAddresses)}");
         }
         // The turtlebot is on: its loopback rosbridge is the `rosa rossim` that `rosa up` starts (--real-ros for a real one).
-        Assert.Equal(["reachy-mini", "turtlebot"], config.Enabled.Select(d => d.Name));
+        // The lamp ships on: rosa up serves it with a simulated bulb on loopback unless KASA_HOST names a real one.
+        Assert.Equal(["reachy-mini", "turtlebot", "Kasa Lightbulb Controller"], config.Enabled.Select(d => d.Name));
         Assert.Equal("ws://127.0.0.1:9392", config.Find("turtlebot")!.Ros!.Rosbridge);
-        foreach (var name in new[] { "dog", "Kasa Lightbulb Controller" })
+        foreach (var name in new[] { "dog" })
         {
             Assert.False(config.Find(name)!.Enabled, $"{name} should ship switched off");
         }

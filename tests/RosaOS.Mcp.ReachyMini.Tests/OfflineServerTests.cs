@@ -106,7 +106,7 @@ public sealed class OfflineServerTests(OfflineServerFixture server) : IClassFixt
     [InlineData("speak", """{}""")]
     [InlineData("speak", """{"text":""}""")]
     [InlineData("speak", """{"text":"   "}""")]
-    [InlineData("speak", """{"text":"hi","forcefully_interrupt":"yes"}""")]
+    [InlineData("speak", """{"text":"hi","forcefully_interrupt":"loudly"}""")]
     [InlineData("speak", """{"text":["a"]}""")]
     public async Task BadArguments_GiveAClearErrorAndTheServerKeepsServing(string tool, string arguments)
     {

@@ -62,10 +62,11 @@ public sealed class ShippedConfigTests
             await Poll.UntilAsync(async () => (await probe.GetStringAsync($"http://127.0.0.1:{turtlebot}/health", ct)).Contains("\"connected\":true", StringComparison.Ordinal),
                 "the turtlebot's rosa ros to reach the simulated robot");
         }
-        foreach (var name in new[] { "dog", "Kasa Lightbulb Controller" })
+        foreach (var name in new[] { "dog" })
         {
             Assert.Contains(up.Lines, l => l.Contains($"  {name} ", StringComparison.Ordinal) && l.Contains("disabled: \"enabled\": false in", StringComparison.Ordinal));
         }
+        Assert.Contains(up.Lines, l => l.Contains("  Kasa Lightbulb Controller ", StringComparison.Ordinal) && l.Contains("started: rosa kasa --sim", StringComparison.Ordinal));
         Assert.DoesNotContain(up.Lines, l => l.Contains("connects off this machine", StringComparison.Ordinal));
         Assert.Contains(up.Lines, l => l.TrimStart().StartsWith("Not started", StringComparison.Ordinal) && l.Contains("dog", StringComparison.Ordinal));
 

@@ -27,6 +27,11 @@ internal static class TestConfig
             drivers["mcpServers"]!["turtlebot"]!["url"] = $"http://localhost:{mcp}/mcp";
             drivers["mcpServers"]!["turtlebot"]!["ros"]!["rosbridge"] = $"ws://127.0.0.1:{bridge}";
         }
+        // rosa up starts the Kasa light's server (a simulated bulb): a free port, not the shipped 5002 other runs may hold.
+        if (drivers["mcpServers"]!["Kasa Lightbulb Controller"] is { } kasa)
+        {
+            kasa["url"] = $"http://localhost:{FreePort.Next()}/mcp";
+        }
         File.WriteAllText(driversPath, drivers.ToJsonString());
         return dir;
     }

@@ -123,6 +123,9 @@ internal sealed record RosDriver(string Name, int Port)
 /// <summary>What <c>rosa up</c> does with one drivers.json entry: start it or not, and the sentence that says why.</summary>
 internal sealed record DriverPlan(DriverEntry Entry, bool Started, string Detail)
 {
+    /// <summary>The shipped drivers.json name of the Kasa light, served by <c>rosa kasa</c>.</summary>
+    public const string KasaDriver = "Kasa Lightbulb Controller";
+
     public static DriverPlan For(DriverEntry entry, DriversConfig config, bool withRos, int reachyPort)
     {
         if (!entry.Enabled)
@@ -138,6 +141,12 @@ internal sealed record DriverPlan(DriverEntry Entry, bool Started, string Detail
         if (entry.Name == "reachy-mini" || (DriversConfig.IsLoopback(entry.Url) && entry.Port == reachyPort))
         {
             return new DriverPlan(entry, true, $"started: rosa reachy on {entry.Url}");
+        }
+        if (entry.Name == KasaDriver && DriversConfig.IsLoopback(entry.Url))
+        {
+            return new DriverPlan(entry, true, Hosting.RosaEnvironment.Get("KASA_HOST") is { Length: > 0 } bulb
+                ? $"started: rosa kasa on {entry.Url}, bulb {bulb}"
+                : $"started: rosa kasa --sim on {entry.Url} (simulated bulb; set KASA_HOST for a real one)");
         }
         return new DriverPlan(entry, false, $"not started by rosa up (no built-in server); the kernel uses it if {entry.Url} answers");
     }

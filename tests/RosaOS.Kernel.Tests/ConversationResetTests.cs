@@ -1,0 +1,42 @@
+using RosaOS.Testing;
+using RosaOS.Testing.Llm;
+using static RosaOS.Kernel.Tests.Asker;
+
+namespace RosaOS.Kernel.Tests;
+
+/// <summary>The kernel's history survives restarts; POST /api/conversation/reset starts it over, in memory and on disk.</summary>
+public sealed class ConversationResetTests
+{
+    [Fact]
+    public async Task Reset_forgets_the_conversation_now_and_after_a_restart()
+    {
+        await using var llm = await ScriptedLlmServer.StartAsync();
+        llm.Fallback = ScriptedTurn.Say("noted");
+        var data = TestPaths.NewTempDirectory("reset");
+        var config = KernelHarness.NewConfigDir();
+        var (port, processPort) = (FreePort.Next(), FreePort.Next());
+        await using (var kernel = await KernelHarness.StartOnAsync(port, processPort, llm, data, config, "--pool-size", "0"))
+        {
+            await kernel.ChatAsync("my secret word is pineapple");
+            await kernel.ChatAsync("remember it");
+            Assert.Contains("pineapple", llm.ChatRequests.Where(IsKernel).Last().Body, StringComparison.Ordinal);
+
+            var (badStatus, _) = await kernel.PostJsonAsync("/api/conversation/reset", "[1]");
+            Assert.Equal(400, badStatus);
+            var (status, answer) = await kernel.PostJsonAsync("/api/conversation/reset", "{}");
+            Assert.Equal(200, status);
+            Assert.True(answer.GetProperty("ok").GetBoolean());
+            Assert.True(answer.GetProperty("cleared_messages").GetInt64() >= 4);
+
+            await kernel.ChatAsync("what was my word?");
+            Assert.DoesNotContain("pineapple", llm.ChatRequests.Where(IsKernel).Last().Body, StringComparison.Ordinal);
+        }
+        await using (var again = await KernelHarness.StartOnAsync(port, processPort, llm, data, config, "--pool-size", "0"))
+        {
+            await again.ChatAsync("anything?");
+            var last = llm.ChatRequests.Where(IsKernel).Last().Body;
+            Assert.DoesNotContain("pineapple", last, StringComparison.Ordinal);
+            Assert.Contains("what was my word?", last, StringComparison.Ordinal);
+        }
+    }
+}
