@@ -76,6 +76,10 @@ public sealed partial class EmergencyStopCoordinator(
 
     private readonly CancellationTokenSource _life = new();
     private readonly Lock _lock = new();
+    // A watch tick and a release never overlap: a tick that retried a pending driver during a release would engage it
+    // again right after the release reached it (the release waits for the hung drivers' deadline before the kernel's own
+    // latch is released, and in that window the kernel still reads as engaged).
+    private readonly SemaphoreSlim _tick = new(1, 1);
     private readonly Dictionary<string, DriverLatch> _drivers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private string _lastPublished = "";
@@ -134,7 +138,24 @@ public sealed partial class EmergencyStopCoordinator(
 
     private async Task<EstopOutcome> ReleaseCoreAsync(string by, string? note)
     {
+        await _tick.WaitAsync(_life.Token);
+        try
+        {
+            return await ReleaseDriversThenKernelAsync(by, note);
+        }
+        finally
+        {
+            _tick.Release();
+        }
+    }
+
+    private async Task<EstopOutcome> ReleaseDriversThenKernelAsync(string by, string? note)
+    {
         var watch = Stopwatch.StartNew();
+        lock (_lock)
+        {
+            _pending.Clear();
+        }
         var targets = EstopTargets.From(drivers.Config.Enabled);
         // Drivers first, the kernel last: until the kernel is released it never mistakes a driver still engaged for a new stop.
         var results = await client.ReleaseAllAsync(targets, new ReleaseRequest { By = by, Confirm = true, Note = note }, DriverDeadline, _life.Token);
@@ -199,6 +220,19 @@ public sealed partial class EmergencyStopCoordinator(
     }
 
     private async Task WatchOnceAsync(CancellationToken cancellationToken)
+    {
+        await _tick.WaitAsync(cancellationToken);
+        try
+        {
+            await WatchDriversAsync(cancellationToken);
+        }
+        finally
+        {
+            _tick.Release();
+        }
+    }
+
+    private async Task WatchDriversAsync(CancellationToken cancellationToken)
     {
         // A release under way (drivers first, then the kernel) must not look like a new stop: only a tick that began and
         // ended with the kernel released, and no release in between, may take a driver's engaged latch for a new stop.
@@ -304,6 +338,7 @@ public sealed partial class EmergencyStopCoordinator(
     public override void Dispose()
     {
         _life.Dispose();
+        _tick.Dispose();
         base.Dispose();
     }
 

@@ -133,7 +133,8 @@ public sealed partial class LatchTests(StopStack stack)
         Assert.False(body!["engaged"]!.GetValue<bool>());
         foreach (var url in new[] { stack.ReachyUrl, stack.RosUrl })
         {
-            Assert.False((await stack.GetJsonAsync($"{url}/estop"))["engaged"]!.GetValue<bool>());
+            var state = await stack.GetJsonAsync($"{url}/estop");
+            Assert.False(state["engaged"]!.GetValue<bool>(), $"{url}/estop after the release: {state.ToJsonString()}; the release answered {body.ToJsonString()}");
         }
 
         // The kernel agent and the workers are never handed a release tool.

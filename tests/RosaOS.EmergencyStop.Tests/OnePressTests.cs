@@ -14,8 +14,9 @@ public sealed class OnePressTests(StopStack stack)
     public async Task One_press_stops_the_driving_turtlebot_its_goal_and_the_turning_head_while_a_hung_driver_waits_alone()
     {
         await stack.ResetAsync();
-        // Reachy: a 10 s goto through its MCP tool, as a worker would.
-        var turn = StopStack.CallAsync(stack.ReachyUrl, "goto_target", new { head_yaw = 60, duration = 10 });
+        // Reachy: a slow goto through its MCP tool, as a worker would; 30 s, so that on a loaded machine the set-up of the
+        // TurtleBot's motions below cannot take long enough for the head to (nearly) arrive before the press.
+        var turn = StopStack.CallAsync(stack.ReachyUrl, "goto_target", new { head_yaw = 60, duration = 30 });
         await Poll.UntilAsync(async () => await stack.HeadYawAsync() > 3, "the head to be turning");
         // TurtleBot: a 20 s drive, a long action goal, and a single command on top, through rosa ros's tools.
         var drive = StopStack.CallAsync(stack.RosUrl, "publish_for_durations", new

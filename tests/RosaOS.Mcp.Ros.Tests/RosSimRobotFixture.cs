@@ -50,7 +50,17 @@ public sealed class RosSimRobotFixture : IAsyncLifetime
                     {
                         ["rosbridge"] = $"ws://127.0.0.1:{BridgePort.ToString(CultureInfo.InvariantCulture)}",
                         ["camera_topic"] = "/oakd/rgb/preview/image_raw/compressed",
-                        ["safety"] = new JsonObject { ["deny"] = new JsonArray("/rossim/reset_pose"), ["max_linear"] = 0.3, ["max_angular"] = 1.9, ["max_publish_seconds"] = 20 },
+                        // Writes are denied unless allowed: the writes these tests make, like the shipped turtlebot's lists; the
+                        // simulator's reset service is both allowed and denied, and the deny list wins.
+                        ["safety"] = new JsonObject
+                        {
+                            ["allow_topics"] = new JsonArray("/cmd_vel"),
+                            ["allow_actions"] = new JsonArray("/dock", "/undock", "/navigate_to_pose"),
+                            ["allow_parameters"] = new JsonArray("/oakd:fps"),
+                            ["allow_services"] = new JsonArray("/rossim/reset_pose"),
+                            ["deny"] = new JsonArray("/rossim/reset_pose"),
+                            ["max_linear"] = 0.3, ["max_angular"] = 1.9, ["max_publish_seconds"] = 20,
+                        },
                     },
                 },
             },

@@ -11,7 +11,7 @@ namespace RosaOS.Security.Tests;
 /// 500 or above, no hang (every request answered within its deadline), no crash, every service healthy afterwards. CI runs
 /// ROSAOS_FUZZ_CASES per service (default 1000, about 5,000 in all); bench/fuzz runs 10,000 per service.
 /// </summary>
-[Collection(nameof(SecurityStackCollection))]
+[Collection(nameof(FuzzStackCollection))]
 public sealed class FuzzTests(SecurityStack stack)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -75,3 +75,10 @@ public sealed class FuzzTests(SecurityStack stack)
         return (data.Length == 0 ? null : JsonNode.Parse(data), id);
     }
 }
+
+/// <summary>
+/// The fuzz run and the malformed-input sweep get a stack of their own: requests they send that are accepted may stop the
+/// daemon's backend, engage a stop or take a lease, which would change what the cross-site tests see on a shared stack.
+/// </summary>
+[CollectionDefinition(nameof(FuzzStackCollection))]
+public sealed class FuzzStackCollection : ICollectionFixture<SecurityStack>;

@@ -5,7 +5,8 @@ using RosaOS.Testing;
 namespace RosaOS.Security.Tests;
 
 /// <summary>A lone UTF-16 surrogate, deep nesting, invalid UTF-8 and malformed JSON are the caller's error everywhere: 4xx, never 500.</summary>
-[Collection(nameof(SecurityStackCollection))]
+// On the fuzz run's stack: a malformed request that is still accepted (a bodyless POST /api/daemon/stop) changes the robot.
+[Collection(nameof(FuzzStackCollection))]
 public sealed class MalformedInputTests(SecurityStack stack)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
