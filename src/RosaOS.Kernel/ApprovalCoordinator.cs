@@ -77,9 +77,17 @@ public sealed partial class ApprovalCoordinator : BackgroundService
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
         do
         {
-            foreach (var answer in await ListAsync(stoppingToken))
+            try
             {
-                Observe(answer);
+                foreach (var answer in await ListAsync(stoppingToken))
+                {
+                    Observe(answer);
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // One bad answer must not end the watch (an unhandled exception here would stop the kernel).
+                LogWatchFailed(_logger, e.Message);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -154,13 +162,20 @@ public sealed partial class ApprovalCoordinator : BackgroundService
             var list = await s_http.GetFromJsonAsync(new Uri(driver.Url, ApprovalContract.HttpPath), ApprovalJson.Default.ApprovalList, cancellationToken);
             return new DriverApprovals(driver.Name, list, list is null ? "no answer" : null);
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return new DriverApprovals(driver.Name, null, $"{driver.Name} has an approval policy in drivers.json but does not implement approvals (no {ApprovalContract.HttpPath}; only rosa ros does today), so nothing waits for a person there");
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or NotSupportedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return new DriverApprovals(driver.Name, null, $"{driver.Name} did not list its approvals: {e.Message}");
         }
     }
 
     private static string Key(string driver, string id) => driver + "/" + id;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watching the drivers' approvals failed once: {Reason}")]
+    private static partial void LogWatchFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Driver}: {Tool} waits for a person's approval (id {Id}); approve or deny it in the UI or with rosa approvals.")]
     private static partial void LogWaiting(ILogger logger, string driver, string tool, string id);
