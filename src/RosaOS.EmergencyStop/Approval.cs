@@ -182,12 +182,13 @@ public sealed partial class ApprovalGate(string driver, ApprovalPolicy policy, T
         ArgumentNullException.ThrowIfNull(arguments);
         var canonical = Canonical(arguments);
         var now = timeProvider.GetUtcNow();
+        using var document = JsonDocument.Parse(canonical);
         var call = new PendingApproval
         {
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)),
             Driver = driver,
             Tool = tool,
-            Arguments = JsonDocument.Parse(canonical).RootElement.Clone(),
+            Arguments = document.RootElement.Clone(),
             Digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{driver}\n{tool}\n{canonical}"))),
             Reason = reason,
             Caller = caller,

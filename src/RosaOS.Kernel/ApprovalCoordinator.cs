@@ -55,7 +55,8 @@ public sealed partial class ApprovalCoordinator : BackgroundService
         JsonElement body;
         try
         {
-            body = JsonDocument.Parse(text).RootElement.Clone();
+            using var document = JsonDocument.Parse(text);
+            body = document.RootElement.Clone();
         }
         catch (JsonException)
         {
