@@ -18,6 +18,7 @@ var root = new RootCommand("rosaOS, the ROS Agentic Operating System: control ro
     StatusCommand.Create(),
     ChatCommand.Create(),
     EstopCommand.Create(),
+    ApprovalsCommand.Create(),
     RosaOS.Simulator.SimCommand.Create(),
     RosaOS.Mcp.ReachyMini.ReachyCommand.Create(),
     RosaOS.Kernel.KernelCommand.Create(),

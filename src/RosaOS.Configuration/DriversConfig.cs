@@ -16,6 +16,9 @@ public sealed record DriverEntry(string Name, Uri Url, string Description, strin
     /// <summary>The driver's emergency-stop HTTP endpoint (<c>estop_url</c>); null means its MCP origin + /estop.</summary>
     public Uri? EstopUrl { get; init; }
 
+    /// <summary>The <c>approval</c> section: calls a person must approve before they run; null when the entry has none.</summary>
+    public ApprovalOptions? Approval { get; init; }
+
     /// <summary>The entry's MCP port (the port of its url).</summary>
     public int Port => Url.Port;
 
@@ -151,9 +154,40 @@ public sealed record DriversConfig(string Path, IReadOnlyList<DriverEntry> Drive
         {
             ros = ReadRos(path, folder, name, uri, section);
         }
+        ApprovalOptions? approval = null;
+        if (entry.TryGetProperty("approval", out var approvalSection))
+        {
+            approval = ReadApproval(path, name, approvalSection);
+        }
         var promptPath = System.IO.Path.Combine(folder, "prompts", name + ".txt");
         var prompt = File.Exists(promptPath) ? File.ReadAllText(promptPath).Trim() : description;
-        return new DriverEntry(name, uri, description, prompt, enabled, ros) { EstopUrl = estop };
+        return new DriverEntry(name, uri, description, prompt, enabled, ros) { EstopUrl = estop, Approval = approval };
+    }
+
+    private static ApprovalOptions ReadApproval(string path, string name, JsonElement section)
+    {
+        if (section.ValueKind != JsonValueKind.Object)
+        {
+            throw new DriversConfigException($"{path}: entry \"{name}\", field \"approval\" must be an object, got {Kind(section)}.");
+        }
+        ApprovalOptions options;
+        try
+        {
+            options = section.Deserialize(ApprovalJsonContext.Default.ApprovalOptions) ?? new ApprovalOptions();
+        }
+        catch (JsonException e)
+        {
+            throw new DriversConfigException($"{path}: entry \"{name}\", field \"approval{FieldOf(e.Path)}\": {FirstSentence(e.Message)}", e);
+        }
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new DriversConfigException($"{path}: entry \"{name}\", field \"approval\": {e.Message}", e);
+        }
+        return options;
     }
 
     private static RosRobotOptions ReadRos(string path, string folder, string name, Uri url, JsonElement section)

@@ -45,6 +45,11 @@ public static class KernelApi
             ChangeLeaseAsync(context, robot, take: true, leases, drivers, database));
         app.MapPost("/api/leases/{robot}/return", (HttpContext context, string robot, LeaseCoordinator leases, DriverRegistry drivers, KernelDatabase database) =>
             ChangeLeaseAsync(context, robot, take: false, leases, drivers, database));
+        app.MapGet("/api/approvals", ListApprovalsAsync);
+        app.MapPost("/api/approvals/{driver}/{id}/approve", (HttpContext context, string driver, string id, ApprovalCoordinator approvals, DriverRegistry drivers) =>
+            DecideApprovalAsync(context, driver, id, approve: true, approvals, drivers));
+        app.MapPost("/api/approvals/{driver}/{id}/deny", (HttpContext context, string driver, string id, ApprovalCoordinator approvals, DriverRegistry drivers) =>
+            DecideApprovalAsync(context, driver, id, approve: false, approvals, drivers));
         app.MapGet("/api/drivers", ListDriversAsync);
         app.MapPost("/api/drivers/{name}/tools/{tool}", CallDriverToolAsync);
         app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
@@ -332,6 +337,62 @@ public static class KernelApi
             list.Add(new { name = status.Name, url = status.Url, description = status.Description, enabled = status.Enabled, reachable = status.Reachable, problem, tools });
         }
         return Results.Json(new { drivers = list });
+    }
+
+    /// <summary>The calls waiting for a person's approval on every driver with an approval policy, and their recent outcomes.</summary>
+    private static async Task<IResult> ListApprovalsAsync(HttpContext context, ApprovalCoordinator approvals)
+    {
+        var answers = await approvals.ListAsync(context.RequestAborted);
+        return Results.Json(new
+        {
+            pending = answers.SelectMany(a => a.List?.Pending ?? []).OrderBy(p => p.RequestedAt),
+            recent = answers.SelectMany(a => a.List?.Recent ?? []).OrderByDescending(r => r.At).Take(50),
+            drivers = answers.Select(a => new { driver = a.Driver, timeout_seconds = a.List?.TimeoutSeconds, problem = a.Problem }),
+        });
+    }
+
+    /// <summary>A person approves or denies one waiting call: JSON {"by": "ui"|"cli", "note", "digest"}; forwarded to its driver and audited.</summary>
+    private static async Task<IResult> DecideApprovalAsync(HttpContext context, string driver, string id, bool approve, ApprovalCoordinator approvals, DriverRegistry drivers)
+    {
+        var (body, error) = await ReadObjectAsync(context);
+        if (body is null)
+        {
+            return Bad(error!);
+        }
+        using (body)
+        {
+            var root = body.RootElement;
+            if (!TryString(root, "by", required: true, out var by, out error) || !TryString(root, "note", required: false, out var note, out error)
+                || !TryString(root, "digest", required: false, out var digest, out error))
+            {
+                return Bad(error!);
+            }
+            if (!ApprovalContract.Deciders.Contains(by))
+            {
+                return Results.Json(new { ok = false, error = $"only a person decides an approval: \"by\" must be \"ui\" or \"cli\", got \"{by}\"" }, statusCode: 403);
+            }
+            if (note is { Length: > ApprovalContract.MaxTextLength })
+            {
+                return Bad($"\"note\" is {note.Length} characters; at most {ApprovalContract.MaxTextLength}");
+            }
+            if (id.Length is 0 or > 64 || !id.All(char.IsAsciiLetterOrDigit))
+            {
+                return Bad($"the approval id must be 1 to 64 ASCII letters or digits, got '{(id.Length > 64 ? id[..64] + "…" : id)}'");
+            }
+            if (approvals.Gated.FirstOrDefault(d => d.Name == driver) is not { } entry)
+            {
+                return Results.Json(new { ok = false, error = $"no enabled driver named '{driver}' has an approval policy; with one: {(approvals.Gated.Count == 0 ? "none" : string.Join(", ", approvals.Gated.Select(d => d.Name)))}" }, statusCode: 404);
+            }
+            try
+            {
+                var (status, answer) = await approvals.DecideAsync(entry, id, approve, new ApprovalDecisionRequest { By = by, Note = note, Digest = digest }, context.RequestAborted);
+                return Results.Json(answer, statusCode: status);
+            }
+            catch (HttpRequestException e)
+            {
+                return Results.Json(new { ok = false, error = $"{driver} is unreachable: {e.Message}" }, statusCode: 502);
+            }
+        }
     }
 
     /// <summary>Who may move each robot now (one mover per robot): a worker, a person (manual control), or nobody.</summary>

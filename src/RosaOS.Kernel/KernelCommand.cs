@@ -176,6 +176,8 @@ public static partial class KernelCommand
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmergencyStopCoordinator>());
         builder.Services.AddSingleton<LeaseCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseCoordinator>());
+        builder.Services.AddSingleton<ApprovalCoordinator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ApprovalCoordinator>());
         builder.Services.AddSingleton<ProcessManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProcessManager>());
         builder.Services.AddSingleton<ProcessTools>();

@@ -30,11 +30,13 @@ public static class RosCommand
             // A SIGTERM before the first await would find System.CommandLine's handler not ready (exit 143, no clean stop).
             await Task.Yield();
             RosRobotOptions options;
+            ApprovalOptions? approval;
             try
             {
                 var robotName = parse.GetValue(name)!;
                 var config = DriversConfig.LoadFile(parse.GetValue(drivers) ?? Path.Combine(RosaEnvironment.ConfigDirectory, "drivers.json"));
                 var entry = config.Find(robotName);
+                approval = entry?.Approval;
                 options = entry?.Ros ?? new RosRobotOptions { Name = robotName, Port = entry?.Port ?? 9091 };
                 if (entry is { Enabled: false })
                 {
@@ -53,16 +55,16 @@ public static class RosCommand
                 return 2;
             }
             return parse.GetValue(stdio)
-                ? await RunStdioAsync(options, cancellationToken)
-                : await RunHttpAsync(options, parse.GetValue(host)!, cancellationToken);
+                ? await RunStdioAsync(options, approval, cancellationToken)
+                : await RunHttpAsync(options, approval, parse.GetValue(host)!, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunHttpAsync(RosRobotOptions options, string host, CancellationToken cancellationToken)
+    private static async Task<int> RunHttpAsync(RosRobotOptions options, ApprovalOptions? approval, string host, CancellationToken cancellationToken)
     {
         var builder = RosaWebHost.CreateBuilder("ros-" + options.Name, host, options.Port);
-        AddRobot(builder.Services, options).WithHttpTransport();
+        AddRobot(builder.Services, options, approval).WithHttpTransport();
         var app = builder.Build();
         var robot = app.Services.GetRequiredService<RobotSession>();
         app.UseHostFiltering();
@@ -78,25 +80,26 @@ public static class RosCommand
         app.MapMcp("/mcp");
         app.MapEmergencyStop();
         app.MapLease();
+        app.MapApprovals();
         robot.Client.Start();
         await app.RunAsync(cancellationToken);
         return 0;
     }
 
-    private static async Task<int> RunStdioAsync(RosRobotOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunStdioAsync(RosRobotOptions options, ApprovalOptions? approval, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         // stdout carries the MCP protocol; every log line goes to stderr.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        AddRobot(builder.Services, options).WithStdioServerTransport();
+        AddRobot(builder.Services, options, approval).WithStdioServerTransport();
         var app = builder.Build();
         app.Services.GetRequiredService<RobotSession>().Client.Start();
         await app.RunAsync(cancellationToken);
         return 0;
     }
 
-    private static IMcpServerBuilder AddRobot(IServiceCollection services, RosRobotOptions options)
+    private static IMcpServerBuilder AddRobot(IServiceCollection services, RosRobotOptions options, ApprovalOptions? approval)
     {
         services.AddSingleton(options);
         services.AddSingleton<RobotSession>();
@@ -106,6 +109,34 @@ public static class RosCommand
             .WithEmergencyStop()
             .WithLease(options.Name)
             .WithToolArgumentBinding();
+        if (approval is { IsEmpty: false })
+        {
+            // After the stop and lease filters: a call they refuse never asks a person.
+            mcp.WithApprovals(options.Name, ApprovalPolicyFor(approval));
+        }
         return mcp;
+    }
+
+    /// <summary>
+    /// The ROS reading of a drivers.json approval section: the tool names, and the topic, service, action or parameter
+    /// each writing tool names in its arguments, matched against the section's patterns.
+    /// </summary>
+    public static ApprovalPolicy ApprovalPolicyFor(ApprovalOptions approval)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        return new ApprovalPolicy(TimeSpan.FromSeconds(approval.TimeoutSeconds), (tool, arguments) =>
+        {
+            (string Kind, string Argument)? target = tool switch
+            {
+                "publish_once" or "publish_for_durations" => ("topic", "topic"),
+                "call_service" => ("service", "service_name"),
+                "send_action_goal" => ("action", "action_name"),
+                "set_parameter" or "delete_parameter" => ("parameter", "name"),
+                _ => null,
+            };
+            var name = target is { } t && arguments.TryGetValue(t.Argument, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String
+                ? value.GetString()?.Trim() : null;
+            return approval.Reason(tool, target?.Kind, name);
+        });
     }
 }

@@ -90,6 +90,10 @@ public sealed class DriversConfigTests
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"safety": {"max_linaer": 0.2}}}}}""", "entry \"bot\", field \"ros.safety")]
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"rosbridge": "http://x"}}}}""", "entry \"bot\", field \"ros\": --rosbridge must be a ws:// or wss:// URL")]
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"safety_file": "missing.json"}}}}""", "entry \"bot\", field \"ros.safety_file\"")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "approval": ["call_service"]}}}""", "entry \"bot\", field \"approval\" must be an object, got an array")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "approval": {"servics": ["/walk"]}}}}""", "entry \"bot\", field \"approval")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "approval": {"services": ["walk"]}}}}""", "entry \"bot\", field \"approval\": approval topic/service/action/parameter patterns must be ROS names starting with '/'")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "approval": {"tools": ["x"], "timeout_seconds": 0}}}}""", "entry \"bot\", field \"approval\": approval timeout_seconds must be in (0, 600], got 0")]
     public void A_bad_file_is_refused_naming_the_file_the_entry_and_the_field(string json, string expected)
     {
         var dir = TestPaths.NewTempDirectory("baddrivers");
@@ -98,5 +102,25 @@ public sealed class DriversConfigTests
         var error = Assert.Throws<DriversConfigException>(() => DriversConfig.Load(dir));
         Assert.StartsWith(path, error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_approval_section_names_the_calls_a_person_must_approve_by_tool_and_by_ros_name()
+    {
+        var dir = TestPaths.NewTempDirectory("approvaldrivers");
+        File.WriteAllText(Path.Combine(dir, "drivers.json"), """
+            {"mcpServers": {
+              "dog": {"url": "http://localhost:9093/mcp", "approval": {"tools": ["set_parameter"], "services": ["/puppy/go_*"], "topics": ["/goal_pose"]}},
+              "lamp": {"url": "http://localhost:9094/mcp"}}}
+            """);
+        var config = DriversConfig.Load(dir);
+        var approval = config.Find("dog")!.Approval!;
+        Assert.Equal(60, approval.TimeoutSeconds);
+        Assert.Contains("the tool set_parameter", approval.Reason("set_parameter", "parameter", "/x"), StringComparison.Ordinal);
+        Assert.Contains("the service /puppy/go_forward needs a person's approval", approval.Reason("call_service", "service", "/puppy/go_forward"), StringComparison.Ordinal);
+        Assert.NotNull(approval.Reason("publish_once", "topic", "/goal_pose"));
+        Assert.Null(approval.Reason("call_service", "service", "/puppy/stop"));
+        Assert.Null(approval.Reason("publish_once", "topic", "/cmd_vel"));
+        Assert.Null(config.Find("lamp")!.Approval);
     }
 }
