@@ -90,6 +90,10 @@ public sealed class DriversConfigTests
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"safety": {"max_linaer": 0.2}}}}}""", "entry \"bot\", field \"ros.safety")]
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"rosbridge": "http://x"}}}}""", "entry \"bot\", field \"ros\": --rosbridge must be a ws:// or wss:// URL")]
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "ros": {"safety_file": "missing.json"}}}}""", "entry \"bot\", field \"ros.safety_file\"")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "headers": ["x"]}}}""", "entry \"bot\", field \"headers\" must be an object")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "headers": {"Authorization": 5}}}}""", "field \"headers.Authorization\" must be a string")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "headers": {"Authorization": "Bearer ${ROSAOS_TEST_UNSET_TOKEN_VARIABLE}"}}}}""",
+        "field \"headers.Authorization\" uses ${ROSAOS_TEST_UNSET_TOKEN_VARIABLE}, but the environment variable ROSAOS_TEST_UNSET_TOKEN_VARIABLE is not set")]
     public void A_bad_file_is_refused_naming_the_file_the_entry_and_the_field(string json, string expected)
     {
         var dir = TestPaths.NewTempDirectory("baddrivers");
@@ -98,5 +102,28 @@ public sealed class DriversConfigTests
         var error = Assert.Throws<DriversConfigException>(() => DriversConfig.Load(dir));
         Assert.StartsWith(path, error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Headers_take_environment_variables_and_a_token_over_plain_http_to_another_machine_is_flagged()
+    {
+        Environment.SetEnvironmentVariable("ROSAOS_TEST_DRIVER_TOKEN", "s3cret");
+        var dir = TestPaths.NewTempDirectory("headers");
+        File.WriteAllText(Path.Combine(dir, "drivers.json"), """
+            {"mcpServers": {
+              "remote": {"url": "http://192.168.1.20:9091/mcp", "headers": {"Authorization": "Bearer ${ROSAOS_TEST_DRIVER_TOKEN}", "X-Plain": "a$b"}},
+              "tls": {"url": "https://robot.example/mcp", "headers": {"Authorization": "Bearer ${ROSAOS_TEST_DRIVER_TOKEN}"}},
+              "local": {"url": "http://127.0.0.1:9091/mcp", "headers": {"Authorization": "Bearer x"}},
+              "none": {"url": "http://192.168.1.21:9091/mcp"}}}
+            """);
+        var config = DriversConfig.Load(dir);
+        var remote = config.Find("remote")!;
+        Assert.Equal("Bearer s3cret", remote.Headers["Authorization"]);
+        Assert.Equal("a$b", remote.Headers["x-plain"]);
+        Assert.True(remote.SendsHeadersInClear);
+        Assert.False(config.Find("tls")!.SendsHeadersInClear);
+        Assert.False(config.Find("local")!.SendsHeadersInClear);
+        Assert.Empty(config.Find("none")!.Headers);
+        Assert.False(config.Find("none")!.SendsHeadersInClear);
     }
 }

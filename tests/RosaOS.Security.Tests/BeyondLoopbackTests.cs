@@ -148,10 +148,13 @@ public sealed class BeyondLoopbackTests : IAsyncLifetime
         };
         File.WriteAllText(Path.Combine(config, "drivers.json"), new JsonObject { ["mcpServers"] = new JsonObject { ["reachy-mini"] = entry } }.ToJsonString());
         var kernelPort = FreePort.Next();
-        var kernel = RosaProcess.StartRosa(["kernel", "--port", P(kernelPort), "--process-port", P(FreePort.Next())], new Dictionary<string, string?>
+        var kernelData = TestPaths.NewTempDirectory("kernel-data");
+        // Bound beyond loopback itself (as `rosa up --bind` runs it): loopback stays served for the stack's own callers.
+        var kernel = RosaProcess.StartRosa(["kernel", "--bind", _address.ToString(), "--port", P(kernelPort), "--process-port", P(FreePort.Next())],
+            new Dictionary<string, string?>
         {
             ["ROSAOS_CONFIG_DIR"] = config,
-            ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("kernel-data"),
+            ["ROSAOS_DATA_DIR"] = kernelData,
             ["REMOTE_REACHY_TOKEN"] = Token,
             ["LOCAL_LLM_PORT"] = P(FreePort.Next()),
             ["ROSA_DAEMON_URL"] = $"http://127.0.0.1:{P(_simPort)}",
@@ -172,6 +175,13 @@ public sealed class BeyondLoopbackTests : IAsyncLifetime
         var (state, stateBody) = await SendAsync(http, HttpMethod.Get, Remote + "/estop", Token);
         Assert.Equal(HttpStatusCode.OK, state);
         Assert.True((bool)JsonNode.Parse(stateBody)!["engaged"]!, stateBody);
+
+        // The kernel's own address beyond loopback asks for its token (its own data folder's, not the driver's).
+        var kernelRemote = $"http://{_address}:{P(kernelPort)}";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, HttpMethod.Get, kernelRemote + "/api/estop", null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, HttpMethod.Get, kernelRemote + "/api/estop", Token)).Status);
+        var kernelToken = File.ReadAllText(Path.Combine(kernelData, AccessPolicy.TokenFileName)).Trim();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, HttpMethod.Get, kernelRemote + "/api/estop", kernelToken)).Status);
     }
 
     [Fact]
