@@ -24,6 +24,11 @@ internal static class UpCommand
         var model = new Option<string?>("--model") { Description = "Model id for the kernel and workers." };
         var endpoint = new Option<string?>("--endpoint") { Description = "Local LLM endpoint port or URL." };
         var realRos = new Option<bool>("--real-ros") { Description = "Start no simulated ROS robot: every ROS driver talks to the rosbridge in drivers.json (a real robot or a tunnel)." };
+        var bind = new Option<string?>("--bind")
+        {
+            Description = "Also serve the UI/kernel on this address (e.g. 0.0.0.0 or the LAN address): other hosts then need the access token; " +
+                "a one-time login link is printed. Everything else stays on loopback.",
+        };
         var rossim = new Option<string[]>("--rossim")
         {
             Description = "Switched-on ROS driver(s) whose loopback rosbridge `rosa rossim` serves (repeatable; default turtlebot).",
@@ -33,7 +38,7 @@ internal static class UpCommand
 
         var command = new Command("up", "Start the whole system: simulated robot, Reachy MCP, kernel, ROS drivers; Ctrl-C stops it all.")
         {
-            robot, simPort, dataDir, noRos, dataset, maxRestarts, anthropic, local, model, endpoint, realRos, rossim,
+            robot, simPort, dataDir, noRos, dataset, maxRestarts, anthropic, local, model, endpoint, realRos, rossim, bind,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,6 +80,16 @@ internal static class UpCommand
             {
                 kernelArgs.AddRange(["--endpoint", ep]);
             }
+            var bindAddress = parse.GetValue(bind);
+            if (bindAddress is not null)
+            {
+                if (!System.Net.IPAddress.TryParse(bindAddress.Trim('[', ']'), out _))
+                {
+                    await Console.Error.WriteLineAsync($"rosa up: --bind must be an IP address such as 0.0.0.0 or 192.168.1.20, got '{bindAddress}'.");
+                    return 2;
+                }
+                kernelArgs.AddRange(["--bind", bindAddress]);
+            }
             var simArgs = new List<string> { "sim", "--port", layout.RobotUrl.Port.ToString(CultureInfo.InvariantCulture) };
             foreach (var d in parse.GetValue(dataset) ?? [])
             {
@@ -87,7 +102,8 @@ internal static class UpCommand
                     && Uri.TryCreate(p.Entry.Ros.Rosbridge, UriKind.Absolute, out var bridge) && DriversConfig.IsLoopback(bridge))
                 .Select(p => (p.Entry.Name, new Uri(p.Entry.Ros!.Rosbridge).Port))
                 .ToList();
-            return await new StackSupervisor(layout, simArgs, kernelArgs, policy, dotenv) { SimulatedRos = simulatedRos }.RunAsync(cancellationToken);
+            return await new StackSupervisor(layout, simArgs, kernelArgs, policy, dotenv) { SimulatedRos = simulatedRos, BindAddress = bindAddress }
+                .RunAsync(cancellationToken);
         });
         return command;
     }
@@ -101,6 +117,9 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
 
     /// <summary>ROS drivers (name, rosbridge port) whose robot is a `rosa rossim` started here.</summary>
     public IReadOnlyList<(string Name, int Port)> SimulatedRos { get; init; } = [];
+
+    /// <summary>The kernel's extra address beyond loopback (<c>--bind</c>), or null.</summary>
+    public string? BindAddress { get; init; }
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -246,6 +265,30 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             "  Status           ./rosa status\n" +
             $"  Logs             {layout.LogDirectory}\n" +
             "Press Ctrl-C to stop everything.\n");
+        if (BindAddress is not null && !Hosting.AccessPolicy.IsLoopbackBind(BindAddress))
+        {
+            Console.WriteLine(LoginLine(layout, BindAddress));
+        }
+    }
+
+    /// <summary>The one-time login link for a kernel bound to <paramref name="bindAddress"/>: opening it in a browser on another host sets the
+    /// token cookie; the token itself is never printed.</summary>
+    internal static string LoginLine(StackLayout layout, string bindAddress)
+    {
+        var host = bindAddress.Trim('[', ']');
+        if (System.Net.IPAddress.TryParse(host, out var ip) && (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            host = System.Net.Dns.GetHostName();
+        }
+        else if (host.Contains(':', StringComparison.Ordinal))
+        {
+            host = "[" + host + "]";
+        }
+        var code = Hosting.AccessPolicy.CreateLoginCode(layout.DataDirectory);
+        var link = Hosting.AccessPolicy.LoginLink($"http://{host}:{layout.KernelPort.ToString(CultureInfo.InvariantCulture)}", code);
+        return $"  Remote login     {link}\n" +
+            $"                   (works once, for {Hosting.AccessPolicy.LoginCodeLifetime.TotalMinutes:0} minutes; other clients send 'Authorization: Bearer' " +
+            $"with the token in {Hosting.AccessPolicy.TokenFile(layout.DataDirectory)}; plain http: use a TLS reverse proxy or a tunnel off a trusted network)";
     }
 
     /// <summary>Which .env file was read and which keys it set: names only, never values.</summary>

@@ -19,6 +19,14 @@ public sealed record DriverEntry(string Name, Uri Url, string Description, strin
     /// <summary>The <c>approval</c> section: calls a person must approve before they run; null when the entry has none.</summary>
     public ApprovalOptions? Approval { get; init; }
 
+    /// <summary>HTTP headers sent with every request to this driver (MCP and emergency stop), e.g. <c>Authorization: Bearer ${REACHY_TOKEN}</c>
+    /// for a driver on another machine; <c>${NAME}</c> is replaced by the environment variable when drivers.json is read.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>True when <see cref="Headers"/> would travel in clear text: a plain-http url (MCP or stop) that leaves this machine.</summary>
+    public bool SendsHeadersInClear => Headers.Count > 0
+        && new[] { Url, EstopUrl }.OfType<Uri>().Any(u => u.Scheme == "http" && !DriversConfig.IsLoopback(u));
+
     /// <summary>The entry's MCP port (the port of its url).</summary>
     public int Port => Url.Port;
 
@@ -149,6 +157,22 @@ public sealed record DriversConfig(string Path, IReadOnlyList<DriverEntry> Drive
                 ? u
                 : throw new DriversConfigException($"{Where("estop_url")} must be an absolute http(s) URL, got {Kind(es)} {es.GetRawText()}.");
         }
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (entry.TryGetProperty("headers", out var h))
+        {
+            if (h.ValueKind != JsonValueKind.Object)
+            {
+                throw new DriversConfigException($"{Where("headers")} must be an object of header names to string values, got {Kind(h)}.");
+            }
+            foreach (var header in h.EnumerateObject())
+            {
+                if (header.Value.ValueKind != JsonValueKind.String)
+                {
+                    throw new DriversConfigException($"{Where("headers." + header.Name)} must be a string, got {Kind(header.Value)}.");
+                }
+                headers[header.Name] = Substitute(header.Value.GetString()!, Where("headers." + header.Name));
+            }
+        }
         RosRobotOptions? ros = null;
         if (entry.TryGetProperty("ros", out var section))
         {
@@ -161,7 +185,7 @@ public sealed record DriversConfig(string Path, IReadOnlyList<DriverEntry> Drive
         }
         var promptPath = System.IO.Path.Combine(folder, "prompts", name + ".txt");
         var prompt = File.Exists(promptPath) ? File.ReadAllText(promptPath).Trim() : description;
-        return new DriverEntry(name, uri, description, prompt, enabled, ros) { EstopUrl = estop, Approval = approval };
+        return new DriverEntry(name, uri, description, prompt, enabled, ros) { EstopUrl = estop, Approval = approval, Headers = headers };
     }
 
     private static ApprovalOptions ReadApproval(string path, string name, JsonElement section)
@@ -188,6 +212,36 @@ public sealed record DriversConfig(string Path, IReadOnlyList<DriverEntry> Drive
             throw new DriversConfigException($"{path}: entry \"{name}\", field \"approval\": {e.Message}", e);
         }
         return options;
+    }
+
+    /// <summary>Replaces each <c>${NAME}</c> by the environment variable NAME; an unset one is an error naming it.</summary>
+    private static string Substitute(string value, string where)
+    {
+        var result = new System.Text.StringBuilder();
+        var i = 0;
+        while (i < value.Length)
+        {
+            var start = value.IndexOf("${", i, StringComparison.Ordinal);
+            if (start < 0)
+            {
+                result.Append(value, i, value.Length - i);
+                break;
+            }
+            var end = value.IndexOf('}', start + 2);
+            if (end < 0)
+            {
+                throw new DriversConfigException($"{where} has an unclosed \"${{\" (expected ${{NAME}}), got \"{value}\".");
+            }
+            var name = value[(start + 2)..end];
+            var variable = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrEmpty(variable))
+            {
+                throw new DriversConfigException($"{where} uses ${{{name}}}, but the environment variable {name} is not set.");
+            }
+            result.Append(value, i, start - i).Append(variable);
+            i = end + 1;
+        }
+        return result.ToString();
     }
 
     private static RosRobotOptions ReadRos(string path, string folder, string name, Uri url, JsonElement section)

@@ -16,6 +16,9 @@ namespace RosaOS.EmergencyStop;
 /// <param name="McpUrl">The driver's MCP endpoint, used when it serves no HTTP stop (a driver with only the MCP half).</param>
 public sealed record StopTarget(string Name, Uri EstopUrl, Uri? McpUrl)
 {
+    /// <summary>Headers sent with every stop request (drivers.json <c>headers</c>, e.g. the remote driver's bearer token).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The stop endpoint of a driver whose MCP server is at <paramref name="mcpUrl"/>: same origin, path /estop.</summary>
     public static Uri DefaultEstopUrl(Uri mcpUrl)
     {
@@ -119,7 +122,7 @@ public sealed class EmergencyStopClient : IDisposable
     /// <summary>Reads one driver's latch.</summary>
     public Task<DriverEstopResult> StateAsync(StopTarget target, TimeSpan deadline, CancellationToken cancellationToken)
         => CallAsync(target, "state", deadline,
-            async ct => await _http.GetAsync(target.EstopUrl, ct),
+            async ct => await SendAsync(target, HttpMethod.Get, target.EstopUrl, null, ct),
             ct => McpAsync(target, EstopContract.Roles.State, new Dictionary<string, object?>(), ct), cancellationToken);
 
     /// <inheritdoc/>
@@ -129,8 +132,18 @@ public sealed class EmergencyStopClient : IDisposable
     {
         using (content)
         {
-            return await _http.PostAsync(new Uri(target.EstopUrl.ToString().TrimEnd('/') + action), content, cancellationToken);
+            return await SendAsync(target, HttpMethod.Post, new Uri(target.EstopUrl.ToString().TrimEnd('/') + action), content, cancellationToken);
         }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(StopTarget target, HttpMethod method, Uri url, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, url) { Content = content };
+        foreach (var (name, value) in target.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        return await _http.SendAsync(request, cancellationToken);
     }
 
     private static async Task<DriverEstopResult> CallAsync(StopTarget target, string action, TimeSpan deadline,
@@ -204,7 +217,12 @@ public sealed class EmergencyStopClient : IDisposable
     private static async Task<(bool Ok, string Text)> McpAsync(StopTarget target, string role, Dictionary<string, object?> arguments, CancellationToken cancellationToken)
     {
         await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = target.McpUrl!, Name = target.Name }),
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = target.McpUrl!,
+                Name = target.Name,
+                AdditionalHeaders = new Dictionary<string, string>(target.Headers),
+            }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
         var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
         var tool = tools.FirstOrDefault(t => EmergencyStopSetup.RoleOf(t.ProtocolTool) == role);

@@ -24,8 +24,10 @@ namespace RosaOS.Hosting;
 /// (<c>POST /api/move/play/wake_up</c> as the daemon's clients send it) passes: a browser always sends an Origin with it.</item>
 /// </list>
 /// Clients that are not browsers (the CLI, workers, MCP clients, the daemon's SDK) send no Origin and keep working unchanged.
+/// Before all of that, a service bound beyond loopback requires its <see cref="AccessPolicy">access token</see> from every peer
+/// that is not loopback (every API call, WebSocket and MCP connection, /health included): 401 otherwise.
 /// </summary>
-public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestGuardOptions> options, ILogger<RequestGuard> logger)
+public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestGuardOptions> options, AccessPolicy access, ILogger<RequestGuard> logger)
 {
     /// <summary>The route listing used by tests and the fuzz harness to enumerate every endpoint of a running service.</summary>
     public const string RoutesPath = "/_rosa/routes";
@@ -37,6 +39,23 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
     {
         var request = context.Request;
         context.Response.Headers.XContentTypeOptions = "nosniff";
+        if (access.Enabled)
+        {
+            if (HttpMethods.IsGet(request.Method) && request.Path.Equals(AccessPolicy.LoginPath, StringComparison.Ordinal))
+            {
+                await LoginAsync(context);
+                return;
+            }
+            if (access.Requires(context.Connection.RemoteIpAddress) && !access.Accepts(request))
+            {
+                LogRefused(logger, request.Method, request.Path.Value, "no valid access token from " + context.Connection.RemoteIpAddress);
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"rosaOS\"";
+                await RefuseAsync(context, StatusCodes.Status401Unauthorized,
+                    $"this rosaOS service is bound to {access.BindAddress} and needs its access token: send 'Authorization: Bearer <token>' " +
+                    $"with the token from {access.TokenPath} on the service's machine, or open the one-time login link that 'rosa up' prints");
+                return;
+            }
+        }
         var origin = request.Headers.Origin.ToString();
         var trustedOrigin = false;
         if (origin.Length > 0)
@@ -86,6 +105,28 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
             await RefuseAsync(context, ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
                 "malformed request: " + ex.Message);
         }
+    }
+
+    /// <summary>The one-time login link: a valid unused code sets the HttpOnly token cookie and redirects to the UI; anything else is 401.</summary>
+    private async Task LoginAsync(HttpContext context)
+    {
+        if (!access.RedeemLoginCode(context.Request.Query["code"].ToString()))
+        {
+            LogRefused(logger, context.Request.Method, AccessPolicy.LoginPath, "unknown, used or expired login code");
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized,
+                "this login link is unknown, already used or expired (each link works once): run 'rosa up' again for a new one");
+            return;
+        }
+        context.Response.Cookies.Append(AccessPolicy.CookieName, access.ReadToken(), new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = context.Request.IsHttps,
+            Path = "/",
+            MaxAge = TimeSpan.FromDays(30),
+        });
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Redirect("/", permanent: false);
     }
 
     /// <summary>True for the exceptions that only malformed input raises: JSON syntax and depth, text that is not valid UTF-8/UTF-16, bad HTTP framing.</summary>

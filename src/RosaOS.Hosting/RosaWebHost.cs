@@ -37,9 +37,11 @@ public static class RosaWebHost
             ApplicationName = typeof(RosaWebHost).Assembly.GetName().Name,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // A service bound beyond loopback is reached by its address too; its token (below) is what protects it then.
+        allowedHosts ??= AccessPolicy.IsLoopbackBind(bindAddress) ? LoopbackAllowedHosts : NonLoopbackAllowedHosts(bindAddress);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["AllowedHosts"] = allowedHosts ?? LoopbackAllowedHosts,
+            ["AllowedHosts"] = allowedHosts,
         });
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseUrls($"http://{FormatHost(bindAddress)}:{port}");
@@ -56,6 +58,7 @@ public static class RosaWebHost
         builder.Services.AddHostedService<SupervisorWatch>();
         // Every service refuses cross-site browser requests and non-JSON state-changing bodies before any endpoint runs.
         builder.Services.AddOptions<RequestGuardOptions>();
+        builder.Services.AddSingleton(AccessPolicy.Create(bindAddress, RosaEnvironment.DataDirectory));
         builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, RequestGuardStartupFilter>();
         return builder;
     }
@@ -111,6 +114,32 @@ public static class RosaWebHost
     public static string Version { get; } =
         typeof(RosaWebHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? "0.0.0";
+
+    /// <summary>Loopback names plus the bound address, or for a wildcard bind (0.0.0.0, ::) every address of this machine and its name,
+    /// plus ROSAOS_ALLOWED_HOSTS (';'-separated, e.g. a DNS name or a reverse proxy's host).</summary>
+    private static string NonLoopbackAllowedHosts(string bindAddress)
+    {
+        var hosts = new List<string>(LoopbackAllowedHosts.Split(';'));
+        var bare = bindAddress.Trim('[', ']');
+        if (System.Net.IPAddress.TryParse(bare, out var ip) && (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            hosts.Add(System.Net.Dns.GetHostName());
+            foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+            {
+                foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+                {
+                    var a = unicast.Address;
+                    hosts.Add(a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{a}]" : a.ToString());
+                }
+            }
+        }
+        else
+        {
+            hosts.Add(FormatHost(bare));
+        }
+        hosts.AddRange((RosaEnvironment.Get("ROSAOS_ALLOWED_HOSTS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return string.Join(';', hosts.Distinct(StringComparer.OrdinalIgnoreCase));
+    }
 
     private static string FormatHost(string bindAddress)
         => bindAddress.Contains(':', StringComparison.Ordinal) && !bindAddress.StartsWith('[') ? $"[{bindAddress}]" : bindAddress;

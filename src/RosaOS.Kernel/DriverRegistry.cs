@@ -31,6 +31,10 @@ public sealed partial class DriverRegistry
             var reason = Config.DisabledReason(driver);
             LogSwitchedOff(_logger, driver.Name, reason);
         }
+        foreach (var driver in Config.Drivers.Where(d => d.SendsHeadersInClear))
+        {
+            LogHeadersInClear(_logger, driver.Name, driver.Url.ToString());
+        }
     }
 
     /// <summary>drivers.json as read at start.</summary>
@@ -151,10 +155,13 @@ public sealed partial class DriverRegistry
                 Endpoint = driver.Url,
                 Name = name,
                 // The kernel's calls are a person's (manual control): they move a robot only when a person holds it or nobody does.
-                AdditionalHeaders = new Dictionary<string, string> { [RosaOS.EmergencyStop.LeaseContract.Header] = RosaOS.EmergencyStop.LeaseContract.Person },
+                AdditionalHeaders = new Dictionary<string, string>(driver.Headers) { [RosaOS.EmergencyStop.LeaseContract.Header] = RosaOS.EmergencyStop.LeaseContract.Person },
             }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MCP server {Name} at {Url}: its drivers.json headers (a token?) are sent over plain http to another machine; anyone on the network can read them. Use https (a certificate on the driver, or a TLS reverse proxy) or a tunnel")]
+    private static partial void LogHeadersInClear(ILogger logger, string name, string url);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MCP server {Name} is switched off and will not be contacted: {Reason}")]
     private static partial void LogSwitchedOff(ILogger logger, string name, string reason);

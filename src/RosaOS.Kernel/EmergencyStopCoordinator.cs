@@ -15,7 +15,7 @@ public static class EstopTargets
     /// <summary>Each entry's stop endpoint: its <c>estop_url</c>, else its MCP origin + /estop.</summary>
     public static IReadOnlyList<StopTarget> From(IEnumerable<DriverEntry> drivers)
         => [.. drivers.Select(d => new StopTarget(d.Name,
-            d.EstopUrl ?? StopTarget.DefaultEstopUrl(d.Url), d.Url))];
+            d.EstopUrl ?? StopTarget.DefaultEstopUrl(d.Url), d.Url) { Headers = d.Headers })];
 }
 
 /// <summary>One driver's latch as the kernel last saw it.</summary>

@@ -113,7 +113,16 @@ public static partial class KernelCommand
     {
         var builder = RosaWebHost.CreateBuilder("kernel", options.BindAddress, options.Port);
         var host = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
-        builder.WebHost.UseUrls($"http://{host}:{options.Port}", $"http://{host}:{options.ProcessPort}");
+        var urls = new List<string> { $"http://{host}:{options.Port}", $"http://{host}:{options.ProcessPort}" };
+        if (!AccessPolicy.IsLoopbackBind(options.BindAddress) && !System.Net.IPAddress.Any.ToString().Equals(options.BindAddress, StringComparison.Ordinal)
+            && options.BindAddress is not ("::" or "[::]"))
+        {
+            // Bound to one address beyond loopback (rosa up --bind): loopback stays served, so the stack's own services
+            // (the simulator's /stt callbacks, workers, rosa status) keep calling it there without the token.
+            urls.Add($"http://127.0.0.1:{options.Port}");
+            urls.Add($"http://127.0.0.1:{options.ProcessPort}");
+        }
+        builder.WebHost.UseUrls([.. urls]);
 
         using var loggerFactory = LoggerFactory.Create(b => RosaWebHost.ConfigureLogging(b, "kernel"));
         var startupLogger = loggerFactory.CreateLogger("RosaOS.Kernel");

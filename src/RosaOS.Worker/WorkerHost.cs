@@ -199,7 +199,8 @@ internal sealed partial class WorkerHost
                             Endpoint = driver.Url,
                             Name = name,
                             // The driver moves the robot for this worker only while the kernel has granted it the robot's lease.
-                            AdditionalHeaders = new Dictionary<string, string> { [LeaseContract.Header] = task.WorkerId },
+                            // drivers.json headers (a remote driver's token) go with it.
+                            AdditionalHeaders = new Dictionary<string, string>(driver.Headers) { [LeaseContract.Header] = task.WorkerId },
                         }),
                         new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
                     clients.Add(client);

@@ -94,6 +94,10 @@ public sealed class DriversConfigTests
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "approval": {"servics": ["/walk"]}}}}""", "entry \"bot\", field \"approval")]
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "approval": {"services": ["walk"]}}}}""", "entry \"bot\", field \"approval\": approval topic/service/action/parameter patterns must be ROS names starting with '/'")]
     [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "approval": {"tools": ["x"], "timeout_seconds": 0}}}}""", "entry \"bot\", field \"approval\": approval timeout_seconds must be in (0, 600], got 0")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "headers": ["x"]}}}""", "entry \"bot\", field \"headers\" must be an object")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "headers": {"Authorization": 5}}}}""", "field \"headers.Authorization\" must be a string")]
+    [InlineData("""{"mcpServers": {"bot": {"url": "http://x/mcp", "headers": {"Authorization": "Bearer ${ROSAOS_TEST_UNSET_TOKEN_VARIABLE}"}}}}""",
+        "field \"headers.Authorization\" uses ${ROSAOS_TEST_UNSET_TOKEN_VARIABLE}, but the environment variable ROSAOS_TEST_UNSET_TOKEN_VARIABLE is not set")]
     public void A_bad_file_is_refused_naming_the_file_the_entry_and_the_field(string json, string expected)
     {
         var dir = TestPaths.NewTempDirectory("baddrivers");
@@ -122,5 +126,28 @@ public sealed class DriversConfigTests
         Assert.Null(approval.Reason("call_service", "service", "/puppy/stop"));
         Assert.Null(approval.Reason("publish_once", "topic", "/cmd_vel"));
         Assert.Null(config.Find("lamp")!.Approval);
+    }
+
+    [Fact]
+    public void Headers_take_environment_variables_and_a_token_over_plain_http_to_another_machine_is_flagged()
+    {
+        Environment.SetEnvironmentVariable("ROSAOS_TEST_DRIVER_TOKEN", "s3cret");
+        var dir = TestPaths.NewTempDirectory("headers");
+        File.WriteAllText(Path.Combine(dir, "drivers.json"), """
+            {"mcpServers": {
+              "remote": {"url": "http://192.168.1.20:9091/mcp", "headers": {"Authorization": "Bearer ${ROSAOS_TEST_DRIVER_TOKEN}", "X-Plain": "a$b"}},
+              "tls": {"url": "https://robot.example/mcp", "headers": {"Authorization": "Bearer ${ROSAOS_TEST_DRIVER_TOKEN}"}},
+              "local": {"url": "http://127.0.0.1:9091/mcp", "headers": {"Authorization": "Bearer x"}},
+              "none": {"url": "http://192.168.1.21:9091/mcp"}}}
+            """);
+        var config = DriversConfig.Load(dir);
+        var remote = config.Find("remote")!;
+        Assert.Equal("Bearer s3cret", remote.Headers["Authorization"]);
+        Assert.Equal("a$b", remote.Headers["x-plain"]);
+        Assert.True(remote.SendsHeadersInClear);
+        Assert.False(config.Find("tls")!.SendsHeadersInClear);
+        Assert.False(config.Find("local")!.SendsHeadersInClear);
+        Assert.Empty(config.Find("none")!.Headers);
+        Assert.False(config.Find("none")!.SendsHeadersInClear);
     }
 }

@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using RosaOS.Hosting;
+using RosaOS.Testing;
+
+namespace RosaOS.Security.Tests;
+
+/// <summary>
+/// A driver bound beyond loopback: <c>rosa reachy --bind &lt;this machine's non-127 address&gt;</c>, reached from that address (so the
+/// peer is not loopback). Without the token every request is refused (401); with it everything works, including the kernel
+/// calling the driver's tools and stopping it through drivers.json <c>headers</c> with <c>${ENV}</c> substitution; the login link
+/// sets the HttpOnly cookie once.
+/// </summary>
+public sealed class BeyondLoopbackTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private readonly List<RosaProcess> _processes = [];
+    private readonly string _data = TestPaths.NewTempDirectory("remote-data");
+    private readonly int _simPort = FreePort.Next();
+    private readonly int _reachyPort = FreePort.Next();
+    private IPAddress? _address;
+    private RosaProcess? _reachy;
+
+    private string Remote => $"http://{_address}:{_reachyPort.ToString(CultureInfo.InvariantCulture)}";
+
+    public async ValueTask InitializeAsync()
+    {
+        _address = NonLoopbackAddress();
+        if (_address is null)
+        {
+            return;
+        }
+        var sim = RosaProcess.StartRosa(["sim", "--port", P(_simPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"]);
+        _processes.Add(sim);
+        await sim.WaitForHttpAsync($"http://127.0.0.1:{P(_simPort)}/health");
+        _reachy = RosaProcess.StartRosa(["reachy", "--bind", _address.ToString(), "--port", P(_reachyPort), "--daemon", $"http://127.0.0.1:{P(_simPort)}"],
+            new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = _data });
+        _processes.Add(_reachy);
+        await _reachy.WaitForHttpAsync(Remote + "/health");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+    }
+
+    /// <summary>This machine's first up, non-loopback IPv4 address, or null (then the tests say so and assert what they can).</summary>
+    private static IPAddress? NonLoopbackAddress()
+        => NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(u => u.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+
+    private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private string Token => File.ReadAllText(Path.Combine(_data, AccessPolicy.TokenFileName)).Trim();
+
+    private static async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpClient http, HttpMethod method, string url, string? token, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        }
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        using var response = await http.SendAsync(request, Ct);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
+    }
+
+    private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+
+    [Fact]
+    public async Task ANonLoopbackBindRefusesEveryRequestWithoutTheTokenAndServesThemWithIt()
+    {
+        if (_address is null)
+        {
+            TestContext.Current.SendDiagnosticMessage("This machine has no non-loopback IPv4 address: the remote bind cannot be exercised here; " +
+                "only the loopback-bind defaults are asserted.");
+            Assert.True(AccessPolicy.IsLoopbackBind("127.0.0.1"));
+            Assert.False(AccessPolicy.IsLoopbackBind("0.0.0.0"));
+            return;
+        }
+        TestContext.Current.SendDiagnosticMessage($"rosa reachy bound to {_address}");
+        // The token was generated at first start, owner-readable only.
+        var tokenFile = Path.Combine(_data, AccessPolicy.TokenFileName);
+        Assert.True(File.Exists(tokenFile));
+        Assert.True(Token.Length >= 32);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+        }
+
+        using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+        var requests = new (HttpMethod Method, string Path, string? Json)[]
+        {
+            (HttpMethod.Get, "/health", null), (HttpMethod.Get, "/_rosa/routes", null), (HttpMethod.Get, "/estop", null),
+            (HttpMethod.Post, "/mcp", Initialize), (HttpMethod.Post, "/estop/engage", """{"source":"api","reason":"forged"}"""),
+        };
+        foreach (var (method, path, json) in requests)
+        {
+            var (none, body) = await SendAsync(http, method, Remote + path, null, json);
+            Assert.True(none == HttpStatusCode.Unauthorized, $"{method} {path} without a token answered {(int)none}: {body}");
+            Assert.Contains("access token", body, StringComparison.Ordinal);
+            var (wrong, _) = await SendAsync(http, method, Remote + path, Token[..^1] + (Token[^1] == 'A' ? 'B' : 'A'), json);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong);
+        }
+        // Nothing was engaged by the refused stop; with the token every request is served.
+        var (state, stateBody) = await SendAsync(http, HttpMethod.Get, Remote + "/estop", Token);
+        Assert.Equal(HttpStatusCode.OK, state);
+        Assert.False((bool)JsonNode.Parse(stateBody)!["engaged"]!);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, HttpMethod.Get, Remote + "/health", Token)).Status);
+        var (mcp, mcpBody) = await SendAsync(http, HttpMethod.Post, Remote + "/mcp", Token, Initialize);
+        Assert.True(mcp == HttpStatusCode.OK, mcpBody);
+        Assert.Contains("rosa-reachy", mcpBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheKernelReachesTheRemoteDriverWithTheTokenFromDriversJsonHeaders()
+    {
+        if (_address is null)
+        {
+            TestContext.Current.SendDiagnosticMessage("This machine has no non-loopback IPv4 address: no remote driver to reach.");
+            return;
+        }
+        var config = TestPaths.NewTempDirectory("remote-config");
+        foreach (var file in new[] { "kernel.txt", "process.txt" })
+        {
+            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(config, file));
+        }
+        var entry = new JsonObject
+        {
+            ["url"] = Remote + "/mcp",
+            ["description"] = "a Reachy Mini on another machine",
+            ["headers"] = new JsonObject { ["Authorization"] = "Bearer ${REMOTE_REACHY_TOKEN}" },
+        };
+        File.WriteAllText(Path.Combine(config, "drivers.json"), new JsonObject { ["mcpServers"] = new JsonObject { ["reachy-mini"] = entry } }.ToJsonString());
+        var kernelPort = FreePort.Next();
+        var kernelData = TestPaths.NewTempDirectory("kernel-data");
+        // Bound beyond loopback itself (as `rosa up --bind` runs it): loopback stays served for the stack's own callers.
+        var kernel = RosaProcess.StartRosa(["kernel", "--bind", _address.ToString(), "--port", P(kernelPort), "--process-port", P(FreePort.Next())],
+            new Dictionary<string, string?>
+        {
+            ["ROSAOS_CONFIG_DIR"] = config,
+            ["ROSAOS_DATA_DIR"] = kernelData,
+            ["REMOTE_REACHY_TOKEN"] = Token,
+            ["LOCAL_LLM_PORT"] = P(FreePort.Next()),
+            ["ROSA_DAEMON_URL"] = $"http://127.0.0.1:{P(_simPort)}",
+        });
+        _processes.Add(kernel);
+        var kernelUrl = $"http://127.0.0.1:{P(kernelPort)}";
+        await kernel.WaitForHttpAsync(kernelUrl + "/health");
+        using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+
+        // A tool call through the kernel's MCP client carries the header: the remote driver runs it.
+        var (tool, toolBody) = await SendAsync(http, HttpMethod.Post, kernelUrl + "/api/drivers/reachy-mini/tools/reset_head", null, "{}");
+        Assert.True(tool == HttpStatusCode.OK, toolBody);
+        Assert.DoesNotContain("401", toolBody, StringComparison.Ordinal);
+
+        // The emergency stop reaches it too: the remote driver's latch is engaged.
+        var (stop, stopBody) = await SendAsync(http, HttpMethod.Post, kernelUrl + "/api/estop", null, """{"source":"api","reason":"test"}""");
+        Assert.True(stop == HttpStatusCode.OK, stopBody);
+        var (state, stateBody) = await SendAsync(http, HttpMethod.Get, Remote + "/estop", Token);
+        Assert.Equal(HttpStatusCode.OK, state);
+        Assert.True((bool)JsonNode.Parse(stateBody)!["engaged"]!, stateBody);
+
+        // The kernel's own address beyond loopback asks for its token (its own data folder's, not the driver's).
+        var kernelRemote = $"http://{_address}:{P(kernelPort)}";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, HttpMethod.Get, kernelRemote + "/api/estop", null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, HttpMethod.Get, kernelRemote + "/api/estop", Token)).Status);
+        var kernelToken = File.ReadAllText(Path.Combine(kernelData, AccessPolicy.TokenFileName)).Trim();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, HttpMethod.Get, kernelRemote + "/api/estop", kernelToken)).Status);
+    }
+
+    [Fact]
+    public async Task TheLoginLinkSetsAnHttpOnlyStrictCookieOnce()
+    {
+        if (_address is null)
+        {
+            TestContext.Current.SendDiagnosticMessage("This machine has no non-loopback IPv4 address: the login link cannot be exercised from another peer.");
+            return;
+        }
+        var link = AccessPolicy.LoginLink(Remote, AccessPolicy.CreateLoginCode(_data));
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TestTimeouts.Effect };
+        using (var first = await http.GetAsync(new Uri(link), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+            Assert.Equal("/", first.Headers.Location?.OriginalString);
+            var cookie = Assert.Single(first.Headers.GetValues("Set-Cookie"));
+            Assert.StartsWith(AccessPolicy.CookieName + "=" + Token, cookie, StringComparison.Ordinal);
+            Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+
+            // The cookie alone opens the service (a browser's page loads and WebSockets carry no Authorization header).
+            using var request = new HttpRequestMessage(HttpMethod.Get, Remote + "/health");
+            request.Headers.Add("Cookie", cookie.Split(';')[0]);
+            using var withCookie = await http.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.OK, withCookie.StatusCode);
+        }
+        using var second = await http.GetAsync(new Uri(link), Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, second.StatusCode);
+        Assert.False(second.Headers.Contains("Set-Cookie"));
+        Assert.Contains("works once", await second.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+}
