@@ -178,8 +178,8 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
         Func<EmergencyStopLatch, Task>? offline, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // The kernel answers after its own per-driver deadline.
-        limit.CancelAfter(deadline + EmergencyStopCoordinator.DriverDeadline + TimeSpan.FromSeconds(1));
+        // The kernel answers after its own per-driver deadline (a press may also wait for workers to be terminated).
+        limit.CancelAfter(deadline + 2 * EmergencyStopCoordinator.DriverDeadline + TimeSpan.FromSeconds(1));
         try
         {
             using var request = new HttpRequestMessage(method, new Uri(kernel, path));

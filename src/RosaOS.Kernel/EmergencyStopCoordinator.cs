@@ -78,8 +78,10 @@ public sealed partial class EmergencyStopCoordinator(
     private readonly Lock _lock = new();
     // A watch tick and a release never overlap: a tick that retried a pending driver during a release would engage it
     // again right after the release reached it (the release waits for the hung drivers' deadline before the kernel's own
-    // latch is released, and in that window the kernel still reads as engaged).
+    // latch is released, and in that window the kernel still reads as engaged). A release cancels the tick under way
+    // rather than wait for it, so a hung driver costs a release one deadline, not three.
     private readonly SemaphoreSlim _tick = new(1, 1);
+    private CancellationTokenSource? _tickUnderWay;
     private readonly Dictionary<string, DriverLatch> _drivers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private string _lastPublished = "";
@@ -138,6 +140,10 @@ public sealed partial class EmergencyStopCoordinator(
 
     private async Task<EstopOutcome> ReleaseCoreAsync(string by, string? note)
     {
+        lock (_lock)
+        {
+            _tickUnderWay?.Cancel();
+        }
         await _tick.WaitAsync(_life.Token);
         try
         {
@@ -222,12 +228,25 @@ public sealed partial class EmergencyStopCoordinator(
     private async Task WatchOnceAsync(CancellationToken cancellationToken)
     {
         await _tick.WaitAsync(cancellationToken);
+        using var underWay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        lock (_lock)
+        {
+            _tickUnderWay = underWay;
+        }
         try
         {
-            await WatchDriversAsync(cancellationToken);
+            await WatchDriversAsync(underWay.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A release took over; the next tick reads the drivers again.
         }
         finally
         {
+            lock (_lock)
+            {
+                _tickUnderWay = null;
+            }
             _tick.Release();
         }
     }
