@@ -107,13 +107,13 @@ public sealed class ApprovalTests
     {
         var config = TestPaths.NewTempDirectory("kasaapprovalbad");
         var driversPath = Path.Combine(config, "drivers.json");
-        await File.WriteAllTextAsync(driversPath, $$"""{"mcpServers": {"{{KasaCommand.DefaultName}}": {"url": "http://localhost:5002/mcp", "approval": {"services": ["/light/*"]}}}}""", Ct);
+        await File.WriteAllTextAsync(driversPath, Drivers("""{"services": ["/light/*"]}"""), Ct);
         await using (var ros = RosaProcess.StartRosa(["kasa", "--sim", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--drivers", driversPath]))
         {
             Assert.Equal(2, await ros.WaitForExitAsync(TestTimeouts.Effect));
             Assert.Contains("approval \"services\" apply only to ROS drivers", ros.Output, StringComparison.Ordinal);
         }
-        await File.WriteAllTextAsync(driversPath, $$"""{"mcpServers": {"{{KasaCommand.DefaultName}}": {"url": "http://localhost:5002/mcp", "approval": {"tools": ["turn_off"]}}}}""", Ct);
+        await File.WriteAllTextAsync(driversPath, Drivers("""{"tools": ["turn_off"]}"""), Ct);
         await using (var typo = RosaProcess.StartRosa(["kasa", "--sim", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--drivers", driversPath]))
         {
             Assert.Equal(2, await typo.WaitForExitAsync(TestTimeouts.Effect));
@@ -122,6 +122,10 @@ public sealed class ApprovalTests
         }
         Directory.Delete(config, recursive: true);
     }
+
+    /// <summary>A drivers.json whose light entry has this approval section.</summary>
+    private static string Drivers(string approval)
+        => "{\"mcpServers\": {\"" + KasaCommand.DefaultName + "\": {\"url\": \"http://localhost:5002/mcp\", \"approval\": " + approval + "}}}";
 
     private static async Task<(string Text, bool IsError)> CallAsync(McpClient client, string tool, string json = "{}")
     {

@@ -98,6 +98,9 @@ public sealed class ApprovalUiTests(ApprovalStackFixture stack) : IClassFixture<
 {
     private static readonly LocatorAssertionsToBeVisibleOptions s_visible = new() { Timeout = 30_000 };
 
+    /// <summary>The header a worker names itself with (the lease contract's, RosaOS.EmergencyStop.LeaseContract.Header).</summary>
+    private const string LeaseHeader = "Rosa-Lease-Holder";
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -120,7 +123,7 @@ public sealed class ApprovalUiTests(ApprovalStackFixture stack) : IClassFixture<
         {
             Endpoint = new Uri($"http://127.0.0.1:{stack.ReachyPort}/mcp"),
             TransportMode = HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string> { [RosaOS.EmergencyStop.LeaseContract.Header] = "w-ui-approval" },
+            AdditionalHeaders = new Dictionary<string, string> { [LeaseHeader] = "w-ui-approval" },
         }), new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: Ct);
         await Poll.UntilAsync(stack.IdleAsync, "the robot to be idle", TestTimeouts.Effect);
         var start = await stack.HeadYawDegreesAsync();
@@ -165,6 +168,83 @@ public sealed class ApprovalUiTests(ApprovalStackFixture stack) : IClassFixture<
         Assert.Contains("goto_target on reachy-mini denied by ui: the cable is caught", audit, StringComparison.Ordinal);
         Assert.Contains("caller w-ui-approval", audit, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_leases_panel_shows_each_robots_holder_a_person_takes_control_and_gives_it_back_and_get_processes_tells_the_kernel_agent()
+    {
+        const string LeaseTask = "Lease UI task: keep the head still for the visitor.";
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stack.Llm.When(r => IsKernel(r) && r.LastUserText == "hold the head still",
+            ScriptedTurn.Call("launch_process", new { system_prompt = LeaseTask, robots = new[] { "reachy-mini" } }), ScriptedTurn.Say("A worker holds the head."));
+        stack.Llm.When(r => r.SystemPrompt.Contains(LeaseTask, StringComparison.Ordinal), new ScriptedTurn { Text = "Held.", Gate = release.Task });
+        stack.Llm.When(r => IsKernel(r) && r.LastUserText.Contains(LeaseTask, StringComparison.Ordinal), ScriptedTurn.Say("The worker is done."));
+        stack.Llm.When(r => IsKernel(r) && r.LastUserText == "who holds the robots", ScriptedTurn.Call("get_processes", new { }), ScriptedTurn.Say("Checked."));
+        stack.Llm.When(r => IsKernel(r) && r.LastUserText == "who holds the robots now", ScriptedTurn.Call("get_processes", new { }), ScriptedTurn.Say("Checked again."));
+        var page = await stack.Browser.NewPageAsync();
+        await page.GotoAsync(stack.KernelUrl);
+        await Assertions.Expect(page.Locator("#stream-state")).ToHaveTextAsync("events: live", new() { Timeout = 30_000 });
+        var row = page.Locator("#lease-list li", new() { HasText = "reachy-mini:" });
+        await Assertions.Expect(row).ToContainTextAsync("reachy-mini: free", new() { Timeout = 30_000 });
+
+        // A worker launched for the Reachy holds its lease: the page names it.
+        await page.FillAsync("#chat-input", "hold the head still");
+        await page.ClickAsync("#chat-send");
+        await Assertions.Expect(page.Locator("#chat-log li.robot", new() { HasText = "A worker holds the head." })).ToBeVisibleAsync(s_visible);
+        var workerId = (await stack.Http.GetFromJsonAsync<JsonObject>($"{stack.KernelUrl}api/processes", Ct))!["running"]!.AsArray()
+            .Single(p => p!["system_prompt"]!.ToString() == LeaseTask)!["worker_id"]!.ToString();
+        await Assertions.Expect(row).ToContainTextAsync($"reachy-mini: worker {workerId}", new() { Timeout = 30_000 });
+        await Assertions.Expect(row).ToHaveClassAsync("lease-worker");
+        // The kernel agent learns it from get_processes.
+        await stack.Http.PostAsJsonAsync(new Uri($"{stack.KernelUrl}chat"), new { prompt = "who holds the robots" }, Ct);
+        Assert.Contains("\"reachy-mini\":\"holds it\"", await GetProcessesResultAsync("who holds the robots"), StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(page, "lease-worker");
+
+        // A person takes control in the page: the page, the driver and get_processes say so, and the worker's motion is refused naming the person.
+        await row.GetByRole(AriaRole.Button, new() { Name = "Take control" }).ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("reachy-mini: a person (manual control)", new() { Timeout = 30_000 });
+        await Poll.UntilAsync(async () => (await stack.Http.GetFromJsonAsync<JsonObject>($"http://127.0.0.1:{stack.ReachyPort}/lease", Ct))!["holder"]?.ToString()
+            == "person", "the Reachy to learn a person holds it", TestTimeouts.Effect);
+        await using (var worker = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri($"http://127.0.0.1:{stack.ReachyPort}/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { [LeaseHeader] = workerId },
+        }), new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: Ct))
+        {
+            // Refused by the lease before any approval is asked (goto_target is gated in this stack).
+            var refused = await worker.CallToolAsync("goto_target", new Dictionary<string, object?> { ["head_yaw"] = 10, ["duration"] = 0.5 }, cancellationToken: Ct);
+            Assert.True(refused.IsError);
+            Assert.Contains("reachy-mini is held by a person", Text(refused), StringComparison.Ordinal);
+            Assert.Empty((await stack.Http.GetFromJsonAsync<JsonObject>($"{stack.KernelUrl}api/approvals", Ct))!["pending"]!.AsArray());
+        }
+        await stack.Http.PostAsJsonAsync(new Uri($"{stack.KernelUrl}chat"), new { prompt = "who holds the robots now" }, Ct);
+        Assert.Contains("\"reachy-mini\":\"waiting: a person has taken control\"", await GetProcessesResultAsync("who holds the robots now"), StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(page, "lease-person");
+
+        // Give back: the worker that waited at the head of the line holds it again; when it ends, nobody does.
+        await row.GetByRole(AriaRole.Button, new() { Name = "Give back" }).ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync($"reachy-mini: worker {workerId}", new() { Timeout = 30_000 });
+        release.SetResult();
+        await Assertions.Expect(row).ToContainTextAsync("reachy-mini: free", new() { Timeout = 60_000 });
+        var audit = await stack.Http.GetStringAsync(new Uri($"{stack.KernelUrl}api/audit?limit=50"), Ct);
+        Assert.Contains("take_control", audit, StringComparison.Ordinal);
+        Assert.Contains("return_control", audit, StringComparison.Ordinal);
+    }
+
+    /// <summary>The text of get_processes's result the kernel model was given after <paramref name="userText"/>.</summary>
+    private async Task<string> GetProcessesResultAsync(string userText)
+    {
+        string? text = null;
+        await Poll.UntilAsync(() =>
+        {
+            text = stack.Llm.ChatRequests.Where(r => IsKernel(r) && r.LastUserText == userText && r.Messages.Count > 0 && r.Messages[^1].Role == "tool")
+                .Select(r => r.Messages[^1].Text).FirstOrDefault();
+            return Task.FromResult(text is not null);
+        }, $"the kernel model to see get_processes after '{userText}'", TestTimeouts.Effect);
+        return text!;
+    }
+
+    private static bool IsKernel(RecordedRequest r) => r.SystemPrompt.Contains("You are the kernel", StringComparison.Ordinal);
 
     private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 }
