@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using RosaOS.Configuration;
 using RosaOS.Hosting;
 
 namespace RosaOS.EmergencyStop;
@@ -344,6 +345,49 @@ public static class ApprovalSetup
             return await next(request, cancellationToken);
         }));
         return builder;
+    }
+
+    /// <summary>
+    /// The policy of a driver whose risky calls are named by tool (rosa reachy, rosa kasa): the "tools" of its drivers.json
+    /// approval section; null when the section is absent or empty. The topic, service, action and parameter patterns mean
+    /// something only to a ROS driver, so a section naming them here is refused: a person reading the file must not believe
+    /// a call waits for them when nothing would hold it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The section names ROS patterns.</exception>
+    public static ApprovalPolicy? ToolPolicy(string driver, ApprovalOptions? approval)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        if (approval is null || approval.IsEmpty)
+        {
+            return null;
+        }
+        string[] rosOnly = [.. new[] { ("topics", approval.Topics), ("services", approval.Services), ("actions", approval.Actions), ("parameters", approval.Parameters) }
+            .Where(k => k.Item2.Count > 0).Select(k => $"\"{k.Item1}\"")];
+        if (rosOnly.Length > 0)
+        {
+            throw new ArgumentException($"drivers.json entry \"{driver}\": approval {string.Join(", ", rosOnly)} apply only to ROS drivers (rosa ros); " +
+                $"name this driver's gated tools in \"tools\" instead.");
+        }
+        var tools = approval.Tools.ToHashSet(StringComparer.Ordinal);
+        return new ApprovalPolicy(TimeSpan.FromSeconds(approval.TimeoutSeconds), (tool, _) => tools.Contains(tool) ? $"the tool {tool} needs a person's approval on {driver}" : null);
+    }
+
+    /// <summary>
+    /// The tools of <paramref name="approval"/> this MCP server does not have, as an error naming them and the ones it has,
+    /// or null: a misspelt name would gate nothing, so a driver refuses to start with it.
+    /// </summary>
+    public static string? UnknownTools(IServiceProvider services, string driver, ApprovalOptions? approval)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (approval is null || approval.Tools.Count == 0)
+        {
+            return null;
+        }
+        var known = services.GetServices<McpServerTool>().Select(t => t.ProtocolTool.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = approval.Tools.Where(t => !known.Contains(t)).ToList();
+        return unknown.Count == 0 ? null
+            : $"drivers.json entry \"{driver}\": approval tools {string.Join(", ", unknown.Select(t => $"'{t}'"))} are not tools of this driver, so they would gate nothing; " +
+              $"its tools are {string.Join(", ", known.Order(StringComparer.Ordinal))}.";
     }
 
     /// <summary>Maps <c>GET /approvals</c> and <c>POST /approvals/{id}/approve|deny</c> (JSON body) on the driver's port.</summary>

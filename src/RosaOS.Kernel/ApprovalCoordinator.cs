@@ -161,11 +161,16 @@ public sealed partial class ApprovalCoordinator : BackgroundService
         try
         {
             var list = await s_http.GetFromJsonAsync(new Uri(driver.Url, ApprovalContract.HttpPath), ApprovalJson.Default.ApprovalList, cancellationToken);
-            return new DriverApprovals(driver.Name, list, list is null ? "no answer" : null);
+            // A driver serving /approvals without a gate was started without this policy (another drivers.json, or another --name):
+            // it runs every call at once, and the person must not be told otherwise.
+            return list is { Driver.Length: 0 }
+                ? new DriverApprovals(driver.Name, null, $"{driver.Name} has an approval policy in this kernel's drivers.json but the running driver enforces none " +
+                    "(it was started with another drivers.json or --name), so its calls run without waiting; restart it with this drivers.json")
+                : new DriverApprovals(driver.Name, list, list is null ? "no answer" : null);
         }
         catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
-            return new DriverApprovals(driver.Name, null, $"{driver.Name} has an approval policy in drivers.json but does not implement approvals (no {ApprovalContract.HttpPath}; only rosa ros does today), so nothing waits for a person there");
+            return new DriverApprovals(driver.Name, null, $"{driver.Name} has an approval policy in drivers.json but does not implement approvals (no {ApprovalContract.HttpPath}; rosa ros, rosa reachy and rosa kasa do), so nothing waits for a person there");
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or NotSupportedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

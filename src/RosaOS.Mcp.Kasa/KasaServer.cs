@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
+using RosaOS.Configuration;
+using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 using RosaOS.Mcp.Arguments;
 using RosaOS.Mcp.Kasa.Protocol;
@@ -46,6 +48,12 @@ public sealed class KasaOptions
     /// <summary>Run a simulated bulb in this process and use it.</summary>
     public bool Simulate { get; set; }
 
+    /// <summary>The driver's drivers.json key: names it in approvals.</summary>
+    public string Name { get; set; } = KasaCommand.DefaultName;
+
+    /// <summary>The approval section of that entry (tool names only): the calls that wait for a person. Null: none waits.</summary>
+    public ApprovalOptions? Approval { get; set; }
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegative(Port, "--port");
@@ -55,6 +63,12 @@ public sealed class KasaOptions
         {
             throw new ArgumentException("--protocol klap needs KASA_USERNAME and KASA_PASSWORD (the TP-Link account the bulb was set up with).");
         }
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException($"--name must not be empty (it is the drivers.json key, e.g. \"{KasaCommand.DefaultName}\").");
+        }
+        // Refuses ROS-only patterns now, not after the server started.
+        _ = ApprovalSetup.ToolPolicy(Name, Approval);
     }
 }
 
@@ -130,6 +144,9 @@ public static partial class KasaCommand
     /// <summary>See <see cref="SimUser"/>.</summary>
     public const string SimPassword = "rosa-sim";
 
+    /// <summary>The shipped drivers.json key of the light.</summary>
+    public const string DefaultName = "Kasa Lightbulb Controller";
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
@@ -142,7 +159,9 @@ public static partial class KasaCommand
         var discovery = new Option<string?>("--discovery-target") { Description = "Where discovery is sent (default 255.255.255.255:9999)." };
         var sim = new Option<bool>("--sim") { Description = "Run a simulated bulb (XOR, KLAP and discovery on free loopback ports) and control it." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the bulb (default 5).", DefaultValueFactory = _ => 5 };
-        var command = new Command("kasa", "Run the Kasa smart light MCP server (port 5002).") { port, bind, host, protocol, xorPort, klapPort, discovery, sim, timeout };
+        var name = new Option<string>("--name") { Description = $"Driver name, its drivers.json key (default \"{DefaultName}\"); picks its approval policy.", DefaultValueFactory = _ => DefaultName };
+        var drivers = new Option<string?>("--drivers") { Description = "drivers.json whose entry --name gives the approval policy (default: <config>/drivers.json)." };
+        var command = new Command("kasa", "Run the Kasa smart light MCP server (port 5002).") { port, bind, host, protocol, xorPort, klapPort, discovery, sim, timeout, name, drivers };
         command.SetAction(async (parse, cancellationToken) =>
         {
             await Task.Yield();
@@ -162,10 +181,12 @@ public static partial class KasaCommand
                     UserName = RosaEnvironment.Get("KASA_USERNAME") ?? "",
                     Password = RosaEnvironment.Get("KASA_PASSWORD") ?? "",
                     Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                    Name = parse.GetValue(name)!,
                 };
+                options.Approval = DriversConfig.LoadFile(parse.GetValue(drivers) ?? Path.Combine(RosaEnvironment.ConfigDirectory, "drivers.json")).Find(options.Name)?.Approval;
                 options.Validate();
             }
-            catch (Exception e) when (e is ArgumentException or FormatException)
+            catch (Exception e) when (e is ArgumentException or FormatException or IOException or DriversConfigException)
             {
                 await Console.Error.WriteLineAsync($"rosa kasa: {e.Message}");
                 return 2;
@@ -184,11 +205,20 @@ public static partial class KasaCommand
         await using var sim = options.Simulate ? await StartSimAsync(options, loggers.CreateLogger<SimulatedBulb>(), cancellationToken) : null;
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<KasaBulbProvider>();
-        builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "rosa-kasa", Title = "Kasa Lightbulb Controller", Version = RosaWebHost.Version })
+        var mcp = builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "rosa-kasa", Title = "Kasa Lightbulb Controller", Version = RosaWebHost.Version })
             .WithHttpTransport(o => o.Stateless = true)
             .WithTools<KasaTools>()
             .WithToolArgumentBinding();
+        if (ApprovalSetup.ToolPolicy(options.Name, options.Approval) is { } policy)
+        {
+            mcp.WithApprovals(options.Name, policy);
+        }
         await using var app = builder.Build();
+        if (ApprovalSetup.UnknownTools(app.Services, options.Name, options.Approval) is { } unknown)
+        {
+            await Console.Error.WriteLineAsync($"rosa kasa: {unknown}");
+            return 2;
+        }
         app.UseHostFiltering();
         app.MapRosaHealth(_ => new Dictionary<string, object?>
         {
@@ -205,6 +235,7 @@ public static partial class KasaCommand
             },
         });
         app.MapMcp("/mcp");
+        app.MapApprovals();
         await app.StartAsync(cancellationToken);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.Kasa");
         var urls = string.Join(", ", app.Urls);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RosaOS.Configuration;
 using RosaOS.Hosting;
 
 namespace RosaOS.Mcp.ReachyMini;
@@ -15,7 +16,8 @@ public static class ReachyCommand
         var stdio = new Option<bool>("--stdio") { Description = "Serve the same tools over stdio (for desktop MCP clients) instead of HTTP." };
         var speaker = new Option<SpeakerMode>("--speaker") { Description = "Where speech plays: auto (sim speaker, else the robot's audio device, else the daemon), sim, portaudio, daemon.", DefaultValueFactory = _ => SpeakerMode.Auto };
         var device = new Option<string>("--audio-device") { Description = "PortAudio output device name (default \"Reachy Mini Audio\").", DefaultValueFactory = _ => "Reachy Mini Audio" };
-        var name = new Option<string>("--name") { Description = "Driver name, its drivers.json key (default reachy-mini); names its emergency-stop latch.", DefaultValueFactory = _ => "reachy-mini" };
+        var name = new Option<string>("--name") { Description = "Driver name, its drivers.json key (default reachy-mini); names its emergency-stop latch and lease, and picks its approval policy.", DefaultValueFactory = _ => "reachy-mini" };
+        var drivers = new Option<string?>("--drivers") { Description = "drivers.json whose entry --name gives the approval policy (default: <config>/drivers.json)." };
         // The original's `python -m server` flags, with the same meaning.
         var sim = new Option<bool>("--sim") { Description = "As the original's --sim: no speech input loop (no STT lifespan); use with `rosa sim`." };
         var ttsElevenLabs = new Option<bool>("--tts-elevenlabs") { Description = "Speak with ElevenLabs (needs ELEVENLABS_API_KEY); same as TTS_ENGINE=elevenlabs." };
@@ -26,7 +28,7 @@ public static class ReachyCommand
         var hearing = Speech.SpeechInputCommandLine.Create();
         var command = new Command("reachy", "Run the Reachy Mini MCP server (device layer, port 5001).")
         {
-            port, bind, daemon, stdio, listen, sim, speaker, device, ttsElevenLabs, ttsVoice, ttsTimeout, name,
+            port, bind, daemon, stdio, listen, sim, speaker, device, ttsElevenLabs, ttsVoice, ttsTimeout, name, drivers,
         };
         hearing.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -50,6 +52,8 @@ public static class ReachyCommand
                     TtsTimeout = TimeSpan.FromSeconds(parse.GetValue(ttsTimeout)),
                     Hearing = hearing.Read(parse),
                 };
+                // The calls a person must approve (drivers.json "approval": tool names), enforced below the LLM like the stop and lease.
+                options.Approval = DriversConfig.LoadFile(parse.GetValue(drivers) ?? Path.Combine(RosaEnvironment.ConfigDirectory, "drivers.json")).Find(options.Name)?.Approval;
                 // Stdio serves one desktop client; the speech loop stays with the HTTP server of `rosa up` unless asked.
                 if (parse.GetValue(sim) || (options.Stdio && !parse.GetValue(listen)))
                 {
@@ -57,7 +61,7 @@ public static class ReachyCommand
                 }
                 options.Validate();
             }
-            catch (Exception e) when (e is ArgumentException or UriFormatException or InvalidOperationException)
+            catch (Exception e) when (e is ArgumentException or UriFormatException or InvalidOperationException or IOException or DriversConfigException)
             {
                 await Console.Error.WriteLineAsync($"rosa reachy: {e.Message}");
                 return 2;

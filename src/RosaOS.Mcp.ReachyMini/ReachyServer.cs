@@ -52,9 +52,15 @@ public static partial class ReachyServer
             .WithHttpTransport(o => o.Stateless = true)
             .WithReachyTools()
             .WithEmergencyStop()
-            .WithLease("reachy-mini")
-            .WithToolArgumentBinding();
+            .WithLease(options.Name)
+            .WithToolArgumentBinding()
+            .WithApprovals(options);
         await using var app = builder.Build();
+        if (ApprovalSetup.UnknownTools(app.Services, options.Name, options.Approval) is { } unknown)
+        {
+            await Console.Error.WriteLineAsync($"rosa reachy: {unknown}");
+            return 2;
+        }
         app.UseHostFiltering();
         app.MapRosaHealth(context => new Dictionary<string, object?>
         {
@@ -68,6 +74,7 @@ public static partial class ReachyServer
         app.MapMcp("/mcp");
         app.MapEmergencyStop();
         app.MapLease();
+        app.MapApprovals();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.ReachyMini");
         // Turn spans (the speech loop's, and speak's inside a worker's traced tool call) go to the kernel next to /stt.
         using var spanHttp = new HttpClient();
@@ -101,9 +108,15 @@ public static partial class ReachyServer
             .WithStdioServerTransport()
             .WithReachyTools()
             .WithEmergencyStop()
-            .WithLease("reachy-mini")
-            .WithToolArgumentBinding();
+            .WithLease(options.Name)
+            .WithToolArgumentBinding()
+            .WithApprovals(options);
         using var host = builder.Build();
+        if (ApprovalSetup.UnknownTools(host.Services, options.Name, options.Approval) is { } unknown)
+        {
+            await Console.Error.WriteLineAsync($"rosa reachy: {unknown}");
+            return 2;
+        }
         // Not host.RunAsync: it disposes the services before the speech queue is drained (ObjectDisposedException, exit 1,
         // whenever the client closed stdin). The stdio transport stops the host when the client closes; that is exit 0.
         await host.StartAsync(cancellationToken);
@@ -117,6 +130,10 @@ public static partial class ReachyServer
         }
         return 0;
     }
+
+    /// <summary>After the stop and lease filters (a call they refuse never asks a person): the drivers.json approval policy, if any.</summary>
+    private static IMcpServerBuilder WithApprovals(this IMcpServerBuilder builder, ReachyServerOptions options)
+        => ApprovalSetup.ToolPolicy(options.Name, options.Approval) is { } policy ? builder.WithApprovals(options.Name, policy) : builder;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reachy Mini MCP server listening on {Urls} (path /mcp), daemon {Daemon}.")]
     private static partial void LogListening(ILogger logger, string urls, Uri daemon);

@@ -55,6 +55,12 @@ public sealed class ReachyServerOptions
     /// <summary>The speech input loop and move_to_audio (Speech/SpeechInputService.cs).</summary>
     public Speech.SpeechInputOptions Hearing { get; set; } = new();
 
+    /// <summary>
+    /// The approval section of this driver's drivers.json entry (tool names only): the calls that wait for a person's decision.
+    /// Null: no call waits.
+    /// </summary>
+    public RosaOS.Configuration.ApprovalOptions? Approval { get; set; }
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
@@ -77,5 +83,7 @@ public sealed class ReachyServerOptions
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(TtsTimeout, TimeSpan.Zero, "--tts-timeout");
         Hearing.Validate();
+        // Refuses ROS-only patterns now, not after the server started.
+        _ = RosaOS.EmergencyStop.ApprovalSetup.ToolPolicy(Name, Approval);
     }
 }

@@ -8,7 +8,7 @@ namespace RosaOS.Mcp.ReachyMini.Tests;
 
 /// <summary>
 /// One mover per robot on the simulated Reachy: `rosa reachy` refuses head motion from anyone but the lease holder,
-/// naming it, while speech and reads stay open; a person taking control moves the lease, and a free robot is open.
+/// naming it, while speech (queued, heard on the simulated speaker) and reads stay open; a person taking control moves the lease, and a free robot is open.
 /// </summary>
 public sealed class LeaseTests(SimFixture fixture) : IClassFixture<SimFixture>
 {
@@ -34,6 +34,11 @@ public sealed class LeaseTests(SimFixture fixture) : IClassFixture<SimFixture>
             // Reads are never leased.
             var (emotions, emotionsError) = await other.CallAsync("list_emotions");
             Assert.False(emotionsError, emotions);
+            // Speech is not leased (it is queued): the non-holder is heard.
+            var since = (await fixture.Daemon.GetSpeakerLogAsync(null, Ct)).Select(e => e.Id).DefaultIfEmpty(0).Max();
+            var (spoken, spokenError) = await other.CallAsync("speak", new() { ["text"] = "Speech is not leased.", ["wait_until_spoken"] = true });
+            Assert.False(spokenError, spoken);
+            Assert.Contains(await fixture.Daemon.GetSpeakerLogAsync(since, Ct), e => e.Text == "Speech is not leased.");
 
             // The holder moves the head.
             var (moved, movedError) = await holder.CallAsync("goto_target", new() { ["head_yaw"] = 25, ["duration"] = 0.5 });

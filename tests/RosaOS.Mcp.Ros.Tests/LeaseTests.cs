@@ -113,6 +113,16 @@ public sealed class LeaseTests(RosRobotFixture robot)
         {
             Assert.True(manual.IsSuccessStatusCode, await manual.Content.ReadAsStringAsync(Ct));
         }
+        // Manual control passes through the same envelope as a worker: a diagonal 1 m/s Twist is scaled to the 0.3 m/s norm,
+        // and the base's subscriber sees the scaled vector (0.18 forward), not the per-component 0.3.
+        var diagonal = new { topic = "/cmd_vel", msg_type = "geometry_msgs/Twist", msg = new { linear = new { x = 0.6, y = 0.8, z = 0.0 }, angular = new { x = 0.0, y = 0.0, z = 0.0 } } };
+        using (var fast = await stack.Http.PostAsJsonAsync(new Uri("/api/drivers/turtlebot/tools/publish_once", UriKind.Relative), diagonal, Ct))
+        {
+            var body = await fast.Content.ReadAsStringAsync(Ct);
+            Assert.True(fast.IsSuccessStatusCode, body);
+            Assert.Contains("scaled down to 0.3 m/s", body, StringComparison.Ordinal);
+        }
+        await robot.Graph.Robot.WaitForLineAsync(l => l.Contains("cmd_vel linear.x=0.1800", StringComparison.Ordinal), TestTimeouts.Effect);
         thirdTryB.SetResult();
         Assert.Contains("turtlebot is held by a person", await ToolResultAsync(llm, TaskB, 3), StringComparison.Ordinal);
 

@@ -1,7 +1,9 @@
 // The approval queue (issue 13): calls a driver's drivers.json "approval" policy holds until a person decides. Lists
 // GET /api/approvals (driver, tool, exact arguments, why, time left), refreshes on the kernel's "approval" and
 // "approval_decided" events and every 2 s, and posts Approve / Deny as {"by": "ui", "digest"} (JSON body) to
-// /api/approvals/{driver}/{id}/approve|deny. The panel is created here so index.html needs only the script tag.
+// /api/approvals/{driver}/{id}/approve|deny. A driver whose policy is not enforced (unreachable, or serving no gate) is
+// named with the reason, so an empty queue is never taken for "nothing waits". The panel is created here so
+// index.html needs only the script tag.
 (function approvals() {
   "use strict";
   const main = document.querySelector("main");
@@ -10,10 +12,11 @@
   panel.id = "approvals-panel";
   panel.className = "panel wide";
   panel.innerHTML = '<h2>Approvals <small class="muted">calls waiting for a person</small></h2>' +
-    '<ol id="approval-list" class="log"></ol><p id="no-approvals" class="muted">No call waits for approval.</p>';
+    '<ul id="approval-problems" class="log"></ul><ol id="approval-list" class="log"></ol><p id="no-approvals" class="muted">No call waits for approval.</p>';
   main.prepend(panel);
   const list = panel.querySelector("#approval-list");
   const none = panel.querySelector("#no-approvals");
+  const problems = panel.querySelector("#approval-problems");
 
   async function decide(call, action) {
     const note = action === "deny" ? (prompt(`Deny ${call.tool} on ${call.driver}? Optional reason for the agent:`, "") ?? null) : "";
@@ -59,7 +62,16 @@
   async function load() {
     try {
       const response = await fetch("/api/approvals");
-      if (response.ok) render((await response.json()).pending || []);
+      if (!response.ok) return;
+      const body = await response.json();
+      render(body.pending || []);
+      problems.replaceChildren(...(body.drivers || []).filter(d => d.problem).map(d => {
+        const item = document.createElement("li");
+        item.className = "error";
+        item.dataset.driver = d.driver;
+        item.textContent = `Not enforced: ${d.problem}`;
+        return item;
+      }));
     } catch { /* the kernel is restarting; the next poll tries again */ }
   }
 
