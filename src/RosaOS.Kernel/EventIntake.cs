@@ -112,6 +112,9 @@ public sealed class EventIntake
         => !Accept("callback", JsonSerializer.Serialize(new { worker_id = workerId, message, done }),
             $"[Worker callback] {message} (worker_id={workerId}, done={(done ? "True" : "False")}).", idempotencyKey).Duplicate;
 
+    /// <summary>An event was journaled elsewhere (a timer or a robot event, written with its own state change): the feeder looks again.</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
     /// <summary>Hands a finished turn's output to its /chat caller, if one is waiting; false if not.</summary>
     public bool CompleteChat(long id, string output)
     {

@@ -57,6 +57,7 @@ public static class KernelApi
         app.MapGet("/api/journal", ListJournal);
         KernelTurnApi.Map(app);
         app.MapPost("/api/conversation/reset", ResetConversationAsync);
+        ScheduleApi.Map(app);
     }
 
     /// <summary>Starts the kernel's conversation over; the body is a JSON object (may be empty: <c>{}</c>).</summary>
@@ -553,7 +554,7 @@ public static class KernelApi
     }
 
     /// <summary>Reads a JSON object body (at most 1 MiB); returns the error to show otherwise.</summary>
-    private static async Task<(JsonDocument? Body, string? Error)> ReadObjectAsync(HttpContext context)
+    internal static async Task<(JsonDocument? Body, string? Error)> ReadObjectAsync(HttpContext context)
     {
         var buffer = await RosaOS.Hosting.RequestBody.ReadAtMostAsync(context.Request, MaxBodyBytes, context.RequestAborted);
         if (buffer is null)
