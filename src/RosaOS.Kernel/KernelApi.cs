@@ -91,7 +91,7 @@ public static class KernelApi
     /// The idempotency key of a POST: the Idempotency-Key header, or an "idempotency_key" body field for
     /// clients that cannot set headers. Optional: the original's clients send neither.
     /// </summary>
-    private static bool TryIdempotencyKey(HttpContext context, JsonElement body, out string? key, out string? error)
+    internal static bool TryIdempotencyKey(HttpContext context, JsonElement body, out string? key, out string? error)
     {
         key = context.Request.Headers["Idempotency-Key"].FirstOrDefault();
         error = null;
@@ -581,7 +581,7 @@ public static class KernelApi
         }
     }
 
-    private static bool TryString(JsonElement root, string name, bool required, out string? value, out string? error)
+    internal static bool TryString(JsonElement root, string name, bool required, out string? value, out string? error)
     {
         value = null;
         error = null;
