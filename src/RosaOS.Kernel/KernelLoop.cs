@@ -161,6 +161,8 @@ public sealed partial class KernelLoop : BackgroundService
         {
             "speech" => $"\"{text.Replace("[User said] ", "", StringComparison.Ordinal)}\" (said {Duration(age)} ago)",
             "chat" => $"\"{text}\" (typed {Duration(age)} ago)",
+            "timer" => $"a timer ({Duration(age)} ago: {text})",
+            "robot_event" => $"a robot event ({Duration(age)} ago: {text})",
             _ => $"a worker's report ({Duration(age)} ago: {text})",
         };
     }
