@@ -112,6 +112,24 @@ public sealed class EventIntake
         => !Accept("callback", JsonSerializer.Serialize(new { worker_id = workerId, message, done }),
             $"[Worker callback] {message} (worker_id={workerId}, done={(done ? "True" : "False")}).", idempotencyKey).Duplicate;
 
+    /// <summary>
+    /// A watched condition held on a robot (POST /api/robot-events from the driver that evaluates the watch); false when the
+    /// idempotency key was seen before (the driver retries until the kernel answers, so a kernel restart loses no event).
+    /// </summary>
+    public bool AcceptRobotEvent(string robot, string watchId, string message, string? idempotencyKey)
+    {
+        var (id, duplicate) = Accept("robot_event", JsonSerializer.Serialize(new { robot, watch_id = watchId, message }),
+            $"[Robot event] {message} (robot={robot}, watch_id={watchId})", idempotencyKey);
+        if (!duplicate)
+        {
+            _hub.Publish("robot_event", new { event_id = id, robot, watch_id = watchId, message });
+        }
+        return !duplicate;
+    }
+
+    /// <summary>An event was journaled elsewhere (a timer or a robot event, written with its own state change): the feeder looks again.</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
     /// <summary>Hands a finished turn's output to its /chat caller, if one is waiting; false if not.</summary>
     public bool CompleteChat(long id, string output)
     {

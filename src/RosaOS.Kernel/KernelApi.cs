@@ -57,6 +57,7 @@ public static class KernelApi
         app.MapGet("/api/journal", ListJournal);
         KernelTurnApi.Map(app);
         app.MapPost("/api/conversation/reset", ResetConversationAsync);
+        ScheduleApi.Map(app);
     }
 
     /// <summary>Starts the kernel's conversation over; the body is a JSON object (may be empty: <c>{}</c>).</summary>
@@ -90,7 +91,7 @@ public static class KernelApi
     /// The idempotency key of a POST: the Idempotency-Key header, or an "idempotency_key" body field for
     /// clients that cannot set headers. Optional: the original's clients send neither.
     /// </summary>
-    private static bool TryIdempotencyKey(HttpContext context, JsonElement body, out string? key, out string? error)
+    internal static bool TryIdempotencyKey(HttpContext context, JsonElement body, out string? key, out string? error)
     {
         key = context.Request.Headers["Idempotency-Key"].FirstOrDefault();
         error = null;
@@ -553,7 +554,7 @@ public static class KernelApi
     }
 
     /// <summary>Reads a JSON object body (at most 1 MiB); returns the error to show otherwise.</summary>
-    private static async Task<(JsonDocument? Body, string? Error)> ReadObjectAsync(HttpContext context)
+    internal static async Task<(JsonDocument? Body, string? Error)> ReadObjectAsync(HttpContext context)
     {
         var buffer = await RosaOS.Hosting.RequestBody.ReadAtMostAsync(context.Request, MaxBodyBytes, context.RequestAborted);
         if (buffer is null)
@@ -580,7 +581,7 @@ public static class KernelApi
         }
     }
 
-    private static bool TryString(JsonElement root, string name, bool required, out string? value, out string? error)
+    internal static bool TryString(JsonElement root, string name, bool required, out string? value, out string? error)
     {
         value = null;
         error = null;

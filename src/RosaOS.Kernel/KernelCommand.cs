@@ -190,6 +190,9 @@ public static partial class KernelCommand
         builder.Services.AddSingleton<ProcessManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProcessManager>());
         builder.Services.AddSingleton<ProcessTools>();
+        builder.Services.AddSingleton<TimerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TimerService>());
+        builder.Services.AddSingleton<TimerTools>();
         builder.Services.AddSingleton<KernelLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KernelLoop>());
         builder.Services.AddMcpServer().WithHttpTransport(o => o.Stateless = true).WithTools<ProcessTools>().WithToolArgumentBinding();

@@ -41,6 +41,7 @@ public sealed partial class KernelDatabase : IDisposable
                 arguments TEXT NOT NULL, outcome TEXT NOT NULL, is_error INTEGER NOT NULL, duration_ms REAL NOT NULL);
             """);
         Migrate();
+        CreateScheduleTables();
     }
 
     /// <summary>The database file.</summary>

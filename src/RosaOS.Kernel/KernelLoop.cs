@@ -27,6 +27,7 @@ public sealed partial class KernelLoop : BackgroundService
     private readonly EventHub _hub;
     private readonly KernelLlm _llm;
     private readonly ProcessTools _tools;
+    private readonly TimerTools _timerTools;
     private readonly DriverRegistry _drivers;
     private readonly TimeProvider _time;
     private readonly ILogger<KernelLoop> _logger;
@@ -34,7 +35,7 @@ public sealed partial class KernelLoop : BackgroundService
     private readonly List<JournaledEvent> _expired = [];
 
     public KernelLoop(KernelOptions options, KernelDatabase database, EventIntake intake, EventHub hub, KernelLlm llm, ProcessTools tools,
-        DriverRegistry drivers, TimeProvider time, ILogger<KernelLoop> logger)
+        TimerTools timerTools, DriverRegistry drivers, TimeProvider time, ILogger<KernelLoop> logger)
     {
         _options = options;
         _database = database;
@@ -42,6 +43,7 @@ public sealed partial class KernelLoop : BackgroundService
         _hub = hub;
         _llm = llm;
         _tools = tools;
+        _timerTools = timerTools;
         _drivers = drivers;
         _time = time;
         _logger = logger;
@@ -159,6 +161,8 @@ public sealed partial class KernelLoop : BackgroundService
         {
             "speech" => $"\"{text.Replace("[User said] ", "", StringComparison.Ordinal)}\" (said {Duration(age)} ago)",
             "chat" => $"\"{text}\" (typed {Duration(age)} ago)",
+            "timer" => $"a timer ({Duration(age)} ago: {text})",
+            "robot_event" => $"a robot event ({Duration(age)} ago: {text})",
             _ => $"a worker's report ({Duration(age)} ago: {text})",
         };
     }
@@ -199,7 +203,7 @@ public sealed partial class KernelLoop : BackgroundService
             AgentRunResult result;
             try
             {
-                result = await runner.RunAsync(KernelInstructions(), _history, e.Text, journal.Wrap(_tools.AsKernelTools()), null, cancellationToken);
+                result = await runner.RunAsync(KernelInstructions(), _history, e.Text, journal.Wrap([.. _tools.AsKernelTools(), .. _timerTools.AsKernelTools()]), null, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
