@@ -88,6 +88,15 @@ internal static class UpCommand
                     await Console.Error.WriteLineAsync($"rosa up: --bind must be an IP address such as 0.0.0.0 or 192.168.1.20, got '{bindAddress}'.");
                     return 2;
                 }
+                if (Hosting.TlsCertificate.Configured && !Hosting.AccessPolicy.IsLoopbackBind(bindAddress)
+                    && System.Net.IPAddress.TryParse(bindAddress.Trim('[', ']'), out var wildcard)
+                    && (wildcard.Equals(System.Net.IPAddress.Any) || wildcard.Equals(System.Net.IPAddress.IPv6Any)))
+                {
+                    // A wildcard bind would put loopback on https too, where the stack's own services call the kernel over http.
+                    await Console.Error.WriteLineAsync($"rosa up: with {Hosting.TlsCertificate.CertificateVariable} set, give --bind this machine's address " +
+                        $"(e.g. 192.168.1.20), not '{bindAddress}': the kernel then serves https there and plain http on loopback for the stack itself.");
+                    return 2;
+                }
                 kernelArgs.AddRange(["--bind", bindAddress]);
             }
             var simArgs = new List<string> { "sim", "--port", layout.RobotUrl.Port.ToString(CultureInfo.InvariantCulture) };
@@ -285,10 +294,12 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             host = "[" + host + "]";
         }
         var code = Hosting.AccessPolicy.CreateLoginCode(layout.DataDirectory);
-        var link = Hosting.AccessPolicy.LoginLink($"http://{host}:{layout.KernelPort.ToString(CultureInfo.InvariantCulture)}", code);
+        var scheme = Hosting.TlsCertificate.SchemeFor(bindAddress);
+        var link = Hosting.AccessPolicy.LoginLink($"{scheme}://{host}:{layout.KernelPort.ToString(CultureInfo.InvariantCulture)}", code);
         return $"  Remote login     {link}\n" +
             $"                   (works once, for {Hosting.AccessPolicy.LoginCodeLifetime.TotalMinutes:0} minutes; other clients send 'Authorization: Bearer' " +
-            $"with the token in {Hosting.AccessPolicy.TokenFile(layout.DataDirectory)}; plain http: use a TLS reverse proxy or a tunnel off a trusted network)";
+            $"with the token in {Hosting.AccessPolicy.TokenFile(layout.DataDirectory)}" +
+            (scheme == "https" ? ")" : $"; plain http: set {Hosting.TlsCertificate.CertificateVariable}, or use a TLS reverse proxy or a tunnel off a trusted network)");
     }
 
     /// <summary>Which .env file was read and which keys it set: names only, never values.</summary>

@@ -27,6 +27,18 @@ public sealed record DriverEntry(string Name, Uri Url, string Description, strin
     public bool SendsHeadersInClear => Headers.Count > 0
         && new[] { Url, EstopUrl }.OfType<Uri>().Any(u => u.Scheme == "http" && !DriversConfig.IsLoopback(u));
 
+    /// <summary>A request to this driver's own HTTP routes (<c>/lease</c>, <c>/approvals</c>) carrying <see cref="Headers"/>: a driver on
+    /// another machine asks for its token on every route, not only on MCP.</summary>
+    public HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(Url, path)) { Content = content };
+        foreach (var (name, value) in Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        return request;
+    }
+
     /// <summary>The entry's MCP port (the port of its url).</summary>
     public int Port => Url.Port;
 

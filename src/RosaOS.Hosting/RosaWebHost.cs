@@ -44,7 +44,15 @@ public static class RosaWebHost
             ["AllowedHosts"] = allowedHosts,
         });
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseUrls($"http://{FormatHost(bindAddress)}:{port}");
+        var scheme = TlsCertificate.SchemeFor(bindAddress);
+        if (scheme == Uri.UriSchemeHttps)
+        {
+            // Beyond loopback with ROSAOS_TLS_CERT: https on the bound address; a bad certificate stops the start, naming the file.
+            var certificate = TlsCertificate.Load();
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+        }
+        builder.WebHost.UseUrls($"{scheme}://{FormatHost(bindAddress)}:{port}");
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Services.AddHostFiltering(o =>
         {

@@ -49,8 +49,9 @@ public sealed partial class ApprovalCoordinator : BackgroundService
     public async Task<(int Status, JsonElement Body)> DecideAsync(DriverEntry driver, string id, bool approve, ApprovalDecisionRequest decision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(driver);
-        var url = new Uri(driver.Url, $"{ApprovalContract.HttpPath}/{Uri.EscapeDataString(id)}/{(approve ? "approve" : "deny")}");
-        using var response = await s_http.PostAsJsonAsync(url, decision, ApprovalJson.Default.ApprovalDecisionRequest, cancellationToken);
+        using var request = driver.Request(HttpMethod.Post, $"{ApprovalContract.HttpPath}/{Uri.EscapeDataString(id)}/{(approve ? "approve" : "deny")}",
+            JsonContent.Create(decision, ApprovalJson.Default.ApprovalDecisionRequest));
+        using var response = await s_http.SendAsync(request, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         JsonElement body;
         try
@@ -160,7 +161,10 @@ public sealed partial class ApprovalCoordinator : BackgroundService
     {
         try
         {
-            var list = await s_http.GetFromJsonAsync(new Uri(driver.Url, ApprovalContract.HttpPath), ApprovalJson.Default.ApprovalList, cancellationToken);
+            using var request = driver.Request(HttpMethod.Get, ApprovalContract.HttpPath);
+            using var response = await s_http.SendAsync(request, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var list = await response.Content.ReadFromJsonAsync(ApprovalJson.Default.ApprovalList, cancellationToken);
             // A driver serving /approvals without a gate was started without this policy (another drivers.json, or another --name):
             // it runs every call at once, and the person must not be told otherwise.
             return list is { Driver.Length: 0 }

@@ -113,7 +113,8 @@ public static partial class KernelCommand
     {
         var builder = RosaWebHost.CreateBuilder("kernel", options.BindAddress, options.Port);
         var host = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
-        var urls = new List<string> { $"http://{host}:{options.Port}", $"http://{host}:{options.ProcessPort}" };
+        var scheme = TlsCertificate.SchemeFor(options.BindAddress);
+        var urls = new List<string> { $"{scheme}://{host}:{options.Port}", $"{scheme}://{host}:{options.ProcessPort}" };
         if (!AccessPolicy.IsLoopbackBind(options.BindAddress) && !System.Net.IPAddress.Any.ToString().Equals(options.BindAddress, StringComparison.Ordinal)
             && options.BindAddress is not ("::" or "[::]"))
         {
@@ -143,6 +144,8 @@ public static partial class KernelCommand
         using var _ = folder;
         try
         {
+            // The kernel and its workers send these keys; said once here, by the process that starts the workers.
+            CleartextSecrets.Log(startupLogger, CleartextSecrets.FromEnvironment(("GROQ_API_KEY", "GROQ_BASE_URL"), ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")));
             selection = await LlmProviders.SelectAsync(LlmSettings.FromEnvironment(), startupLogger, cancellationToken);
             drivers = new DriverRegistry(options, loggerFactory.CreateLogger<DriverRegistry>());
             database = new KernelDatabase(options.DataDirectory) { CorruptRow = what => LogCorruptRow(startupLogger, what) };
@@ -235,7 +238,7 @@ public static partial class KernelCommand
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             processes.StartPool();
-            Console.WriteLine($"rosa kernel listening on http://{host}:{options.Port} (process manager MCP on http://{host}:{options.ProcessPort}/mcp, data {database.Path})");
+            Console.WriteLine($"rosa kernel listening on {scheme}://{host}:{options.Port} (process manager MCP on {scheme}://{host}:{options.ProcessPort}/mcp, data {database.Path})");
         });
         await app.StartAsync(cancellationToken);
         await app.WaitForShutdownAsync(cancellationToken);

@@ -195,7 +195,9 @@ public sealed partial class LeaseCoordinator : BackgroundService
             var grant = new LeaseGrant { Holder = holder?.Id, Kind = holder?.Kind, Note = holder?.Note };
             try
             {
-                using var response = await s_http.PostAsJsonAsync(new Uri(driver.Url, LeaseContract.HttpPath), grant, LeaseJson.Default.LeaseGrant, stoppingToken);
+                // A driver on another machine asks for its token (drivers.json headers) on /lease as on every route.
+                using var request = driver.Request(HttpMethod.Post, LeaseContract.HttpPath, JsonContent.Create(grant, LeaseJson.Default.LeaseGrant));
+                using var response = await s_http.SendAsync(request, stoppingToken);
                 if (!response.IsSuccessStatusCode)
                 {
                     LogPushFailed(_logger, robot, $"HTTP {(int)response.StatusCode}");

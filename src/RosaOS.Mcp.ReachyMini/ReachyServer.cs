@@ -76,6 +76,9 @@ public static partial class ReachyServer
         app.MapLease();
         app.MapApprovals();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.ReachyMini");
+        // Speech (ElevenLabs, Groq TTS and Whisper) and vision send these keys from this process.
+        CleartextSecrets.Log(logger, CleartextSecrets.FromEnvironment(
+            ("ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL"), ("GROQ_API_KEY", "GROQ_BASE_URL"), ("ROSAOS_VISION_API_KEY", "ROSAOS_VISION_BASE_URL")));
         // Turn spans (the speech loop's, and speak's inside a worker's traced tool call) go to the kernel next to /stt.
         using var spanHttp = new HttpClient();
         await using var spans = TurnTracing.SpansUrl(options.Hearing.Loop.CallbackUrl.ToString()) is { } spansUrl

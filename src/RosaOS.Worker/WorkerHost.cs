@@ -53,8 +53,8 @@ internal sealed partial class WorkerHost
         {
             try
             {
-                Task.WhenAll(leases.Urls.Select(url => s_http.PostAsJsonAsync(new Uri(url, LeaseContract.HttpPath),
-                    new LeaseGrant { Holder = null, IfHolder = leases.WorkerId }, LeaseJson.Default.LeaseGrant))).Wait(s_stopDeadline);
+                using var deadline = new CancellationTokenSource(s_stopDeadline);
+                Task.WhenAll(leases.Drivers.Select(driver => GiveUpLeaseAsync(driver, leases.WorkerId, deadline.Token))).Wait(s_stopDeadline);
             }
             catch (AggregateException)
             {
@@ -66,7 +66,15 @@ internal sealed partial class WorkerHost
 
     private volatile LeaseHolding? _leases;
 
-    private sealed record LeaseHolding(string WorkerId, List<Uri> Urls);
+    private sealed record LeaseHolding(string WorkerId, List<DriverEntry> Drivers);
+
+    /// <summary><c>POST /lease</c> if_holder with the driver's drivers.json headers (its token, for a driver on another machine).</summary>
+    private static async Task GiveUpLeaseAsync(DriverEntry driver, string workerId, CancellationToken cancellationToken)
+    {
+        using var request = driver.Request(HttpMethod.Post, LeaseContract.HttpPath,
+            JsonContent.Create(new LeaseGrant { Holder = null, IfHolder = workerId }, LeaseJson.Default.LeaseGrant));
+        using var response = await s_http.SendAsync(request, cancellationToken);
+    }
 
     public static async Task<WorkerHost> CreateAsync(ILogger logger, CancellationToken cancellationToken)
     {
@@ -174,7 +182,7 @@ internal sealed partial class WorkerHost
         var serverOfTool = new Dictionary<string, string>(StringComparer.Ordinal);
         var notes = new List<string>();
         var calls = new TaskCalls(this, task.WorkerId, serverOfTool);
-        var holding = new LeaseHolding(task.WorkerId, [.. task.McpServers.Select(drivers.Find).OfType<DriverEntry>().Where(d => d.Enabled).Select(d => d.Url)]);
+        var holding = new LeaseHolding(task.WorkerId, [.. task.McpServers.Select(drivers.Find).OfType<DriverEntry>().Where(d => d.Enabled)]);
         _leases = holding;
         try
         {

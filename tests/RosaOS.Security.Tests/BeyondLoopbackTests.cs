@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using RosaOS.Hosting;
 using RosaOS.Testing;
+using RosaOS.Testing.Llm;
 
 namespace RosaOS.Security.Tests;
 
@@ -183,6 +184,102 @@ public sealed class BeyondLoopbackTests : IAsyncLifetime
         var kernelToken = File.ReadAllText(Path.Combine(kernelData, AccessPolicy.TokenFileName)).Trim();
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, HttpMethod.Get, kernelRemote + "/api/estop", kernelToken)).Status);
     }
+
+    /// <summary>
+    /// "A worker reaching a driver on another address": the kernel (on loopback) launches a worker for the remote Reachy; the
+    /// worker's MCP client carries drivers.json's <c>Authorization: Bearer ${REMOTE_REACHY_TOKEN}</c>, so its <c>play_emotion</c>
+    /// moves the robot; the kernel's lease push reaches the driver with the same header (the driver names the worker as holder);
+    /// the same tool call sent without the header is refused with 401 and moves nothing.
+    /// </summary>
+    [Fact]
+    public async Task AWorkerLaunchedByTheKernelCallsTheRemoteDriverWithTheTokenAndTheSameCallWithoutItIsRefused()
+    {
+        if (_address is null)
+        {
+            TestContext.Current.SendDiagnosticMessage("This machine has no non-loopback IPv4 address: no remote driver for a worker to reach.");
+            return;
+        }
+        const string WorkerTask = "Look happy on the remote Reachy.";
+        await using var llm = await ScriptedLlmServer.StartAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        llm.When(r => IsKernel(r) && r.Messages.Count > 0 && r.Messages[^1].Role == "user" && r.LastUserText.StartsWith("look happy", StringComparison.Ordinal),
+            ScriptedTurn.Call("launch_process", new { system_prompt = WorkerTask, robots = new[] { "reachy-mini" } }));
+        llm.When(r => IsKernel(r) && r.Messages.Count > 0 && r.Messages[^1].Role == "tool", ScriptedTurn.Say("On it."));
+        llm.When(r => IsWorker(r) && r.SystemPrompt.Contains(WorkerTask, StringComparison.Ordinal),
+            ScriptedTurn.Call("play_emotion", new { emotion = "Enthusiastic" }),
+            // Held until the test has seen the remote driver name this worker as the lease holder.
+            ScriptedTurn.Say("I looked happy.") with { Gate = release.Task });
+        llm.When(r => IsKernel(r) && r.LastUserText.StartsWith("[Worker callback]", StringComparison.Ordinal), ScriptedTurn.Say("Reachy looked happy."));
+
+        var config = TestPaths.NewTempDirectory("worker-remote-config");
+        foreach (var file in new[] { "kernel.txt", "process.txt" })
+        {
+            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(config, file));
+        }
+        var entry = new JsonObject
+        {
+            ["url"] = Remote + "/mcp",
+            ["description"] = "a Reachy Mini on another machine",
+            ["headers"] = new JsonObject { ["Authorization"] = "Bearer ${REMOTE_REACHY_TOKEN}" },
+        };
+        File.WriteAllText(Path.Combine(config, "drivers.json"), new JsonObject { ["mcpServers"] = new JsonObject { ["reachy-mini"] = entry } }.ToJsonString());
+        var kernelPort = FreePort.Next();
+        var kernel = RosaProcess.StartRosa(["kernel", "--port", P(kernelPort), "--process-port", P(FreePort.Next())], new Dictionary<string, string?>
+        {
+            ["ROSAOS_CONFIG_DIR"] = config,
+            ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("worker-kernel-data"),
+            ["REMOTE_REACHY_TOKEN"] = Token,
+            ["GROQ_API_KEY"] = "gsk_test",
+            ["GROQ_BASE_URL"] = llm.GroqBaseUrl,
+            ["LOCAL_LLM_PORT"] = P(FreePort.Next()),
+            ["ROSA_DAEMON_URL"] = $"http://127.0.0.1:{P(_simPort)}",
+        });
+        _processes.Add(kernel);
+        var kernelUrl = $"http://127.0.0.1:{P(kernelPort)}";
+        await kernel.WaitForHttpAsync(kernelUrl + "/health");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
+        var simMoves = $"http://127.0.0.1:{P(_simPort)}/sim/moves";
+        var movesBefore = Happy(await http.GetStringAsync(simMoves, Ct));
+
+        var (chat, chatBody) = await SendAsync(http, HttpMethod.Post, kernelUrl + "/chat", null, """{"prompt":"look happy"}""");
+        Assert.True(chat == HttpStatusCode.OK, chatBody);
+        Assert.Equal("On it.", (string?)JsonNode.Parse(chatBody)!["output"]);
+
+        // The worker was offered the remote driver's tools (its MCP connection was authorised) and ran play_emotion there.
+        await llm.WaitForRequestAsync(r => IsWorker(r) && r.Messages.Any(m => m.Role == "tool"), TestTimeouts.Effect);
+        Assert.Contains("play_emotion", llm.ChatRequests.First(IsWorker).ToolNames);
+        await Poll.UntilAsync(async () => Happy(await http.GetStringAsync(simMoves, Ct)) > movesBefore, "the remote Reachy to play the emotion", TestTimeouts.Effect);
+        // The kernel told the remote driver who holds the robot, with the token: the driver names the worker.
+        var lease = await Poll.ForAsync(async () => JsonNode.Parse((await SendAsync(http, HttpMethod.Get, Remote + "/lease", Token)).Body),
+            l => (string?)l?["kind"] == "worker", "the remote driver to name the worker as lease holder", TestTimeouts.Effect);
+        Assert.False(string.IsNullOrEmpty((string?)lease!["holder"]));
+        release.SetResult();
+
+        // The callback came back and the call is in the kernel's audit log, not an error.
+        await Poll.UntilAsync(async () => (await http.GetStringAsync(kernelUrl + "/api/audit", Ct)).Contains("\"play_emotion\"", StringComparison.Ordinal),
+            "the worker's call in the audit log", TestTimeouts.Effect);
+        var audit = JsonNode.Parse(await http.GetStringAsync(kernelUrl + "/api/audit", Ct))!.AsArray();
+        var call = audit.Single(a => (string?)a!["tool"] == "play_emotion")!;
+        Assert.Equal("reachy-mini", (string?)call["server"]);
+        Assert.False((bool)call["is_error"]!, call.ToJsonString());
+        await llm.WaitForRequestAsync(r => IsKernel(r) && r.LastUserText.StartsWith("[Worker callback]", StringComparison.Ordinal), TestTimeouts.Effect);
+
+        // The same call without the header: refused before MCP, and the robot does not move.
+        var movesAfter = Happy(await http.GetStringAsync(simMoves, Ct));
+        var (refused, refusedBody) = await SendAsync(http, HttpMethod.Post, Remote + "/mcp", null,
+            """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"play_emotion","arguments":{"emotion":"Enthusiastic"}}}""");
+        Assert.True(refused == HttpStatusCode.Unauthorized, $"{(int)refused}: {refusedBody}");
+        Assert.Contains("access token", refusedBody, StringComparison.Ordinal);
+        Assert.Equal(movesAfter, Happy(await http.GetStringAsync(simMoves, Ct)));
+    }
+
+    private static bool IsKernel(RecordedRequest r) => r.SystemPrompt.Contains("You are the kernel", StringComparison.Ordinal);
+
+    private static bool IsWorker(RecordedRequest r) => r.SystemPrompt.Contains("You are a process", StringComparison.Ordinal);
+
+    /// <summary>How many "enthusiastic" recorded moves the simulator's move log holds.</summary>
+    private static int Happy(string moves) => JsonNode.Parse(moves)!.AsArray()
+        .Count(m => m!.ToJsonString().Contains("reachy-mini-emotions-library/enthusiastic", StringComparison.OrdinalIgnoreCase));
 
     [Fact]
     public async Task TheLoginLinkSetsAnHttpOnlyStrictCookieOnce()
