@@ -4,8 +4,10 @@ namespace RosaOS.Simulator.Robot;
 
 /// <summary>
 /// A dedicated thread that calls a tick at a fixed period against absolute deadlines: it sleeps for the
-/// bulk of the wait and yields through the last ~1.5 ms, because timer-based waits on a loaded 2-core
-/// machine slip by whole milliseconds. Late ticks are not replayed (a robot skips, it does not catch up).
+/// bulk of the wait and, while the tick says timing matters (it returns true: something moves), yields
+/// through the last ~1.5 ms, because timer-based waits on a loaded 2-core machine slip by whole milliseconds.
+/// While nothing moves it only sleeps: that spin was most of the idle simulator's CPU (issue 19), and a pose
+/// that does not change cannot be late. Late ticks are not replayed (a robot skips, it does not catch up).
 /// </summary>
 internal sealed class RealtimeLoop : IDisposable
 {
@@ -13,10 +15,10 @@ internal sealed class RealtimeLoop : IDisposable
 
     private readonly Thread _thread;
     private readonly long _periodTicks;
-    private readonly Action<long> _tick;
+    private readonly Func<long, bool> _tick;
     private volatile bool _stopping;
 
-    public RealtimeLoop(string name, TimeSpan period, Action<long> tick)
+    public RealtimeLoop(string name, TimeSpan period, Func<long, bool> tick)
     {
         _periodTicks = (long)(period.TotalSeconds * Stopwatch.Frequency);
         _tick = tick;
@@ -40,7 +42,7 @@ internal sealed class RealtimeLoop : IDisposable
         long n = 0;
         while (!_stopping)
         {
-            _tick(n++);
+            var precise = _tick(n++);
             next += _periodTicks;
             var now = Stopwatch.GetTimestamp();
             if (now - next > _periodTicks)
@@ -53,6 +55,11 @@ internal sealed class RealtimeLoop : IDisposable
                 if (remaining <= 0)
                 {
                     break;
+                }
+                if (!precise)
+                {
+                    Thread.Sleep(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+                    continue;
                 }
                 if (remaining > s_spinTicks)
                 {

@@ -60,6 +60,7 @@ public sealed partial class RobotCore : IDisposable
     private readonly double[] _periods = new double[PeriodWindow];
     private int _periodCount;
     private long _lastControlTimestamp;
+    private bool _moved;
 
     // State below is guarded by _gate and mutated on the loop thread or by short setters.
     private double[] _presentJoints = [.. HeadKinematics.SleepHeadJoints];
@@ -362,15 +363,17 @@ public sealed partial class RobotCore : IDisposable
         }
     }
 
-    private void OnTick(long n)
+    /// <summary>One 100 Hz tick; true while something moves (a move runs or the last control step changed the pose), so the loop keeps exact time.</summary>
+    private bool OnTick(long n)
     {
         RobotSnapshot? published = null;
         var now = DateTimeOffset.UtcNow;
+        bool moving;
         lock (_gate)
         {
             if (!_started)
             {
-                return;
+                return false;
             }
             if (_active is { } active)
             {
@@ -378,12 +381,13 @@ public sealed partial class RobotCore : IDisposable
             }
             if (n % 2 == 0)
             {
-                ControlStep();
+                _moved = ControlStep();
                 published = BuildSnapshot(now);
                 _snapshot = published;
                 _ready = true;
                 RecordPeriod();
             }
+            moving = _active is not null || _moved;
         }
         if (published is not null)
         {
@@ -396,6 +400,7 @@ public sealed partial class RobotCore : IDisposable
                 LogTickHandlerFailed(ex);
             }
         }
+        return moving;
     }
 
     private void RecordPeriod()
@@ -477,10 +482,13 @@ public sealed partial class RobotCore : IDisposable
         _moveLog.Add(entry);
     }
 
-    private void ControlStep()
+    /// <summary>The 50 Hz control step; true when the present joints or antennas changed.</summary>
+    private bool ControlStep()
     {
+        var changed = false;
         if (_targetJoints is not null)
         {
+            changed = !_presentJoints.AsSpan().SequenceEqual(_targetJoints);
             _presentJoints = [.. _targetJoints];
             if (_reseed && _targetJointsPose is not null)
             {
@@ -493,6 +501,7 @@ public sealed partial class RobotCore : IDisposable
         }
         if (_targetAntennas is not null)
         {
+            changed |= !_presentAntennas.AsSpan().SequenceEqual(_targetAntennas);
             _presentAntennas = [.. _targetAntennas];
         }
         _presentPose = _kinematics.ForwardKinematics(_presentJoints, 3);
@@ -510,11 +519,13 @@ public sealed partial class RobotCore : IDisposable
             }
             else
             {
+                changed |= _targetJoints is null || !joints.AsSpan().SequenceEqual(_targetJoints);
                 _targetJoints = joints;
                 _targetJointsPose = _targetPose ?? Transform.Identity();
                 _reseed = true;
             }
         }
+        return changed;
     }
 
     private RobotSnapshot BuildSnapshot(DateTimeOffset now) => new(
