@@ -133,6 +133,7 @@ public sealed partial class RobotCore : IDisposable
                 _kinematics.AutomaticBodyYaw = value;
                 _ikRequired = _targetPose is not null || _targetBodyYaw is not null;
             }
+            _loop.Wake();
         }
     }
 
@@ -147,6 +148,7 @@ public sealed partial class RobotCore : IDisposable
             ResetToSleep();
             _started = true;
         }
+        _loop.Wake();
     }
 
     private bool _started;
@@ -198,8 +200,9 @@ public sealed partial class RobotCore : IDisposable
                 return false;
             }
             ApplyTargets(head, antennas, bodyYaw);
-            return true;
         }
+        _loop.Wake();
+        return true;
     }
 
     /// <summary>Clamps antenna angles to ±π; returns true when something changed.</summary>
@@ -243,6 +246,7 @@ public sealed partial class RobotCore : IDisposable
             AddLog(entry);
             _active = new ActiveMove(handle, [.. steps]);
         }
+        _loop.Wake();
         LogMoveStarted(kind, name ?? "", handle.Id);
         return handle;
     }
@@ -363,8 +367,12 @@ public sealed partial class RobotCore : IDisposable
         }
     }
 
-    /// <summary>One 100 Hz tick; true while something moves (a move runs or the last control step changed the pose), so the loop keeps exact time.</summary>
-    private bool OnTick(long n)
+    /// <summary>
+    /// One 100 Hz tick. While something moves (a move runs or the last control step changed the pose) the loop keeps
+    /// exact time; otherwise it waits for the next control step (50 Hz: the state is still published and timestamped
+    /// as the daemon does) and is woken early by a move or a target.
+    /// </summary>
+    private LoopPlan OnTick(long n)
     {
         RobotSnapshot? published = null;
         var now = DateTimeOffset.UtcNow;
@@ -373,7 +381,7 @@ public sealed partial class RobotCore : IDisposable
         {
             if (!_started)
             {
-                return false;
+                return Idle(n);
             }
             if (_active is { } active)
             {
@@ -400,8 +408,11 @@ public sealed partial class RobotCore : IDisposable
                 LogTickHandlerFailed(ex);
             }
         }
-        return moving;
+        return moving ? new LoopPlan(1, Precise: true) : Idle(n);
     }
+
+    /// <summary>Idle: the next tick is the next control step (even tick).</summary>
+    private static LoopPlan Idle(long n) => new(n % 2 == 0 ? 2 : 1, Precise: false);
 
     private void RecordPeriod()
     {
