@@ -19,7 +19,7 @@ var cpuIdle = (CpuSeconds(pid) - cpuBefore) / wall.Elapsed.TotalSeconds;
 var loop = JsonNode.Parse(await http.GetStringAsync(new Uri("sim/loop", UriKind.Relative)))!;
 Console.WriteLine(Invariant($"control period: samples {loop["samples"]}, p50 {loop["p50_ms"]} ms, p99 {loop["p99_ms"]} ms, max {loop["max_ms"]} ms (target 20 ms)"));
 Console.WriteLine(Invariant($"control jitter |period-20ms|: p50 {loop["jitter_p50_ms"]} ms, p99 {loop["jitter_p99_ms"]} ms"));
-Console.WriteLine(Invariant($"sim CPU while idle: {cpuIdle * 100:F1} % of one core, RSS {RssMb(pid):F0} MB"));
+Console.WriteLine(Invariant($"sim CPU while idle: {cpuIdle * 100:F1} % of one core (target under 5 %), RSS {RssMb(pid):F0} MB, PSS {PssMb(pid):F0} MB"));
 
 // 2. /ws/sdk fan-out to 10 clients, one of them never reading (it must not slow the others).
 const int Clients = 10;
@@ -105,6 +105,13 @@ static double CpuSeconds(int pid)
 static double RssMb(int pid)
 {
     var line = File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+    return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+}
+
+static double PssMb(int pid)
+{
+    // Proportional set size: shared runtime pages divided among the processes that map them.
+    var line = File.ReadAllLines($"/proc/{pid}/smaps_rollup").First(l => l.StartsWith("Pss:", StringComparison.Ordinal));
     return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
 }
 

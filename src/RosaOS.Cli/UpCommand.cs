@@ -63,7 +63,8 @@ internal static class UpCommand
                 await Console.Error.WriteLineAsync($"rosa up: {e.Message}");
                 return 2;
             }
-            var kernelArgs = new List<string> { "kernel" };
+            // One pooled worker idles ready; the second starts when a task takes the first (issue 19: ~50 MiB less idle).
+            var kernelArgs = new List<string> { "kernel", "--pool-warm", "1" };
             if (parse.GetValue(anthropic))
             {
                 kernelArgs.Add("--anthropic");

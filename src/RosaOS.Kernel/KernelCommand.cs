@@ -27,6 +27,7 @@ public static partial class KernelCommand
         var anthropic = new Option<bool>("--anthropic") { Description = "Use Anthropic (ANTHROPIC_API_KEY)." };
         var model = new Option<string?>("--model") { Description = "Model: Groq's (GROQ_MODEL, default openai/gpt-oss-120b), or Anthropic's with --anthropic." };
         var poolSize = new Option<int>("--pool-size") { Description = "Long-lived pooled workers.", DefaultValueFactory = _ => 2 };
+        var poolWarm = new Option<int?>("--pool-warm") { Description = "Pool workers started ahead of any task (default: the pool size); the rest start when a task takes the last idle one." };
         var maxWorkers = new Option<int>("--max-workers") { Description = "Most tasks running at once.", DefaultValueFactory = _ => 6 };
         var taskTimeout = new Option<double>("--task-timeout") { Description = "Seconds a task may run before it is killed and reported failed.", DefaultValueFactory = _ => 600 };
         var historyWindow = new Option<int>("--history-window") { Description = "Kernel conversation messages kept in the prompt.", DefaultValueFactory = _ => 40 };
@@ -43,7 +44,7 @@ public static partial class KernelCommand
         var command = new Command("kernel", "Run the kernel: event queue, kernel agent, process manager (8765, 7001).")
         {
             replyTool,
-            port, processPort, bind, local, endpoint, anthropic, model, poolSize, maxWorkers, taskTimeout, historyWindow, workerTurns, workerCalls,
+            port, processPort, bind, local, endpoint, anthropic, model, poolSize, poolWarm, maxWorkers, taskTimeout, historyWindow, workerTurns, workerCalls,
             speechTtl, chatTtl, callbackTtl, keepDays, keepRows, keepImagesDays, keepImagesMb,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -78,6 +79,7 @@ public static partial class KernelCommand
                     DataDirectory = RosaEnvironment.DataDirectory,
                     ConfigDirectory = RosaEnvironment.ConfigDirectory,
                     PoolSize = parse.GetValue(poolSize),
+                    PoolWarm = parse.GetValue(poolWarm),
                     MaxWorkers = parse.GetValue(maxWorkers),
                     TaskTimeout = TimeSpan.FromSeconds(parse.GetValue(taskTimeout) is var t && double.IsFinite(t) && t > 0 ? t : -1),
                     HistoryWindow = parse.GetValue(historyWindow),

@@ -18,6 +18,15 @@ public sealed record KernelOptions
     /// <summary>Long-lived pooled workers (the original kept two).</summary>
     public int PoolSize { get; init; } = 2;
 
+    /// <summary>
+    /// Pool workers started ahead of any task (null: all of <see cref="PoolSize"/>). The others start one at a
+    /// time when a task takes the last idle one, so an idle small host keeps one process, not two (issue 19).
+    /// </summary>
+    public int? PoolWarm { get; init; }
+
+    /// <summary>Pool workers kept idle and ready.</summary>
+    public int EffectivePoolWarm => Math.Min(PoolWarm ?? PoolSize, PoolSize);
+
     /// <summary>Most tasks running at once, pooled and one-off together.</summary>
     public int MaxWorkers { get; init; } = 6;
 
@@ -95,6 +104,10 @@ public sealed record KernelOptions
         if (PoolSize is < 0 or > 16)
         {
             problems.Add("pool size must be 0..16");
+        }
+        if (PoolWarm is < 0)
+        {
+            problems.Add($"pool warm count {PoolWarm} must be 0 or more (at most the pool size is started ahead)");
         }
         if (MaxWorkers < 1 || MaxWorkers < PoolSize)
         {

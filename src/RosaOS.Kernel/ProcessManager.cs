@@ -71,7 +71,10 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
             {
                 var slot = new Slot(i);
                 _pool.Add(slot);
-                StartPoolProcess(slot);
+                if (i < _options.EffectivePoolWarm)
+                {
+                    StartPoolProcess(slot);
+                }
             }
         }
     }
@@ -134,7 +137,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
             // The launching turn's trace continues in the worker (its LLM requests and tool calls, then speak on the robot).
             var traceParent = TurnTracing.Format(System.Diagnostics.Activity.Current);
             var task = JsonSerializer.Serialize(new WorkerTask(workerId, systemPrompt, valid, traceParent));
-            foreach (var slot in _pool.Where(s => s.WorkerId is null && s.Child is { HasExited: false }))
+            foreach (var slot in IdlePoolSlots())
             {
                 var info = new ProcessInfo
                 {
@@ -150,6 +153,7 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
                 }
                 slot.WorkerId = workerId;
                 Track(info, slot.Child);
+                KeepWarm();
                 return info.LaunchAnswer(note);
             }
 
@@ -372,8 +376,46 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         OnProcessExit(child, workerId);
     }
 
+    /// <summary>
+    /// The pool slots a task can go to (lock held): idle running ones, then a slot that never ran, started now (its
+    /// stdin holds the task until it is ready, which takes no longer than a one-off worker's start).
+    /// </summary>
+    private IEnumerable<Slot> IdlePoolSlots()
+    {
+        foreach (var slot in _pool.Where(s => s.WorkerId is null && s.Child is { HasExited: false }).ToList())
+        {
+            yield return slot;
+        }
+        if (_pool.FirstOrDefault(s => !s.Started) is { } cold)
+        {
+            StartPoolProcess(cold);
+            if (cold.Child is { HasExited: false })
+            {
+                yield return cold;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts a slot that never ran when fewer than the warm count are idle (lock held): the next task still finds a
+    /// pool worker, already starting. A slot once started stays started (it is restarted when its process exits).
+    /// </summary>
+    private void KeepWarm()
+    {
+        var idle = _pool.Count(s => s.WorkerId is null && s.Child is { HasExited: false });
+        if (idle >= _options.EffectivePoolWarm)
+        {
+            return;
+        }
+        if (_pool.FirstOrDefault(s => !s.Started) is { } cold)
+        {
+            StartPoolProcess(cold);
+        }
+    }
+
     private void StartPoolProcess(Slot slot)
     {
+        slot.Started = true;
         try
         {
             slot.Child = _spawner.Start(pool: true, new Dictionary<string, string> { ["WORKER_POOL"] = "1" });
@@ -434,6 +476,9 @@ public sealed partial class ProcessManager : IHostedService, IDisposable
         public WorkerChild? Child { get; set; }
 
         public string? WorkerId { get; set; }
+
+        /// <summary>The slot's process was started once (it is kept, and restarted when it exits).</summary>
+        public bool Started { get; set; }
     }
 
     private sealed record Running(ProcessInfo Info, WorkerChild Child, Timer Timeout);

@@ -60,6 +60,7 @@ public sealed partial class RobotCore : IDisposable
     private readonly double[] _periods = new double[PeriodWindow];
     private int _periodCount;
     private long _lastControlTimestamp;
+    private bool _moved;
 
     // State below is guarded by _gate and mutated on the loop thread or by short setters.
     private double[] _presentJoints = [.. HeadKinematics.SleepHeadJoints];
@@ -132,6 +133,7 @@ public sealed partial class RobotCore : IDisposable
                 _kinematics.AutomaticBodyYaw = value;
                 _ikRequired = _targetPose is not null || _targetBodyYaw is not null;
             }
+            _loop.Wake();
         }
     }
 
@@ -146,6 +148,7 @@ public sealed partial class RobotCore : IDisposable
             ResetToSleep();
             _started = true;
         }
+        _loop.Wake();
     }
 
     private bool _started;
@@ -197,8 +200,9 @@ public sealed partial class RobotCore : IDisposable
                 return false;
             }
             ApplyTargets(head, antennas, bodyYaw);
-            return true;
         }
+        _loop.Wake();
+        return true;
     }
 
     /// <summary>Clamps antenna angles to ±π; returns true when something changed.</summary>
@@ -242,6 +246,7 @@ public sealed partial class RobotCore : IDisposable
             AddLog(entry);
             _active = new ActiveMove(handle, [.. steps]);
         }
+        _loop.Wake();
         LogMoveStarted(kind, name ?? "", handle.Id);
         return handle;
     }
@@ -362,15 +367,21 @@ public sealed partial class RobotCore : IDisposable
         }
     }
 
-    private void OnTick(long n)
+    /// <summary>
+    /// One 100 Hz tick. While something moves (a move runs or the last control step changed the pose) the loop keeps
+    /// exact time; otherwise it waits for the next control step (50 Hz: the state is still published and timestamped
+    /// as the daemon does) and is woken early by a move or a target.
+    /// </summary>
+    private LoopPlan OnTick(long n)
     {
         RobotSnapshot? published = null;
         var now = DateTimeOffset.UtcNow;
+        bool moving;
         lock (_gate)
         {
             if (!_started)
             {
-                return;
+                return Idle(n);
             }
             if (_active is { } active)
             {
@@ -378,12 +389,13 @@ public sealed partial class RobotCore : IDisposable
             }
             if (n % 2 == 0)
             {
-                ControlStep();
+                _moved = ControlStep();
                 published = BuildSnapshot(now);
                 _snapshot = published;
                 _ready = true;
                 RecordPeriod();
             }
+            moving = _active is not null || _moved;
         }
         if (published is not null)
         {
@@ -396,7 +408,11 @@ public sealed partial class RobotCore : IDisposable
                 LogTickHandlerFailed(ex);
             }
         }
+        return moving ? new LoopPlan(1, Precise: true) : Idle(n);
     }
+
+    /// <summary>Idle: the next tick is the next control step (even tick).</summary>
+    private static LoopPlan Idle(long n) => new(n % 2 == 0 ? 2 : 1, Precise: false);
 
     private void RecordPeriod()
     {
@@ -477,10 +493,13 @@ public sealed partial class RobotCore : IDisposable
         _moveLog.Add(entry);
     }
 
-    private void ControlStep()
+    /// <summary>The 50 Hz control step; true when the present joints or antennas changed.</summary>
+    private bool ControlStep()
     {
+        var changed = false;
         if (_targetJoints is not null)
         {
+            changed = !_presentJoints.AsSpan().SequenceEqual(_targetJoints);
             _presentJoints = [.. _targetJoints];
             if (_reseed && _targetJointsPose is not null)
             {
@@ -493,6 +512,7 @@ public sealed partial class RobotCore : IDisposable
         }
         if (_targetAntennas is not null)
         {
+            changed |= !_presentAntennas.AsSpan().SequenceEqual(_targetAntennas);
             _presentAntennas = [.. _targetAntennas];
         }
         _presentPose = _kinematics.ForwardKinematics(_presentJoints, 3);
@@ -510,11 +530,13 @@ public sealed partial class RobotCore : IDisposable
             }
             else
             {
+                changed |= _targetJoints is null || !joints.AsSpan().SequenceEqual(_targetJoints);
                 _targetJoints = joints;
                 _targetJointsPose = _targetPose ?? Transform.Identity();
                 _reseed = true;
             }
         }
+        return changed;
     }
 
     private RobotSnapshot BuildSnapshot(DateTimeOffset now) => new(
