@@ -53,23 +53,20 @@ public static class OfflineDescriber
         ArgumentNullException.ThrowIfNull(frame);
         using var small = new Mat();
         Cv2.Resize(frame, small, new Size(64, 64), 0, 0, InterpolationFlags.Area);
-        using var hsv = new Mat();
-        Cv2.CvtColor(small, hsv, small.Channels() == 1 ? ColorConversionCodes.GRAY2BGR : ColorConversionCodes.BGR2HSV);
-        if (small.Channels() == 1)
-        {
-            Cv2.CvtColor(hsv, hsv, ColorConversionCodes.BGR2HSV);
-        }
+        using var bgr = small.Channels() == 1 ? small.CvtColor(ColorConversionCodes.GRAY2BGR) : small.Clone();
+        using var hsv = bgr.CvtColor(ColorConversionCodes.BGR2HSV);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var y = 0; y < hsv.Rows; y++)
+        int rows = hsv.Rows, cols = hsv.Cols;
+        for (var y = 0; y < rows; y++)
         {
-            for (var x = 0; x < hsv.Cols; x++)
+            for (var x = 0; x < cols; x++)
             {
                 var p = hsv.At<Vec3b>(y, x);
                 var name = Name(p.Item0, p.Item1, p.Item2);
                 counts[name] = counts.GetValueOrDefault(name) + 1;
             }
         }
-        double total = hsv.Rows * hsv.Cols;
+        double total = rows * cols;
         return [.. counts.Select(kv => (kv.Key, kv.Value / total)).Where(c => c.Item2 >= 0.08).OrderByDescending(c => c.Item2).Take(4)];
     }
 
