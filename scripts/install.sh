@@ -17,7 +17,7 @@ profile="${1:-runtime}"
 case "$profile" in runtime|test) ;; *) usage ;; esac
 
 runtime_apt=(espeak-ng sox libsox-fmt-base alsa-utils libportaudio2 libgtk-3-0 opencv-data
-  pocketsphinx pocketsphinx-en-us ca-certificates curl)
+  pocketsphinx pocketsphinx-en-us ca-certificates curl tesseract-ocr tesseract-ocr-eng)
 test_apt=(chromium fonts-dejavu-core
   ros-core python3-std-msgs python3-geometry-msgs python3-nav-msgs python3-sensor-msgs
   python3-std-srvs python3-actionlib libstd-msgs-dev libgeometry-msgs-dev libnav-msgs-dev
@@ -34,7 +34,7 @@ npm_test=("@modelcontextprotocol/conformance@0.1.16" "@modelcontextprotocol/serv
 # .NET tools from NuGet (test profile): PowerShell, which runs the Windows scripts (rosa.ps1, test.ps1) here too.
 dotnet_tools_test=("PowerShell@7.6.10")
 # macOS: the same tools from Homebrew (no ROS 1 or Debian Chromium there: the ROS and browser tests need Linux).
-brew_runtime=(espeak-ng sox portaudio node@24)
+brew_runtime=(espeak-ng sox portaudio tesseract node@24)
 brew_test=()
 # The simulated room's pictures come from Debian's python3-skimage on every system (pinned, checked).
 skimage_deb_url="https://deb.debian.org/debian/pool/main/s/skimage/python3-skimage_0.19.3-8_all.deb"

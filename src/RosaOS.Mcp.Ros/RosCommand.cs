@@ -31,12 +31,14 @@ public static class RosCommand
             await Task.Yield();
             RosRobotOptions options;
             ApprovalOptions? approval;
+            VerifiedRobots robots;
             try
             {
                 var robotName = parse.GetValue(name)!;
                 var config = DriversConfig.LoadFile(parse.GetValue(drivers) ?? Path.Combine(RosaEnvironment.ConfigDirectory, "drivers.json"));
                 var entry = config.Find(robotName);
                 approval = entry?.Approval;
+                robots = VerifiedRobots.From(config);
                 options = entry?.Ros ?? new RosRobotOptions { Name = robotName, Port = entry?.Port ?? 9091 };
                 if (entry is { Enabled: false })
                 {
@@ -55,16 +57,16 @@ public static class RosCommand
                 return 2;
             }
             return parse.GetValue(stdio)
-                ? await RunStdioAsync(options, approval, cancellationToken)
-                : await RunHttpAsync(options, approval, parse.GetValue(host)!, cancellationToken);
+                ? await RunStdioAsync(options, approval, robots, cancellationToken)
+                : await RunHttpAsync(options, approval, robots, parse.GetValue(host)!, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunHttpAsync(RosRobotOptions options, ApprovalOptions? approval, string host, CancellationToken cancellationToken)
+    private static async Task<int> RunHttpAsync(RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots, string host, CancellationToken cancellationToken)
     {
         var builder = RosaWebHost.CreateBuilder("ros-" + options.Name, host, options.Port);
-        AddRobot(builder.Services, options, approval).WithHttpTransport();
+        AddRobot(builder.Services, options, approval, robots).WithHttpTransport();
         var app = builder.Build();
         var robot = app.Services.GetRequiredService<RobotSession>();
         app.UseHostFiltering();
@@ -86,26 +88,30 @@ public static class RosCommand
         return 0;
     }
 
-    private static async Task<int> RunStdioAsync(RosRobotOptions options, ApprovalOptions? approval, CancellationToken cancellationToken)
+    private static async Task<int> RunStdioAsync(RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         // stdout carries the MCP protocol; every log line goes to stderr.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        AddRobot(builder.Services, options, approval).WithStdioServerTransport();
+        AddRobot(builder.Services, options, approval, robots).WithStdioServerTransport();
         var app = builder.Build();
         app.Services.GetRequiredService<RobotSession>().Client.Start();
         await app.RunAsync(cancellationToken);
         return 0;
     }
 
-    private static IMcpServerBuilder AddRobot(IServiceCollection services, RosRobotOptions options, ApprovalOptions? approval)
+    private static IMcpServerBuilder AddRobot(IServiceCollection services, RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots)
     {
         services.AddSingleton(options);
+        services.AddSingleton(robots);
         services.AddSingleton<RobotSession>();
         services.AddEmergencyStop<RosStopEffects>(options.Name);
         var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
             .WithTools<RosTools>()
+            .WithTools<RosParityTools>()
+            .WithResources<RosResources>()
+            .WithPrompts<RosPrompts>()
             .WithEmergencyStop()
             .WithLease(options.Name)
             .WithToolArgumentBinding();

@@ -19,10 +19,23 @@ public sealed class RosTools(RobotSession robot)
 {
     private const double MaxTimeoutSeconds = 300;
 
-    [McpServerTool(Name = "connect_to_robot", ReadOnly = true), Description("Check the connection to this server's robot (its rosbridge address is fixed by configuration) and report the ROS version.")]
-    public async Task<string> ConnectToRobot(CancellationToken cancellationToken = default)
+    [McpServerTool(Name = "connect_to_robot", ReadOnly = true), Description("Check the connection to this server's robot and report the ROS version. Its rosbridge address is fixed by configuration: ip/port may be given (as in ros-mcp-server) but must be that address.")]
+    public async Task<string> ConnectToRobot(
+        [Description("rosbridge host; optional, must be this robot's")] string? ip = null,
+        [Description("rosbridge port; optional, must be this robot's")] int? port = null,
+        CancellationToken cancellationToken = default)
         => await Run(async () =>
         {
+            // Retargeting would move the per-robot safety envelope, lease and stop to a robot they were not written
+            // for; another robot is another drivers.json entry (its own rosa ros).
+            var url = robot.Client.Url;
+            if ((!string.IsNullOrWhiteSpace(ip) && !string.Equals(ip.Trim(), url.Host, StringComparison.OrdinalIgnoreCase)
+                    && !(IsLocal(ip.Trim()) && IsLocal(url.Host)))
+                || (port is { } p && p != url.Port))
+            {
+                throw new McpException($"connect_to_robot: this server drives only {robot.Options.Name} at {url.Host}:{url.Port}, got ip '{ip}', port {port}. " +
+                    "Another robot needs its own drivers.json entry, with its own safety settings; call its tools instead.");
+            }
             var watch = Stopwatch.StartNew();
             var version = await robot.RosVersionAsync(cancellationToken);
             return new JsonObject
@@ -512,6 +525,8 @@ public sealed class RosTools(RobotSession robot)
                 ["stamp"] = msg["header"]?["stamp"]?.DeepClone(),
             };
         });
+
+    private static bool IsLocal(string host) => host is "localhost" or "127.0.0.1" or "::1" or "[::1]";
 
     private static async Task<string> Run(Func<Task<JsonObject>> body)
     {

@@ -48,6 +48,14 @@ public sealed class VisionService(ICameraSource camera, ImageStore images, Peopl
     public async Task<string> DescribeAsync(string? image, string? question, CancellationToken cancellationToken)
     {
         var path = await images.ResolveAsync(image, cancellationToken);
+        if (!model.IsConfigured)
+        {
+            // Without a model: faces and known people, OCR text and colours, instead of only an error.
+            IReadOnlyList<DetectedFace> faces;
+            using var frame = Read(path, image);
+            faces = [.. people.Recognize(frame).Select(m => new DetectedFace(m.Name, m.Confidence, m.Distance, m.Box.X, m.Box.Y, m.Box.Width, m.Box.Height))];
+            return await OfflineDescriber.DescribeAsync(path, frame, faces, cancellationToken);
+        }
         return await model.AskAsync(path, string.IsNullOrWhiteSpace(question) ? DefaultQuestion : question, cancellationToken);
     }
 

@@ -102,6 +102,35 @@ public sealed class VisionServiceTests(VisionFixture vision) : IAsyncLifetime
         Assert.Null(raw);
     }
 
+    [Fact]
+    public async Task WithoutAVisionModel_DescribeSaysFacesTextAndColours_AndThatAModelWouldSayMore()
+    {
+        using var noModel = new VisionModelClient(VisionModelOptions.FromEnvironment(_ => null), NullLogger<VisionModelClient>.Instance);
+        var offline = new VisionService(_head, _images, _people, vision.Detector, noModel);
+
+        // A red sign with black words on a white panel: OCR reads the words, the colours are red and white.
+        using (var sign = new OpenCvSharp.Mat(360, 900, OpenCvSharp.MatType.CV_8UC3, new OpenCvSharp.Scalar(30, 30, 210)))
+        {
+            OpenCvSharp.Cv2.Rectangle(sign, new OpenCvSharp.Rect(60, 90, 780, 180), OpenCvSharp.Scalar.White, -1);
+            OpenCvSharp.Cv2.PutText(sign, "ROBOT LAB 42", new OpenCvSharp.Point(110, 210), OpenCvSharp.HersheyFonts.HersheySimplex, 3.0, OpenCvSharp.Scalar.Black, 8);
+            var path = _images.SaveCapture(sign.ImEncode(".jpg", new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.JpegQuality, 95)));
+            var text = await offline.DescribeAsync(_images.ToArgument(path), null, Ct);
+            Assert.Contains("No vision model is configured", text, StringComparison.Ordinal);
+            Assert.Contains("ROBOT LAB 42", text, StringComparison.Ordinal);
+            Assert.Contains("red", text, StringComparison.Ordinal);
+            Assert.Contains("white", text, StringComparison.Ordinal);
+            Assert.Contains("No face", text, StringComparison.Ordinal);
+            Assert.Contains("GROQ_API_KEY", text, StringComparison.Ordinal);
+        }
+
+        // Toward the person: one face, and once saved, her name.
+        var picture = await offline.TakePictureAsync(Ct);
+        Assert.Contains("1 face(s), no one known", await offline.DescribeAsync(picture.Argument, null, Ct), StringComparison.Ordinal);
+        await offline.SavePersonAsync(picture.Argument, "Eileen Collins", Ct);
+        Assert.Contains("known: Eileen Collins", await offline.DescribeAsync(picture.Argument, null, Ct), StringComparison.Ordinal);
+        Assert.Empty(_server.Received);
+    }
+
     [Theory]
     [InlineData("../../etc/passwd")]
     [InlineData("/etc/hostname")]

@@ -32,16 +32,8 @@ public sealed class VisionTools(VisionService vision, ICameraSource camera, IHea
         {
             return new CallToolResult { Content = [new TextContentBlock { Text = text.ToString() }, ImageContentBlock.FromBytes(picture.Jpeg, "image/jpeg")] };
         }
-        if (vision.Model.IsConfigured)
-        {
-            text.Append(" Description: ").Append(await RunAsync(() => vision.DescribeAsync(picture.Argument, null, cancellationToken)));
-        }
-        else
-        {
-            // Still useful without a vision model: who is in view.
-            var faces = await RunAsync(() => vision.DetectFacesAsync(picture.Argument, cancellationToken));
-            text.Append(" No description: no vision model is configured. ").Append(FacesSentence(faces));
-        }
+        // Without a vision model the description is the offline one (faces, known people, text, colours).
+        text.Append(" Description: ").Append(await RunAsync(() => vision.DescribeAsync(picture.Argument, null, cancellationToken)));
         return new CallToolResult { Content = [new TextContentBlock { Text = text.ToString() }] };
     }
 

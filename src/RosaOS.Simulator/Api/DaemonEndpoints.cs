@@ -96,13 +96,14 @@ internal static class DaemonEndpoints
             {
                 return ApiJson.BackendNotRunning();
             }
-            if (parsed == MotorControlMode.GravityCompensation)
-            {
-                // As the daemon without the Placo engine (plain-text 500 there; JSON here).
-                return ApiJson.Detail(500, "Gravity compensation needs the Placo kinematics engine; the simulator runs AnalyticalKinematics.");
-            }
             robot.MotorMode = parsed.Value;
-            var member = parsed == MotorControlMode.Enabled ? "Enabled" : "Disabled";
+            // The mockup backend stores every mode, gravity compensation included (no physics to compensate).
+            var member = parsed switch
+            {
+                MotorControlMode.Enabled => "Enabled",
+                MotorControlMode.Disabled => "Disabled",
+                _ => "GravityCompensation",
+            };
             return ApiJson.Node(new JsonObject { ["status"] = $"motors changed to MotorControlMode.{member} mode" });
         });
         app.MapGet("/api/kinematics/info", (DaemonService daemon) => daemon.BackendRunning
@@ -153,8 +154,9 @@ internal static class DaemonEndpoints
             return ApiJson.Ok(new VolumeResponse { Volume = volume, Platform = "Linux", Device = "simulated" });
         });
 
-        app.MapGet("/api/media/status", (SimOptions options)
-            => ApiJson.Ok(new MediaStatus { Available = !options.NoMedia, Released = false, NoMedia = options.NoMedia }));
+        // No SDK media (WebRTC or IPC) is served, so none is reported (see DaemonService.Status).
+        app.MapGet("/api/media/status", ()
+            => ApiJson.Ok(new MediaStatus { Available = false, Released = false, NoMedia = true }));
         app.MapPost("/api/media/release", () => ApiJson.Node(new JsonObject { ["status"] = "ok" }));
         app.MapPost("/api/media/acquire", () => ApiJson.Node(new JsonObject { ["status"] = "ok" }));
         app.MapPost("/api/media/play_sound", async (HttpContext context, DaemonService daemon, VirtualSpeaker speaker) =>

@@ -28,6 +28,7 @@ public sealed partial class SdkHub : BackgroundService
     private readonly DaemonService _daemon;
     private readonly DatasetCatalog _catalog;
     private readonly ILogger<SdkHub> _logger;
+    private readonly SdkRecording _recording = new();
 
     internal SdkHub(RobotCore robot, DaemonService daemon, DatasetCatalog catalog, ILogger<SdkHub> logger)
     {
@@ -250,11 +251,12 @@ public sealed partial class SdkHub : BackgroundService
                 {
                     "enabled" => MotorControlMode.Enabled,
                     "disabled" => MotorControlMode.Disabled,
+                    "gravity_compensation" => MotorControlMode.GravityCompensation,
                     _ => null,
                 };
                 if (parsed is null)
                 {
-                    errors.Add("enum", ["mode"], "Input should be 'enabled' or 'disabled' (gravity_compensation needs Placo)", command["mode"]);
+                    errors.Add("enum", ["mode"], "Input should be 'enabled', 'disabled' or 'gravity_compensation'", command["mode"]);
                 }
                 else
                 {
@@ -262,6 +264,56 @@ public sealed partial class SdkHub : BackgroundService
                 }
                 break;
             }
+            case "set_torque":
+            {
+                // SDK enable_motors()/disable_motors(). With ids the daemon sets per-motor torque, which the
+                // mockup backend ignores; without ids it switches the whole robot's mode.
+                if (command["on"] is not JsonValue o || !o.TryGetValue<bool>(out var on))
+                {
+                    errors.Add("bool_type", ["on"], "Input should be a valid boolean", command["on"]);
+                }
+                else if (command["ids"] is null)
+                {
+                    _robot.MotorMode = on ? MotorControlMode.Enabled : MotorControlMode.Disabled;
+                }
+                break;
+            }
+            case "set_gravity_compensation":
+            {
+                // The mockup backend stores the mode (nothing to compensate); "off" returns to enabled.
+                if (command["enabled"] is JsonValue g && g.TryGetValue<bool>(out var gravity))
+                {
+                    _robot.MotorMode = gravity ? MotorControlMode.GravityCompensation : MotorControlMode.Enabled;
+                }
+                else
+                {
+                    errors.Add("bool_type", ["enabled"], "Input should be a valid boolean", command["enabled"]);
+                }
+                break;
+            }
+            case "start_recording":
+                _recording.Start();
+                break;
+            case "append_record":
+                if (command["record"] is JsonObject record)
+                {
+                    if (!_recording.Append(record) && _recording.Dropped == 1)
+                    {
+                        LogRecordingFull(SdkRecording.MaxRecords);
+                    }
+                }
+                else
+                {
+                    errors.Add("dict_type", ["record"], "Input should be a valid dictionary", command["record"]);
+                }
+                break;
+            case "stop_recording":
+                // The daemon publishes the frames once, to every client; the SDK's stop_recording() waits 5 s for them.
+                Broadcast(_recording.Stop());
+                break;
+            case "get_imu" or "get_motor_mode" or "get_state" or "get_version" or "get_hardware_id":
+                // Queries answer through a response callback that /ws/sdk discards (fire-and-forget), as on the daemon.
+                return;
             case "set_automatic_body_yaw":
             {
                 if (command["enabled"] is JsonValue e && e.TryGetValue<bool>(out var enabled))
@@ -418,4 +470,7 @@ public sealed partial class SdkHub : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ignoring /ws/sdk command {Type}: not simulated.")]
     private partial void LogUnsupported(string type);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording is full ({Max} records): later records are dropped until stop_recording.")]
+    private partial void LogRecordingFull(int max);
 }

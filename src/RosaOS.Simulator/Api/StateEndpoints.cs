@@ -31,6 +31,9 @@ internal static class StateEndpoints
         // The virtual microphone's direction while /sim/say speech sounds, else null (the daemon without a reading).
         app.MapGet("/api/state/doa", (DaemonService daemon, VirtualMicrophone microphone)
             => daemon.BackendRunning ? ApiJson.Ok(microphone.DirectionOfArrival()) : ApiJson.BackendNotRunning());
+        // Daemon 1.11: the IMU reading, null on the Lite and in simulation (no IMU).
+        app.MapGet("/api/state/imu", (DaemonService daemon)
+            => daemon.BackendRunning ? ApiJson.Node(null) : ApiJson.BackendNotRunning());
         app.MapGet("/api/state/full", (HttpContext context, DaemonService daemon, RobotCore robot) =>
         {
             var errors = new FieldErrors();

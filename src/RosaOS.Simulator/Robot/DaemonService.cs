@@ -78,7 +78,10 @@ public sealed partial class DaemonService(RobotCore robot, SimOptions options, I
             DesktopAppDaemon = false,
             SimulationEnabled = false,
             MockupSimEnabled = true,
-            NoMedia = options.NoMedia,
+            // Always true: the sim serves neither WebRTC (port 8443) nor the IPC camera socket, and the SDK's
+            // ReachyMini() picks its media transport from this flag (false made it dial 8443 and hang).
+            // The simulated camera is a rosaOS route (/sim/camera/frame.jpg), not SDK media.
+            NoMedia = true,
             MediaReleased = false,
             CameraSpecsName = options.NoMedia ? "" : "generic",
             BackendStatus = backendUp ? new BackendStatus { MotorControlMode = robot.MotorMode } : null,

@@ -152,6 +152,7 @@ public sealed partial class RobotCore : IDisposable
     }
 
     private bool _started;
+    private bool _unreachableWarned;
 
     /// <summary>Tears the backend down (the daemon's <c>backend = None</c>): cancels any move, stops publishing.</summary>
     public void StopBackend()
@@ -522,15 +523,19 @@ public sealed partial class RobotCore : IDisposable
             var joints = _kinematics.InverseKinematics(_targetPose ?? Transform.Identity(), _targetBodyYaw ?? 0.0);
             if (joints is null)
             {
-                // The daemon keeps the last valid joints when a pose is out of reach.
-                if (Interlocked.Increment(ref _ikFailures) % 50 == 1)
+                // The daemon keeps the last valid joints when a pose is out of reach. Warn once per unreachable
+                // stretch, not every tick (or second) while the target stands: the next reachable pose re-arms it.
+                Interlocked.Increment(ref _ikFailures);
+                if (!_unreachableWarned)
                 {
+                    _unreachableWarned = true;
                     LogUnreachable();
                 }
             }
             else
             {
                 changed |= _targetJoints is null || !joints.AsSpan().SequenceEqual(_targetJoints);
+                _unreachableWarned = false;
                 _targetJoints = joints;
                 _targetJointsPose = _targetPose ?? Transform.Identity();
                 _reseed = true;
