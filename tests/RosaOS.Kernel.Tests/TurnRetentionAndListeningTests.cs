@@ -1,5 +1,6 @@
 using System.Globalization;
 using RosaOS.Testing;
+using RosaOS.Testing.Llm;
 
 namespace RosaOS.Kernel.Tests;
 
