@@ -49,8 +49,7 @@ public sealed class SpeechLoopOptions
 
     /// <summary>
     /// The offline keyword that engages the emergency stop (pocketsphinx keyword spotting); null (the default) switches it
-    /// off. Off by default: fed live from the microphone pocketsphinx has not reported the keyword yet (the same audio
-    /// from a file is recognised); see docs/speech-input.md.
+    /// off. Opt-in (<c>--stop-keyword</c>): short words such as "stock" or "top" can also trigger it; see docs/speech-input.md.
     /// </summary>
     public string? StopKeyword { get; set; }
 
