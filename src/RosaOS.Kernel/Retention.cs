@@ -39,7 +39,7 @@ public sealed partial class Retention(KernelOptions options, KernelDatabase data
         var report = new RetentionReport(rows, images, imageBytes, logs);
         if (rows.Total > 0 || images > 0 || logs > 0)
         {
-            LogTrimmed(logger, rows.Events, rows.History, rows.Audit, rows.Steps, rows.Processes, rows.Keys, images, imageBytes / (1024.0 * 1024), logs);
+            LogTrimmed(logger, rows.Events, rows.History, rows.Audit, rows.Steps, rows.Spans, rows.Processes, rows.Keys, images, imageBytes / (1024.0 * 1024), logs);
         }
         return report;
     }
@@ -112,8 +112,8 @@ public sealed partial class Retention(KernelOptions options, KernelDatabase data
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention removed {Events} events, {History} history rows, {Audit} audit rows, {Steps} turn steps, {Processes} process rows, {Keys} idempotency keys, {Images} images ({ImageMiB:0.0} MiB), {Logs} old log files")]
-    private static partial void LogTrimmed(ILogger logger, long events, long history, long audit, long steps, long processes, long keys, int images, double imageMiB, int logs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention removed {Events} events, {History} history rows, {Audit} audit rows, {Steps} turn steps, {Spans} turn spans, {Processes} process rows, {Keys} idempotency keys, {Images} images ({ImageMiB:0.0} MiB), {Logs} old log files")]
+    private static partial void LogTrimmed(ILogger logger, long events, long history, long audit, long steps, long spans, long processes, long keys, int images, double imageMiB, int logs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention pass failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);

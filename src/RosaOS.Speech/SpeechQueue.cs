@@ -54,6 +54,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
     private long _droppedBelow;
     private string _dropReason = "a forceful speak request";
     private Utterance? _current;
+    private DateTime? _finishedAt;
 
     /// <summary>Creates the queue and starts its worker.</summary>
     public SpeechQueue(ITextToSpeech engine, IAudioSink sink, ILogger<SpeechQueue> logger)
@@ -81,6 +82,21 @@ public sealed partial class SpeechQueue : IAsyncDisposable
 
     /// <summary>Utterances waiting, not counting the one playing.</summary>
     public int Pending => _queue.Reader.Count;
+
+    /// <summary>
+    /// Speaking: something is playing or waiting to play; FinishedAt: when the last utterance ended (spoken,
+    /// interrupted or failed; UTC), null before the first. The speech loop reads both for barge-in and the follow-up window.
+    /// </summary>
+    public (bool Speaking, DateTime? FinishedAt) Voice
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_current is not null || _queue.Reader.Count > 0, _finishedAt);
+            }
+        }
+    }
 
     /// <summary>
     /// Speaks <paramref name="text"/> and returns when it was spoken, interrupted, dropped or failed. With
@@ -178,6 +194,7 @@ public sealed partial class SpeechQueue : IAsyncDisposable
                 lock (_lock)
                 {
                     _current = null;
+                    _finishedAt = DateTime.UtcNow;
                 }
                 utterance.Complete(result);
             }

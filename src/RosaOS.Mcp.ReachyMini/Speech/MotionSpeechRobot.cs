@@ -10,8 +10,23 @@ namespace RosaOS.Mcp.ReachyMini.Speech;
 /// <see cref="MotionController"/>, so the emergency stop stops and refuses these gestures like any other motion.
 /// The direction of arrival is read from the daemon's <c>GET /api/state/doa</c>.
 /// </summary>
-public sealed class MotionSpeechRobot(MotionController motion, HttpClient http, RosaOS.EmergencyStop.EmergencyStopService? estop = null) : ISpeechRobot
+public sealed class MotionSpeechRobot(MotionController motion, HttpClient http, RosaOS.EmergencyStop.EmergencyStopService? estop = null,
+    RosaOS.Speech.SpeechQueue? speech = null) : ISpeechRobot
 {
+    /// <inheritdoc />
+    public bool StopSpeaking(string reason)
+    {
+        if (speech is null)
+        {
+            return false;
+        }
+        var (interrupted, dropped) = speech.InterruptAll(reason);
+        return interrupted || dropped > 0;
+    }
+
+    /// <inheritdoc />
+    public (bool Speaking, DateTime? FinishedAt) Voice => speech?.Voice ?? (false, null);
+
     /// <inheritdoc />
     /// <remarks>The driver's own stop (the contract's engage): latch, speech dropped, every move stopped.</remarks>
     public async Task EmergencyStopAsync(string reason, CancellationToken cancellationToken)

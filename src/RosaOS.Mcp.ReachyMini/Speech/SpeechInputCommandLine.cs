@@ -18,6 +18,15 @@ public sealed class SpeechInputCommandLine
     private readonly Option<string?> _sttKey = new("--stt-key-env") { Description = "Name of the environment variable holding the --stt-url key (default GROQ_API_KEY)." };
     private readonly Option<string> _sttModel = new("--stt-model") { Description = "Transcription model (default whisper-large-v3-turbo).", DefaultValueFactory = _ => "whisper-large-v3-turbo" };
     private readonly Option<bool> _noOffline = new("--no-offline-stt") { Description = "Do not fall back to pocketsphinx when the transcription service fails." };
+    private readonly Option<double> _followUpWindow = new("--follow-up-window")
+    {
+        Description = "Seconds after the robot stops speaking during which the user can answer without the wake word (default 5; 0 = off).",
+        DefaultValueFactory = _ => 5,
+    };
+    private readonly Option<string?> _stopKeyword = new("--stop-keyword")
+    {
+        Description = "Offline keyword (pocketsphinx keyword spotting, no wake word, no network) that engages the emergency stop, e.g. \"stop\" (default: off).",
+    };
     private readonly Option<double> _followUp = new("--listen-timeout") { Description = "Seconds to wait for the request after the wake word (default 20).", DefaultValueFactory = _ => 20 };
 
     /// <summary>The flags.</summary>
@@ -36,6 +45,8 @@ public sealed class SpeechInputCommandLine
         command.Options.Add(_sttModel);
         command.Options.Add(_noOffline);
         command.Options.Add(_followUp);
+        command.Options.Add(_followUpWindow);
+        command.Options.Add(_stopKeyword);
     }
 
     /// <summary>The options from the environment overridden by the flags.</summary>
@@ -55,6 +66,20 @@ public sealed class SpeechInputCommandLine
             throw new ArgumentException($"--listen-timeout must be within (0, 600] seconds (got {followUp}).");
         }
         options.Loop.FollowUpTimeout = TimeSpan.FromSeconds(followUp);
+        var window = parse.GetValue(_followUpWindow);
+        if (!(window is >= 0 and <= 600))
+        {
+            throw new ArgumentException($"--follow-up-window must be within [0, 600] seconds (got {window}).");
+        }
+        options.Loop.FollowUpWindow = TimeSpan.FromSeconds(window);
+        if (parse.GetValue(_stopKeyword) is { } keyword)
+        {
+            if (keyword.Length is 0 or > 40 || !keyword.All(char.IsAsciiLetter))
+            {
+                throw new ArgumentException($"--stop-keyword must be one word of letters a-z (got \"{keyword}\").");
+            }
+            options.Loop.StopKeyword = keyword;
+        }
         if (parse.GetValue(_sttUrl) is { Length: > 0 } url)
         {
             options.TranscriptionUrl = new Uri(url, UriKind.Absolute);

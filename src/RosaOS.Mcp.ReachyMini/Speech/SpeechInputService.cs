@@ -190,7 +190,7 @@ public static class SpeechInputSetup
         services.AddSingleton(options.Hearing);
         // Gestures go through the one motion controller, so the emergency stop applies to them.
         services.AddSingleton<ISpeechRobot>(sp => new MotionSpeechRobot(sp.GetRequiredService<Motion.MotionController>(), new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
-            sp.GetService<RosaOS.EmergencyStop.EmergencyStopService>()));
+            sp.GetService<RosaOS.EmergencyStop.EmergencyStopService>(), sp.GetService<RosaOS.Speech.SpeechQueue>()));
         if (options.Hearing.Enabled)
         {
             services.AddSingleton<SpeechInputService>();

@@ -25,6 +25,13 @@ public sealed class SpeechLoopOptions
     /// <summary>How long to wait for the request after the wake word (original: 20 s).</summary>
     public TimeSpan FollowUpTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// The follow-up window: for this long after the robot finishes speaking, an utterance that starts then is taken as a
+    /// request without the wake word (0 switches it off). Only utterances that start after the speech ended count, so the
+    /// robot's own voice heard by its microphone is never taken for an answer.
+    /// </summary>
+    public TimeSpan FollowUpWindow { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Utterances waiting for transcription (original: 8); more are dropped with a warning.</summary>
     public int QueueCapacity { get; set; } = 8;
 
@@ -42,8 +49,7 @@ public sealed class SpeechLoopOptions
 
     /// <summary>
     /// The offline keyword that engages the emergency stop (pocketsphinx keyword spotting); null (the default) switches it
-    /// off. Off by default: fed live from the microphone pocketsphinx has not reported the keyword yet (the same audio
-    /// from a file is recognised); see docs/speech-input.md.
+    /// off. Opt-in (<c>--stop-keyword</c>): short words such as "stock" or "top" can also trigger it; see docs/speech-input.md.
     /// </summary>
     public string? StopKeyword { get; set; }
 
@@ -64,6 +70,10 @@ public sealed class SpeechLoopOptions
         if (FollowUpTimeout <= TimeSpan.Zero || FollowUpTimeout > TimeSpan.FromMinutes(10))
         {
             throw new ArgumentOutOfRangeException(nameof(FollowUpTimeout), FollowUpTimeout, "The follow-up timeout must be within (0, 10 min].");
+        }
+        if (FollowUpWindow < TimeSpan.Zero || FollowUpWindow > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FollowUpWindow), FollowUpWindow, "The follow-up window must be within [0, 10 min].");
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(CallbackAttempts, 1);
@@ -114,6 +124,21 @@ public sealed record SpeechLoopStatus
     /// <summary>Times the wake word was heard.</summary>
     public long WakeUps { get; init; }
 
+    /// <summary>Times the wake word stopped the robot's own speech (barge-in).</summary>
+    public long BargeIns { get; init; }
+
+    /// <summary>Requests taken without the wake word inside the follow-up window.</summary>
+    public long FollowUps { get; init; }
+
+    /// <summary>Utterances heard and ignored: neither the wake word nor inside the follow-up window.</summary>
+    public long Ignored { get; init; }
+
+    /// <summary>True while the robot takes speech as a request: after the wake word, or inside the follow-up window.</summary>
+    public bool Listening { get; init; }
+
+    /// <summary>When the follow-up window closes (UTC), while it is open.</summary>
+    public DateTime? FollowUpUntil { get; init; }
+
     /// <summary>Transcripts delivered to the callback.</summary>
     public long Posted { get; init; }
 
@@ -131,7 +156,8 @@ public sealed record SpeechLoopStatus
 /// <param name="Audio">The voiced audio with its pre-roll.</param>
 /// <param name="Direction">Where it came from, when known.</param>
 /// <param name="EndedAt">When the segmenter decided it had ended (UTC; after the trailing silence), or null.</param>
-public sealed record Utterance(AudioClip Audio, DoaInfo? Direction, DateTime? EndedAt = null);
+/// <param name="StartedAt">When its speech began (UTC; the cut time less its length, pre-roll excluded), or null.</param>
+public sealed record Utterance(AudioClip Audio, DoaInfo? Direction, DateTime? EndedAt = null, DateTime? StartedAt = null);
 
 /// <summary>
 /// The robot's ear, as the original's background loop: microphone → VAD segmenter → bounded queue of utterances →
@@ -179,11 +205,39 @@ public sealed partial class SpeechLoop
     {
         get
         {
+            SpeechLoopStatus status;
             lock (_gate)
             {
-                return _status;
+                status = _status;
             }
+            var until = FollowUpUntil(DateTime.UtcNow);
+            return status with { Listening = status.State == SpeechLoopState.Listening || until is not null, FollowUpUntil = until };
         }
+    }
+
+    /// <summary>When the follow-up window closes, if it is open at <paramref name="now"/> (the robot finished speaking less than the window ago).</summary>
+    private DateTime? FollowUpUntil(DateTime now)
+    {
+        if (_options.FollowUpWindow <= TimeSpan.Zero)
+        {
+            return null;
+        }
+        var (speaking, finishedAt) = _robot.Voice;
+        return !speaking && finishedAt is { } f && now < f + _options.FollowUpWindow ? f + _options.FollowUpWindow : null;
+    }
+
+    /// <summary>
+    /// True when <paramref name="utterance"/> began inside the follow-up window: after the robot's speech ended (so its own
+    /// voice never counts) and before the window closed, with the robot silent since.
+    /// </summary>
+    private bool InFollowUpWindow(Utterance utterance)
+    {
+        if (_options.FollowUpWindow <= TimeSpan.Zero || utterance.StartedAt is not { } started)
+        {
+            return false;
+        }
+        var (speaking, finishedAt) = _robot.Voice;
+        return !speaking && finishedAt is { } f && started >= f && started <= f + _options.FollowUpWindow;
     }
 
     /// <summary>Runs capture and the wake-word loop until <paramref name="cancellationToken"/> fires.</summary>
@@ -210,6 +264,7 @@ public sealed partial class SpeechLoop
         }
         var capture = Task.Run(() => CaptureAsync(queue.Writer, stop.Token), CancellationToken.None);
         var direction = Task.Run(() => PollDirectionAsync(stop.Token), CancellationToken.None);
+        var listening = Task.Run(() => PublishListeningAsync(stop.Token), CancellationToken.None);
         try
         {
             await MainAsync(queue.Reader, stop.Token);
@@ -221,7 +276,7 @@ public sealed partial class SpeechLoop
         {
             await stop.CancelAsync();
             _stopBlocks?.Writer.TryComplete();
-            await Task.WhenAll(capture, direction, spotter).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAll(capture, direction, spotter, listening).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Update(s => s with { State = SpeechLoopState.Stopped, Capturing = false });
             LogStopped(_logger);
         }
@@ -244,15 +299,27 @@ public sealed partial class SpeechLoop
             var match = _wake.Match(normalised);
             if (!match.Success)
             {
+                if (InFollowUpWindow(utterance))
+                {
+                    // An answer right after the robot spoke: a request without the wake word.
+                    LogFollowUp(_logger, text, _options.FollowUpWindow.TotalSeconds);
+                    Update(s => s with { State = SpeechLoopState.Posting, FollowUps = s.FollowUps + 1 });
+                    var acknowledged = AcknowledgeAsync(cancellationToken);
+                    await PostTracedAsync(text, utterance, transcribeStart, transcribeEnd, acknowledged, cancellationToken);
+                    continue;
+                }
                 LogNotWakeWord(_logger, text);
+                Update(s => s with { Ignored = s.Ignored + 1 });
                 continue;
             }
             // Only the trigger matters: older utterances were said before the robot was addressed.
             while (queue.TryRead(out _))
             {
             }
-            Update(s => s with { State = SpeechLoopState.Turning, WakeUps = s.WakeUps + 1 });
-            LogWakeWord(_logger, text);
+            // Barge-in: addressed while speaking, the robot stops talking (what was queued is dropped) and listens.
+            var bargedIn = _robot.StopSpeaking("the wake word (barge-in)");
+            Update(s => s with { State = SpeechLoopState.Turning, WakeUps = s.WakeUps + 1, BargeIns = s.BargeIns + (bargedIn ? 1 : 0) });
+            LogWakeWord(_logger, text, bargedIn);
             // "hello, what do you see" in one breath: the words after the wake word are the request.
             var rest = normalised[(match.Index + match.Length)..].Trim();
             if (rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 2)
@@ -486,7 +553,10 @@ public sealed partial class SpeechLoop
                     retry = TimeSpan.FromSeconds(0.5);
                     foreach (var samples in segmenter.Push(block))
                     {
-                        var utterance = new Utterance(new AudioClip(samples, AudioMath.SpeechRate), TakeDirection(samples.Length), DateTime.UtcNow);
+                        var now = DateTime.UtcNow;
+                        // The clip holds pre-roll, speech and the trailing silence that ended it: its speech began this long ago.
+                        var started = now - TimeSpan.FromSeconds((double)samples.Length / AudioMath.SpeechRate) + TimeSpan.FromSeconds(_options.Segmenter.PreRollSeconds);
+                        var utterance = new Utterance(new AudioClip(samples, AudioMath.SpeechRate), TakeDirection(samples.Length), now, started);
                         Update(s => s with { Utterances = s.Utterances + 1 });
                         if (!queue.TryWrite(utterance))
                         {
@@ -520,6 +590,50 @@ public sealed partial class SpeechLoop
                 }
                 retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, _options.MaxCaptureRetryDelay.Ticks));
             }
+        }
+    }
+
+    /// <summary>
+    /// Tells the kernel when the robot starts and stops listening (<c>POST /api/listening</c> beside the STT callback), so the
+    /// UI can show it: checked every 0.1 s, sent on change; best effort (a kernel that is down only misses the indicator).
+    /// </summary>
+    private async Task PublishListeningAsync(CancellationToken cancellationToken)
+    {
+        var url = new Uri(_options.CallbackUrl, "/api/listening");
+        ListeningNotice? sent = null;
+        var failures = 0;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(0.1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var status = Status;
+                var notice = new ListeningNotice(status.Listening,
+                    !status.Listening ? null : status.State == SpeechLoopState.Listening ? "wake_word" : "follow_up", status.FollowUpUntil);
+                if (sent is not null && sent.Listening == notice.Listening && sent.Reason == notice.Reason)
+                {
+                    continue;
+                }
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                    using var response = await _http.PostAsync(url, JsonContent.Create(notice, SpeechJson.Default.ListeningNotice), timeout.Token);
+                    // A kernel without the endpoint (404) will not learn it later either: stop asking until the state changes.
+                    sent = notice;
+                    failures = 0;
+                }
+                catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    if (failures++ == 0)
+                    {
+                        LogListeningNotSent(_logger, url, ex.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -596,11 +710,14 @@ public sealed partial class SpeechLoop
     [LoggerMessage(Level = LogLevel.Debug, Message = "Heard {Seconds:0.00} s of speech: \"{Text}\".")]
     private static partial void LogHeard(ILogger logger, double seconds, string text);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Follow-up without the wake word (within {Seconds} s of the robot's speech): \"{Text}\".")]
+    private static partial void LogFollowUp(ILogger logger, string text, double seconds);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Not the wake word: \"{Text}\".")]
     private static partial void LogNotWakeWord(ILogger logger, string text);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Wake word heard: \"{Text}\".")]
-    private static partial void LogWakeWord(ILogger logger, string text);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake word heard: \"{Text}\" (speech stopped for it: {BargedIn}).")]
+    private static partial void LogWakeWord(ILogger logger, string text, bool bargedIn);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Outcome}")]
     private static partial void LogTurned(ILogger logger, string outcome);
@@ -625,6 +742,9 @@ public sealed partial class SpeechLoop
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dropped the transcript after {Attempts} attempt(s) to {Url} ({Reason}): \"{Text}\".")]
     private static partial void LogPostDropped(ILogger logger, Uri url, int attempts, string reason, string text);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not tell {Url} whether the robot is listening: {Reason}.")]
+    private static partial void LogListeningNotSent(ILogger logger, Uri url, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Direction of arrival unavailable: {Reason}.")]
     private static partial void LogDirectionUnavailable(ILogger logger, string reason);

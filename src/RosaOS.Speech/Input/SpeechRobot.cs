@@ -22,6 +22,15 @@ public interface ISpeechRobot
 
     /// <summary>Engages the robot's latching emergency stop (the stop keyword); the default does nothing.</summary>
     Task EmergencyStopAsync(string reason, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Barge-in: stops the robot's speech at once and drops what is queued; true when something was playing or queued.
+    /// The default (a robot without a voice) does nothing.
+    /// </summary>
+    bool StopSpeaking(string reason) => false;
+
+    /// <summary>Whether the robot is speaking now and when it last finished speaking (UTC); the default never speaks.</summary>
+    (bool Speaking, DateTime? FinishedAt) Voice => (false, null);
 }
 
 /// <summary>The original's <c>move_to_audio</c>: DoA angle → head yaw, then a goto.</summary>

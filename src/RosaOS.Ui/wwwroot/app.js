@@ -10,6 +10,7 @@ const API = {
   terminate: id => `/api/processes/${encodeURIComponent(id)}/terminate`,
   estop: "/api/estop",
   estopRelease: "/api/estop/release",
+  listening: "/api/listening",
   drivers: "/api/drivers",
   callTool: (driver, tool) => `/api/drivers/${encodeURIComponent(driver)}/tools/${encodeURIComponent(tool)}`,
   config: "/ui/config.json",
@@ -177,6 +178,17 @@ $("estop-dialog").addEventListener("close", async () => {
   loadEstop();
 });
 
+// ---- listening: the speech loop reports when speech is taken as a request (after the wake word, or in the follow-up window)
+function renderListening(state) {
+  const on = !!(state && state.listening);
+  $("listening").hidden = !on;
+  $("listening").textContent = state && state.reason === "follow_up" ? "listening (answer without the wake word)" : "listening";
+}
+
+async function loadListening() {
+  try { renderListening(await json(API.listening)); } catch (e) { activity("error", `listening state: ${e.message}`); }
+}
+
 // ---- activity and the event stream ---------------------------------------------------------------
 function activity(kind, text, at) {
   const li = document.createElement("li");
@@ -206,6 +218,7 @@ function onEvent(type, e) {
       processes.delete(e.worker_id); renderProcesses(); break;
     case "provider_status": showProvider({ llm: e }); break;
     case "estop_state": renderEstop(e); return; // a state change, not an activity
+    case "listening": renderListening(e); return;
     case "event_expired": chatLine("expired", `Not run (too old): ${e.text ?? ""}`); break;
   }
   const summary = type === "tool_call"
@@ -219,11 +232,11 @@ function onEvent(type, e) {
 function connectEvents() {
   const source = new EventSource(API.events);
   const known = ["user_message", "kernel_output", "process_launched", "process_finished", "process_failed",
-    "process_terminated", "tool_call", "provider_status", "estop", "estop_release", "estop_state", "event_expired"];
+    "process_terminated", "tool_call", "provider_status", "estop", "estop_release", "estop_state", "event_expired", "listening"];
   const handler = ev => { let data = {}; try { data = JSON.parse(ev.data); } catch { data = { text: ev.data }; } onEvent(data.type || ev.type, data); };
   known.forEach(name => source.addEventListener(name, handler));
   source.onmessage = handler;
-  source.onopen = () => { streamLive = true; $("stream-state").textContent = "events: live"; $("stream-state").className = "pill ok"; loadProcesses(); loadEstop(); };
+  source.onopen = () => { streamLive = true; $("stream-state").textContent = "events: live"; $("stream-state").className = "pill ok"; loadProcesses(); loadEstop(); loadListening(); };
   source.onerror = () => { streamLive = false; $("stream-state").textContent = "events: reconnecting"; $("stream-state").className = "pill bad"; };
 }
 

@@ -28,6 +28,9 @@ public abstract class RobotEarFixture : IAsyncLifetime
 
     protected abstract bool Online { get; }
 
+    /// <summary>More <c>rosa reachy</c> flags for this robot.</summary>
+    protected virtual IEnumerable<string> ExtraReachyArgs => [];
+
     public async ValueTask InitializeAsync()
     {
         Kernel = await SttListener.StartAsync();
@@ -42,7 +45,7 @@ public abstract class RobotEarFixture : IAsyncLifetime
         await _sim.WaitForHttpAsync(new Uri(SimUrl, "health").ToString());
         await Poll.UntilAsync(async () => (await GetAsync(Sim, SimUrl, "api/daemon/status"))!["state"]!.GetValue<string>() == "running", "sim awake");
         _reachy = RosaProcess.StartRosa(["reachy", "--port", ReachyUrl.Port.ToString(CultureInfo.InvariantCulture), "--daemon", SimUrl.ToString(),
-            "--listen-timeout", "20", "--wake-word", "hello"], env);
+            "--listen-timeout", "20", "--wake-word", "hello", .. ExtraReachyArgs], env);
         await _reachy.WaitForHttpAsync(new Uri(ReachyUrl, "health").ToString());
         await Poll.UntilAsync(async () => (await SpeechStatusAsync())?["capturing"]?.GetValue<bool>() == true, "rosa reachy capturing the virtual microphone");
     }

@@ -125,6 +125,9 @@ internal sealed class SttListener : IAsyncDisposable
 
     public int Requests;
 
+    /// <summary>The <c>POST /api/listening</c> bodies (the listening indicator), in order.</summary>
+    public ConcurrentQueue<JsonElement> Listening { get; } = new();
+
     /// <summary>The Idempotency-Key header of every request, in order.</summary>
     public ConcurrentQueue<string> Keys { get; } = new();
 
@@ -154,6 +157,12 @@ internal sealed class SttListener : IAsyncDisposable
                 return;
             }
             listener._texts.Writer.TryWrite(text);
+            await ctx.Response.WriteAsJsonAsync(new { ok = true });
+        });
+        app.MapPost("/api/listening", async (HttpContext ctx) =>
+        {
+            using var doc = await JsonDocument.ParseAsync(ctx.Request.Body);
+            listener.Listening.Enqueue(doc.RootElement.Clone());
             await ctx.Response.WriteAsJsonAsync(new { ok = true });
         });
         await app.StartAsync();
