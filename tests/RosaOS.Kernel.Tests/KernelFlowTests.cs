@@ -102,6 +102,41 @@ public sealed class KernelFlowTests
     }
 
     [Fact]
+    public async Task A_pool_with_one_warm_worker_starts_the_next_when_a_task_takes_it_and_two_tasks_both_run_pooled()
+    {
+        // rosa up keeps one pool worker warm (--pool-warm 1) to save memory: the second slot must still serve a task.
+        await using var llm = await ScriptedLlmServer.StartAsync();
+        var release = new TaskCompletionSource();
+        llm.When(KernelOn("two tasks"), ScriptedTurn.Calls(
+            ("launch_process", new { system_prompt = "task A" }),
+            ("launch_process", new { system_prompt = "task B" })));
+        llm.When(KernelAfterTool, ScriptedTurn.Say("two launched"));
+        foreach (var t in new[] { "task A", "task B" })
+        {
+            llm.When(WorkerOn(t), ScriptedTurn.Say("finished " + t).After(release.Task));
+        }
+        llm.When(KernelOn("[Worker callback]"), ScriptedTurn.Say("noted 1"), ScriptedTurn.Say("noted 2"));
+        await using var kernel = await KernelHarness.StartAsync(llm, extraArgs: ["--pool-size", "2", "--pool-warm", "1"]);
+        await kernel.WaitForPoolAsync(1);
+        Assert.Single((await kernel.GetJsonAsync("/api/processes")).GetProperty("pool_pids").EnumerateArray());
+
+        Assert.Equal("two launched", await kernel.ChatAsync("two tasks"));
+        await Poll.UntilAsync(() => Task.FromResult(llm.ChatRequests.Count(IsWorker) == 2), "two workers asking the LLM at once");
+        var running = await kernel.RunningAsync();
+        Assert.Equal(["pool", "pool"], running.Select(p => p.GetProperty("kind").GetString()));
+        Assert.Equal(2, running.Select(p => p.GetProperty("pid").GetInt32()).Distinct().Count());
+
+        release.SetResult();
+        var seen = new List<string>();
+        foreach (var n in new[] { "noted 1", "noted 2" })
+        {
+            await kernel.WaitForUpdateAsync(m => m == n, seen);
+        }
+        var callbacks = llm.ChatRequests.Where(KernelOn("[Worker callback]")).Select(r => r.LastUserText).ToList();
+        Assert.All(new[] { "task A", "task B" }, t => Assert.Single(callbacks, c => c.Contains("Agent output: finished " + t, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task No_provider_starts_anyway_and_says_so_in_health_and_chat()
     {
         await using var kernel = await KernelHarness.StartAsync(llm: null, extraArgs: ["--pool-size", "0"]);
