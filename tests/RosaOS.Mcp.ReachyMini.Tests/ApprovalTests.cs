@@ -138,15 +138,5 @@ public sealed class ApprovalTests(SimFixture fixture) : IClassFixture<SimFixture
 
     private async Task<bool> IdleAsync() => (await fixture.Daemon.GetRunningMovesAsync(Ct)).Count == 0;
 
-    private static async Task<JsonNode> PendingAsync(HttpClient http)
-    {
-        JsonNode? found = null;
-        await Poll.UntilAsync(async () =>
-        {
-            var list = JsonNode.Parse(await http.GetStringAsync(new Uri(ApprovalContract.HttpPath, UriKind.Relative), Ct))!;
-            found = list["pending"]!.AsArray().FirstOrDefault();
-            return found is not null;
-        }, "the call to appear in GET /approvals", interval: TimeSpan.FromMilliseconds(100));
-        return found!;
-    }
+    private static Task<JsonNode> PendingAsync(HttpClient http) => PendingApprovals.FirstAsync(http, ApprovalContract.HttpPath, Ct);
 }

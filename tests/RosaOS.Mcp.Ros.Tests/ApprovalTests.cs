@@ -250,29 +250,9 @@ public sealed class ApprovalTests(RosRobotFixture robot)
         }
     }
 
-    private static async Task<JsonNode> KernelPendingAsync(HttpClient http)
-    {
-        JsonNode? found = null;
-        await Poll.UntilAsync(async () =>
-        {
-            var list = JsonNode.Parse(await http.GetStringAsync(new Uri("/api/approvals", UriKind.Relative), Ct))!;
-            found = list["pending"]!.AsArray().FirstOrDefault();
-            return found is not null;
-        }, "the call to appear in the kernel's GET /api/approvals", interval: TimeSpan.FromMilliseconds(200));
-        return found!;
-    }
+    private static Task<JsonNode> KernelPendingAsync(HttpClient http) => PendingApprovals.FirstAsync(http, "/api/approvals", Ct);
 
-    private static async Task<JsonNode> PendingAsync(HttpClient http)
-    {
-        JsonNode? found = null;
-        await Poll.UntilAsync(async () =>
-        {
-            var list = JsonNode.Parse(await http.GetStringAsync(new Uri(ApprovalContract.HttpPath, UriKind.Relative), Ct))!;
-            found = list["pending"]!.AsArray().FirstOrDefault();
-            return found is not null;
-        }, "the call to appear in GET /approvals", interval: TimeSpan.FromMilliseconds(100));
-        return found!;
-    }
+    private static Task<JsonNode> PendingAsync(HttpClient http) => PendingApprovals.FirstAsync(http, ApprovalContract.HttpPath, Ct);
 
     private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 }
