@@ -233,6 +233,11 @@ public sealed partial class RobotWatches : IAsyncDisposable
             switch (spec.Condition)
             {
                 case "arrives":
+                    // With a field, only messages that carry it count (a hazard vector is published empty between bumps).
+                    if (!string.IsNullOrEmpty(spec.Field) && value is null)
+                    {
+                        break;
+                    }
                     Fire(spec, ref lastFired, $"message on {spec.Topic}{(string.IsNullOrEmpty(spec.Field) ? "" : $" ({spec.Field} = {shown})")}");
                     break;
                 case "changes":

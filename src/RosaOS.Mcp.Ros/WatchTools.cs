@@ -23,7 +23,7 @@ public sealed class WatchTools(RobotWatches watches, TimeProvider time, IService
     [McpServerTool(Name = "add_watch", ReadOnly = true),
      Description("Watch a topic and have the kernel told (a [Robot event] with your text) when a condition holds, instead of polling. " +
         "condition: 'above'/'below' threshold (fires once when the field crosses it, re-armed when it goes back), 'equals' value " +
-        "(when the field becomes equal), 'changes', 'arrives' (any message), 'silent_for' (no message for silent_seconds).")]
+        "(when the field becomes equal), 'changes', 'arrives' (any message; with field, a message that has it, e.g. detections.0), 'silent_for' (no message for silent_seconds).")]
     public string AddWatch(
         [Description("Topic name, e.g. /battery_state")] string? topic = null,
         [Description("Condition: above, below, equals, changes, arrives, silent_for")] string? condition = null,
