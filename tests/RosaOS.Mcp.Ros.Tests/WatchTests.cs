@@ -64,6 +64,21 @@ public sealed class WatchTests
         Assert.True(cancel.IsSuccessStatusCode, await cancel.Content.ReadAsStringAsync());
         var left = (await stack.CallAsync("list_watches"))["watches"]!.AsArray();
         Assert.Equal(bumpWatch["id"]!.GetValue<string>(), Assert.Single(left)!["id"]!.GetValue<string>());
+
+        // The restarted driver subscribed again: backing off and bumping once more is the bump watch's second firing.
+        await stack.CallAsync("publish_for_durations", new
+        {
+            topic = "/cmd_vel", msg_type = "geometry_msgs/msg/Twist",
+            messages = new[]
+            {
+                new { linear = new { x = -0.2, y = 0.0, z = 0.0 }, angular = new { x = 0.0, y = 0.0, z = 0.0 } },
+                new { linear = new { x = 0.3, y = 0.0, z = 0.0 }, angular = new { x = 0.0, y = 0.0, z = 0.0 } },
+            },
+            durations = new[] { 1.0, 2.5 },
+        });
+        await Poll.UntilAsync(() => Task.FromResult(llm.ChatRequests.Count(r => r.LastUserText.Contains("[Robot event] TurtleBot bumped into something", StringComparison.Ordinal)) == 2),
+            "the second bump to reach the kernel agent");
+        Assert.Equal(2, (await stack.CallAsync("list_watches"))["watches"]!.AsArray().Single()!["fired"]!.GetValue<long>());
     }
 
     [Fact]
