@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Configuration;
@@ -24,7 +26,8 @@ public static class RosCommand
         var camera = new Option<string?>("--camera-topic") { Description = "Default camera topic of capture_camera_image." };
         var images = new Option<string?>("--images-dir") { Description = "Images folder shared with the Reachy server's describe_image (default: <data>/images)." };
         var drivers = new Option<string?>("--drivers") { Description = "drivers.json to read the robot's 'ros' section from (default: <config>/drivers.json)." };
-        var command = new Command("ros", "Run an MCP server for one ROS robot through rosbridge.") { name, rosbridge, port, host, stdio, camera, images, drivers };
+        var kernelUrl = new Option<string?>("--kernel-url") { Description = "Kernel URL that watches report to (default RAG_AGENT_URL, else http://localhost:RAG_AGENT_PORT)." };
+        var command = new Command("ros", "Run an MCP server for one ROS robot through rosbridge.") { name, rosbridge, port, host, stdio, camera, images, drivers, kernelUrl };
         command.SetAction(async (parse, cancellationToken) =>
         {
             // A SIGTERM before the first await would find System.CommandLine's handler not ready (exit 143, no clean stop).
@@ -32,6 +35,7 @@ public static class RosCommand
             RosRobotOptions options;
             ApprovalOptions? approval;
             VerifiedRobots robots;
+            WatchSettings watches;
             try
             {
                 var robotName = parse.GetValue(name)!;
@@ -50,6 +54,10 @@ public static class RosCommand
                 options.CameraTopic = parse.GetValue(camera) ?? options.CameraTopic;
                 options.ImagesDir = parse.GetValue(images) ?? options.ImagesDir;
                 options.Validate();
+                // The same default as rosa estop's: the kernel on this machine.
+                var url = parse.GetValue(kernelUrl) ?? RosaEnvironment.Get("RAG_AGENT_URL") ?? $"http://localhost:{RosaEnvironment.GetPort("RAG_AGENT_PORT", 8765)}";
+                watches = new WatchSettings(Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                    ? u : throw new ArgumentException($"--kernel-url {url} is not an http(s) URL."), RosaEnvironment.DataDirectory);
             }
             catch (Exception ex) when (ex is ArgumentException or IOException or DriversConfigException)
             {
@@ -57,16 +65,16 @@ public static class RosCommand
                 return 2;
             }
             return parse.GetValue(stdio)
-                ? await RunStdioAsync(options, approval, robots, cancellationToken)
-                : await RunHttpAsync(options, approval, robots, parse.GetValue(host)!, cancellationToken);
+                ? await RunStdioAsync(options, approval, robots, watches, cancellationToken)
+                : await RunHttpAsync(options, approval, robots, watches, parse.GetValue(host)!, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunHttpAsync(RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots, string host, CancellationToken cancellationToken)
+    private static async Task<int> RunHttpAsync(RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots, WatchSettings watches, string host, CancellationToken cancellationToken)
     {
         var builder = RosaWebHost.CreateBuilder("ros-" + options.Name, host, options.Port);
-        AddRobot(builder.Services, options, approval, robots).WithHttpTransport();
+        AddRobot(builder.Services, options, approval, robots, watches).WithHttpTransport();
         var app = builder.Build();
         var robot = app.Services.GetRequiredService<RobotSession>();
         app.UseHostFiltering();
@@ -83,33 +91,40 @@ public static class RosCommand
         app.MapEmergencyStop();
         app.MapLease();
         app.MapApprovals();
+        MapWatches(app);
         robot.Client.Start();
+        app.Services.GetRequiredService<RobotWatches>().Start();
         await app.RunAsync(cancellationToken);
         return 0;
     }
 
-    private static async Task<int> RunStdioAsync(RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots, CancellationToken cancellationToken)
+    private static async Task<int> RunStdioAsync(RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots, WatchSettings watches, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         // stdout carries the MCP protocol; every log line goes to stderr.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        AddRobot(builder.Services, options, approval, robots).WithStdioServerTransport();
+        AddRobot(builder.Services, options, approval, robots, watches).WithStdioServerTransport();
         var app = builder.Build();
         app.Services.GetRequiredService<RobotSession>().Client.Start();
+        app.Services.GetRequiredService<RobotWatches>().Start();
         await app.RunAsync(cancellationToken);
         return 0;
     }
 
-    private static IMcpServerBuilder AddRobot(IServiceCollection services, RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots)
+    private static IMcpServerBuilder AddRobot(IServiceCollection services, RosRobotOptions options, ApprovalOptions? approval, VerifiedRobots robots, WatchSettings watches)
     {
         services.AddSingleton(options);
         services.AddSingleton(robots);
         services.AddSingleton<RobotSession>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(watches);
+        services.AddSingleton<RobotWatches>();
         services.AddEmergencyStop<RosStopEffects>(options.Name);
         var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
             .WithTools<RosTools>()
             .WithTools<RosParityTools>()
+            .WithTools<WatchTools>()
             .WithResources<RosResources>()
             .WithPrompts<RosPrompts>()
             .WithEmergencyStop()
@@ -121,6 +136,20 @@ public static class RosCommand
             mcp.WithApprovals(options.Name, ApprovalPolicyFor(approval));
         }
         return mcp;
+    }
+
+    // A person's view of the watches, and their way to cancel one (RequestGuard checks the origin and the JSON body).
+    private static void MapWatches(WebApplication app)
+    {
+        var watches = app.Services.GetRequiredService<RobotWatches>();
+        app.MapGet("/watches", () => Results.Json(new System.Text.Json.Nodes.JsonObject
+        {
+            ["watches"] = new System.Text.Json.Nodes.JsonArray([.. watches.List().Select(w => (System.Text.Json.Nodes.JsonNode)w.ToJson())]),
+            ["max"] = RobotWatches.MaxActive,
+        }));
+        app.MapPost("/watches/{id}/cancel", (string id) => watches.Remove(id) is { } removed
+            ? Results.Json(new System.Text.Json.Nodes.JsonObject { ["cancelled"] = true, ["watch"] = removed.ToJson() })
+            : Results.Json(new System.Text.Json.Nodes.JsonObject { ["error"] = $"No active watch '{id}' (see GET /watches)." }, statusCode: 404));
     }
 
     /// <summary>

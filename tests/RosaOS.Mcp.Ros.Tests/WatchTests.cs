@@ -1,0 +1,224 @@
+// Each call here is bounded by its own timeout (TestTimeouts); the test-cancellation token would add nothing.
+#pragma warning disable xUnit1051
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using RosaOS.Testing;
+using RosaOS.Testing.Llm;
+
+namespace RosaOS.Mcp.Ros.Tests;
+
+/// <summary>
+/// Watches (issue 16) end to end: `rosa rossim`, `rosa ros` evaluating the watches, and a real `rosa kernel` (scripted LLM)
+/// that journals the driver's robot events and wakes its agent.
+/// </summary>
+public sealed class WatchTests
+{
+    [Fact]
+    public async Task A_battery_crossing_and_a_bump_reach_the_kernel_agent_once_each_and_watches_survive_a_restart()
+    {
+        await using var llm = await ScriptedLlmServer.StartAsync();
+        llm.Fallback = ScriptedTurn.Say("ok");
+        await using var stack = await WatchStack.StartAsync(llm);
+
+        var battery = (await stack.CallAsync("subscribe_once", new { topic = "/battery_state" }))["msg"]!["percentage"]!.GetValue<double>();
+        var threshold = Math.Round(battery - 0.001, 4);
+        var low = (await stack.CallAsync("add_watch", new
+        {
+            topic = "/battery_state", field = "percentage", condition = "below", threshold,
+            text = "TurtleBot battery is low: send it to the dock",
+        }))["watch"]!;
+        Assert.Equal("kernel", low["owner"]!.GetValue<string>());
+        var bumpWatch = (await stack.CallAsync("add_watch", new
+        {
+            topic = "/hazard_detection", field = "detections.0", condition = "arrives", debounce_seconds = 60,
+            text = "TurtleBot bumped into something",
+        }))["watch"]!;
+
+        // The dock faces the south wall 0.23 m away: driving on pushes the base into it, and the driving drains the battery.
+        await stack.CallAsync("publish_for_durations", new
+        {
+            topic = "/cmd_vel", msg_type = "geometry_msgs/msg/Twist",
+            messages = new[] { new { linear = new { x = 0.3, y = 0.0, z = 0.0 }, angular = new { x = 0.0, y = 0.0, z = 0.0 } } },
+            durations = new[] { 4.0 },
+        });
+        await llm.WaitForRequestAsync(r => r.LastUserText.Contains("[Robot event] TurtleBot battery is low", StringComparison.Ordinal), TestTimeouts.Effect);
+        await llm.WaitForRequestAsync(r => r.LastUserText.Contains("[Robot event] TurtleBot bumped into something", StringComparison.Ordinal), TestTimeouts.Effect);
+
+        // The battery keeps draining below the threshold and the base keeps touching the wall: still one firing each.
+        await Poll.UntilAsync(async () => (await stack.StateAsync())["battery"]!.GetValue<double>() < threshold - 0.001, "the battery to drain further");
+        var listed = (await stack.CallAsync("list_watches"))["watches"]!.AsArray();
+        Assert.Equal(1, listed.Single(w => w!["id"]!.GetValue<string>() == low["id"]!.GetValue<string>())!["fired"]!.GetValue<long>());
+        Assert.Equal(1, listed.Single(w => w!["id"]!.GetValue<string>() == bumpWatch["id"]!.GetValue<string>())!["fired"]!.GetValue<long>());
+        Assert.Single(llm.ChatRequests, r => r.LastUserText.Contains("TurtleBot battery is low", StringComparison.Ordinal));
+
+        // A restart of the driver keeps both watches, with their firing counts; a person cancels one over HTTP.
+        await stack.RestartRosAsync();
+        var afterRestart = JsonNode.Parse(await stack.Ros.GetStringAsync(new Uri("/watches", UriKind.Relative)))!["watches"]!.AsArray();
+        Assert.Equal(2, afterRestart.Count);
+        Assert.All(afterRestart, w => Assert.Equal(1, w!["fired"]!.GetValue<long>()));
+        using var cancel = await stack.Ros.PostAsJsonAsync(new Uri($"/watches/{low["id"]}/cancel", UriKind.Relative), new { });
+        Assert.True(cancel.IsSuccessStatusCode, await cancel.Content.ReadAsStringAsync());
+        var left = (await stack.CallAsync("list_watches"))["watches"]!.AsArray();
+        Assert.Equal(bumpWatch["id"]!.GetValue<string>(), Assert.Single(left)!["id"]!.GetValue<string>());
+
+        // The restarted driver subscribed again: backing off and bumping once more is the bump watch's second firing.
+        await stack.CallAsync("publish_for_durations", new
+        {
+            topic = "/cmd_vel", msg_type = "geometry_msgs/msg/Twist",
+            messages = new[]
+            {
+                new { linear = new { x = -0.2, y = 0.0, z = 0.0 }, angular = new { x = 0.0, y = 0.0, z = 0.0 } },
+                new { linear = new { x = 0.3, y = 0.0, z = 0.0 }, angular = new { x = 0.0, y = 0.0, z = 0.0 } },
+            },
+            durations = new[] { 1.0, 2.5 },
+        });
+        await Poll.UntilAsync(() => Task.FromResult(llm.ChatRequests.Count(r => r.LastUserText.Contains("[Robot event] TurtleBot bumped into something", StringComparison.Ordinal)) == 2),
+            "the second bump to reach the kernel agent");
+        Assert.Equal(2, (await stack.CallAsync("list_watches"))["watches"]!.AsArray().Single()!["fired"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Bad_watch_arguments_are_refused_with_the_argument_named()
+    {
+        await using var llm = await ScriptedLlmServer.StartAsync();
+        await using var stack = await WatchStack.StartAsync(llm);
+        Assert.Contains("condition must be one of", await stack.CallFailingAsync("add_watch", new { topic = "/battery_state", condition = "lower", text = "x" }), StringComparison.Ordinal);
+        Assert.Contains("threshold", await stack.CallFailingAsync("add_watch", new { topic = "/battery_state", field = "percentage", condition = "below", text = "x" }), StringComparison.Ordinal);
+        Assert.Contains("topic must be a ROS name", await stack.CallFailingAsync("add_watch", new { topic = "battery", condition = "arrives", text = "x" }), StringComparison.Ordinal);
+        Assert.Contains("expires_in_seconds", await stack.CallFailingAsync("add_watch", new { topic = "/odom", condition = "arrives", text = "x", expires_in_seconds = 1e9 }), StringComparison.Ordinal);
+        Assert.Contains("silent_seconds", await stack.CallFailingAsync("add_watch", new { topic = "/odom", condition = "silent_for", text = "x" }), StringComparison.Ordinal);
+        Assert.Contains("field is required", await stack.CallFailingAsync("add_watch", new { topic = "/odom", condition = "changes", text = "x" }), StringComparison.Ordinal);
+        Assert.Contains("watch_id 'watch-none'", await stack.CallFailingAsync("remove_watch", new { watch_id = "watch-none" }), StringComparison.Ordinal);
+        // The cap: the 21st watch is refused and names the limit.
+        for (var i = 0; i < 20; i++)
+        {
+            await stack.CallAsync("add_watch", new { topic = "/odom", condition = "silent_for", silent_seconds = 600, text = $"odom quiet {i}" });
+        }
+        Assert.Contains("20 active watches", await stack.CallFailingAsync("add_watch", new { topic = "/odom", condition = "arrives", text = "one too many" }), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>`rosa rossim`, `rosa kernel` (pool of 0, scripted LLM) and `rosa ros --kernel-url` sharing a config and a data folder.</summary>
+internal sealed class WatchStack : IAsyncDisposable
+{
+    private RosaProcess _sim = null!;
+    private RosaProcess _kernel = null!;
+    private RosaProcess _ros = null!;
+    private McpClient _client = null!;
+    private Dictionary<string, string?> _env = null!;
+
+    public string DataDir { get; } = TestPaths.NewTempDirectory("watchdata");
+
+    public string ConfigDir { get; } = TestPaths.NewTempDirectory("watchcfg");
+
+    public int BridgePort { get; } = FreePort.Next();
+
+    public int KernelPort { get; } = FreePort.Next();
+
+    public int RosPort { get; } = FreePort.Next();
+
+    public HttpClient Kernel { get; private set; } = null!;
+
+    public HttpClient Ros { get; private set; } = null!;
+
+    public static async Task<WatchStack> StartAsync(ScriptedLlmServer llm)
+    {
+        var stack = new WatchStack();
+        try
+        {
+            await stack.StartAllAsync(llm);
+            return stack;
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAllAsync(ScriptedLlmServer llm)
+    {
+        _sim = RosaProcess.StartRosa(["rossim", "--name", "turtlebot", "--port", Str(BridgePort)]);
+        await _sim.WaitForHttpAsync($"http://127.0.0.1:{Str(BridgePort)}/health", TestTimeouts.Startup);
+        StackConfig.Write(ConfigDir, FreePort.Next(), RosPort, new Uri($"ws://127.0.0.1:{Str(BridgePort)}"));
+        _env = new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = DataDir, ["ROSAOS_CONFIG_DIR"] = ConfigDir };
+        var kernelEnv = new Dictionary<string, string?>(_env)
+        {
+            ["LOCAL_LLM_PORT"] = Str(FreePort.Next()),
+            ["GROQ_API_KEY"] = "gsk_test",
+            ["GROQ_BASE_URL"] = llm.GroqBaseUrl,
+        };
+        _kernel = RosaProcess.StartRosa(["kernel", "--port", Str(KernelPort), "--process-port", Str(FreePort.Next()), "--pool-size", "0"], kernelEnv);
+        await _kernel.WaitForHttpAsync($"http://127.0.0.1:{Str(KernelPort)}/health", TestTimeouts.Startup);
+        Kernel = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Str(KernelPort)}"), Timeout = TimeSpan.FromSeconds(30) };
+        Ros = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Str(RosPort)}"), Timeout = TimeSpan.FromSeconds(30) };
+        await StartRosAsync();
+    }
+
+    private async Task StartRosAsync()
+    {
+        _ros = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--kernel-url", $"http://127.0.0.1:{Str(KernelPort)}"], _env);
+        await _ros.WaitForHttpAsync($"http://127.0.0.1:{Str(RosPort)}/health", TestTimeouts.Startup);
+        await Poll.UntilAsync(async () => JsonNode.Parse(await Ros.GetStringAsync(new Uri("/health", UriKind.Relative)))!["connected"]!.GetValue<bool>(), "rosa ros to connect to rosa rossim");
+        _client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{Str(RosPort)}/mcp") }),
+            new McpClientOptions { ProtocolVersion = "2025-11-25" });
+    }
+
+    /// <summary>Stops `rosa ros` and starts it again on the same port, config and data folder.</summary>
+    public async Task RestartRosAsync()
+    {
+        await _client.DisposeAsync();
+        await _ros.DisposeAsync();
+        await StartRosAsync();
+    }
+
+    public async Task<JsonObject> StateAsync()
+    {
+        using var http = new HttpClient();
+        return JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{Str(BridgePort)}/api/state")))!.AsObject();
+    }
+
+    public async Task<JsonObject> CallAsync(string tool, object? args = null)
+    {
+        var (error, text) = await InvokeAsync(tool, args);
+        Assert.False(error, $"{tool} failed: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public async Task<string> CallFailingAsync(string tool, object? args = null)
+    {
+        var (error, text) = await InvokeAsync(tool, args);
+        Assert.True(error, $"{tool} should have failed but returned {text}");
+        return text;
+    }
+
+    private async Task<(bool Error, string Text)> InvokeAsync(string tool, object? args)
+    {
+        var dict = args is null ? new Dictionary<string, object?>() : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(args))!;
+        var result = await _client.CallToolAsync(tool, dict, cancellationToken: TestContext.Current.CancellationToken);
+        return (result.IsError == true, string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            await _client.DisposeAsync();
+        }
+        Kernel?.Dispose();
+        Ros?.Dispose();
+        foreach (var process in new[] { _ros, _kernel, _sim })
+        {
+            if (process is not null)
+            {
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
