@@ -229,8 +229,12 @@ function onEvent(type, e) {
   activity(type, " " + summary, e.at || e.time);
 }
 
+// One event stream per page: every panel script listens on window.rosaEvents instead of opening its own
+// connection (browsers allow six per host over HTTP/1.1, and each stream is a kernel subscriber).
+window.rosaEvents = new EventSource(API.events);
+
 function connectEvents() {
-  const source = new EventSource(API.events);
+  const source = window.rosaEvents;
   const known = ["user_message", "kernel_output", "process_launched", "process_finished", "process_failed",
     "process_terminated", "tool_call", "provider_status", "estop", "estop_release", "estop_state", "event_expired", "listening"];
   const handler = ev => { let data = {}; try { data = JSON.parse(ev.data); } catch { data = { text: ev.data }; } onEvent(data.type || ev.type, data); };

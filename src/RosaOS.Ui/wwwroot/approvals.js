@@ -75,7 +75,7 @@
     } catch { /* the kernel is restarting; the next poll tries again */ }
   }
 
-  const events = new EventSource("/api/events");
+  const events = window.rosaEvents;
   ["approval", "approval_decided"].forEach(name => events.addEventListener(name, load));
   load();
   setInterval(load, 2000);

@@ -60,7 +60,7 @@
     } catch { /* the kernel is restarting; the next poll tries again */ }
   }
 
-  const events = new EventSource("/api/events");
+  const events = window.rosaEvents;
   events.addEventListener("timers", load);
   load();
   setInterval(load, 5000);
