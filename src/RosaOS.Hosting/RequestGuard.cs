@@ -102,7 +102,8 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
             // parser's depth, a body cut short) is the caller's error: 400 naming it, never a 500.
             LogMalformed(logger, request.Method, request.Path.Value, ex);
             context.Response.Clear();
-            await RefuseAsync(context, ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
+            await RefuseAsync(context, ex is BadHttpRequestException bad ? bad.StatusCode
+                : IsUnreadableContentType(ex) ? StatusCodes.Status415UnsupportedMediaType : StatusCodes.Status400BadRequest,
                 "malformed request: " + ex.Message);
         }
     }
@@ -136,8 +137,15 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
         // System.Text.Json reports invalid UTF-8/UTF-16 in a string value (GetString, GetValue<string>, writing it back) this way.
         InvalidOperationException or ArgumentException when ThrownBySystemTextJson(ex) => true,
         InvalidOperationException { InnerException: System.Text.DecoderFallbackException or JsonException } => true,
+        InvalidOperationException when IsUnreadableContentType(ex) => true,
         _ => false,
     };
+
+    // ReadFromJsonAsync (the MCP SDK's POST handler uses it) refuses a body without a JSON content type this way; the guard
+    // lets a POST with no body and no content type through, so it reaches such a handler.
+    private static bool IsUnreadableContentType(Exception ex)
+        => ex is InvalidOperationException && ex.StackTrace is { } trace
+            && trace.TrimStart().StartsWith("at Microsoft.AspNetCore.Http.HttpRequestJsonExtensions.", StringComparison.Ordinal);
 
     private static bool ThrownBySystemTextJson(Exception ex)
         => ex.StackTrace is { } trace && trace.TrimStart().StartsWith("at System.Text.Json.", StringComparison.Ordinal);

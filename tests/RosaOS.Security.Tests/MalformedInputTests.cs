@@ -53,4 +53,21 @@ public sealed class MalformedInputTests(SecurityStack stack)
         }
         Assert.Empty(failures);
     }
+
+    [Fact]
+    public async Task A_bodyless_POST_without_a_content_type_to_every_MCP_endpoint_is_refused_not_a_500()
+    {
+        // Found by the 10,000-case fuzz run: the MCP SDK's handler read such a request as JSON and threw.
+        var answers = new List<string>();
+        foreach (var service in stack.Services)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, service.BaseUrl + "/mcp");
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using var response = await stack.Http.SendAsync(request, Ct);
+            answers.Add($"{service.Name}: {(int)response.StatusCode}");
+        }
+        Assert.All(answers, a => Assert.Matches(@": 4\d\d$", a));
+        Assert.Contains(answers, a => a.EndsWith(": 415", StringComparison.Ordinal));
+    }
 }
