@@ -39,6 +39,8 @@ public abstract class Watch
         ["owner"] = Owner,
         ["created_at"] = CreatedAt.ToString("O", CultureInfo.InvariantCulture),
         ["fired"] = Sequence,
+        // Whether the condition held at the last observation (null before the first): a crossing fires only from false.
+        ["holds"] = Held,
     };
 
     /// <summary>A fresh watch id.</summary>
