@@ -46,6 +46,7 @@ public sealed partial class RobotWatches(RobotSession robot, WatchSettings setti
     : WatchRegistry<WatchSpec>(robot.Options.Name, settings, time, logger)
 {
     public new const int MaxActive = DefaultMaxActive;
+    private readonly RobotSession _robot = robot;
     private readonly ILogger<RobotWatches> _logger = logger;
 
     protected override async Task RunAsync(WatchSpec spec, CancellationToken cancellationToken)
@@ -55,8 +56,8 @@ public sealed partial class RobotWatches(RobotSession robot, WatchSettings setti
         {
             try
             {
-                var type = !string.IsNullOrWhiteSpace(spec.MsgType) ? spec.MsgType : await robot.Api.TopicTypeAsync(spec.Topic, cancellationToken);
-                await using var subscription = await robot.Client.SubscribeAsync(spec.Topic, string.IsNullOrEmpty(type) ? null : type,
+                var type = !string.IsNullOrWhiteSpace(spec.MsgType) ? spec.MsgType : await _robot.Api.TopicTypeAsync(spec.Topic, cancellationToken);
+                await using var subscription = await _robot.Client.SubscribeAsync(spec.Topic, string.IsNullOrEmpty(type) ? null : type,
                     new SubscribeOptions { QueueLength = 1, LocalBuffer = 16 }, cancellationToken);
                 retry = TimeSpan.FromSeconds(1);
                 await EvaluateAsync(spec, subscription, cancellationToken);
@@ -101,7 +102,7 @@ public sealed partial class RobotWatches(RobotSession robot, WatchSettings setti
             }
             var msg = await subscription.Messages.ReadAsync(cancellationToken);
             var value = string.IsNullOrEmpty(spec.Field) ? msg : Select(msg, spec.Field);
-            var shown = value is null ? "(missing)" : value is JsonValue ? value.ToJsonString() : Truncate(value.ToJsonString(), 200);
+            var shown = value is null ? "(missing)" : value is JsonValue ? value.ToJsonString() : Watch.Truncate(value.ToJsonString(), 200);
             switch (spec.Condition)
             {
                 case "arrives":

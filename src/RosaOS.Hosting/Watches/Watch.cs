@@ -43,6 +43,13 @@ public abstract class Watch
         ["holds"] = Held,
     };
 
+    /// <summary>At most <paramref name="max"/> characters, with an ellipsis when cut.</summary>
+    public static string Truncate(string text, int max)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length <= max ? text : text[..max] + "…";
+    }
+
     /// <summary>A fresh watch id.</summary>
     public static string NewId() => "watch-" + Guid.NewGuid().ToString("N")[..10];
 }

@@ -207,7 +207,7 @@ public abstract partial class WatchRegistry<TWatch> : IWatchRegistry, IAsyncDisp
             sequence = ++spec.Sequence;
         }
         Save();
-        var message = Truncate($"{spec.Text} ({what})", 1900);
+        var message = Watch.Truncate($"{spec.Text} ({what})", 1900);
         LogFired(spec.Id, sequence, message);
         _outbox.Writer.TryWrite((spec, sequence, message));
     }
@@ -274,12 +274,6 @@ public abstract partial class WatchRegistry<TWatch> : IWatchRegistry, IAsyncDisp
         {
             LogSaveFailed(_file, ex.Message);
         }
-    }
-
-    protected static string Truncate(string text, int max)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return text.Length <= max ? text : text[..max] + "…";
     }
 
     public async ValueTask DisposeAsync()

@@ -15,7 +15,13 @@ public sealed record HeadTouch(double AngleDeg, double OffsetMm, MotorControlMod
 {
     /// <summary>For the kernel's event text.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"head moved by hand {AngleDeg:0.#}° and {OffsetMm:0} mm from where it rested, motors {Mode?.ToString().ToLowerInvariant() ?? "unknown"}");
+        $"head moved by hand {AngleDeg:0.#}° and {OffsetMm:0} mm from where it rested, motors {Mode switch
+        {
+            MotorControlMode.Enabled => "enabled",
+            MotorControlMode.Disabled => "disabled",
+            MotorControlMode.GravityCompensation => "gravity_compensation",
+            _ => "unknown",
+        }}");
 }
 
 /// <summary>What /health shows of the detector.</summary>
@@ -156,7 +162,7 @@ public sealed partial class HeadTouchDetector(
     {
         Interlocked.Increment(ref _touches);
         _lastTouchAt = touch.At;
-        LogTouched(touch.Describe());
+        LogTouched(touch.AngleDeg, touch.OffsetMm);
         try
         {
             Touched?.Invoke(touch);
@@ -205,8 +211,8 @@ public sealed partial class HeadTouchDetector(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Head touched: {What}.")]
-    private partial void LogTouched(string what);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Head touched: moved by hand {AngleDeg:0.#}° and {OffsetMm:0} mm from where it rested.")]
+    private partial void LogTouched(double angleDeg, double offsetMm);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A head-touch handler failed: {Error}")]
     private partial void LogHandlerFailed(string error);
