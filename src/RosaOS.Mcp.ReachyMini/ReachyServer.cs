@@ -79,7 +79,7 @@ public static partial class ReachyServer
             ["speech_input"] = context.RequestServices.GetService<SpeechInputService>()?.Status is { } hearing
                 ? System.Text.Json.JsonSerializer.SerializeToElement(hearing, RosaOS.Speech.Input.SpeechJson.Default.SpeechLoopStatus)
                 : null,
-            ["head_touch"] = context.RequestServices.GetRequiredService<HeadTouchDetector>().Status,
+            ["head_touch"] = context.RequestServices.GetRequiredService<HeadTouchDetector>().Status.ToJson(),
         });
         app.MapMcp("/mcp");
         app.MapEmergencyStop();

@@ -70,7 +70,6 @@ public sealed class WatchTests
         Assert.Equal(2, (await stack.CallAsync("list_watches"))["watches"]!.AsArray().Count);
 
         // The restarted driver watches again: another voice from the left is the left watch's second firing.
-        await stack.UntilWatchAsync(left, w => w["holds"] is not null, "the restarted left watch to observe");
         using (var again = await stack.SimHttp.PostAsJsonAsync(new Uri("/sim/say", UriKind.Relative), new { text = "Still here on your left.", azimuth_deg = 5 }))
         {
             Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
@@ -92,8 +91,8 @@ public sealed class WatchTests
         Assert.False(moveError, moved);
         await stack.LookAsync(20, 10);
         await stack.LookAsync(-15, -5);
-        await stack.UntilHealthAsync(h => h["head_touch"]!["running"]!.GetValue<bool>(), "the head-touch detector to run");
         await stack.UntilIdleAsync();
+        await stack.UntilRestingAsync();
         Assert.Equal(0, (await stack.HealthAsync())["head_touch"]!["touches"]!.GetValue<long>());
         Assert.Equal(0, Fired(await stack.WatchesAsync(), touched));
         Assert.DoesNotContain(await stack.MovesAsync(), m => m["kind"]?.GetValue<string>() == "recorded");
@@ -104,6 +103,7 @@ public sealed class WatchTests
         await Poll.UntilAsync(async () => (await stack.MovesAsync()).Any(m => m["kind"]?.GetValue<string>() == "recorded"
             && m["name"]!.GetValue<string>().StartsWith(SimProcesses.EmotionsDataset + "/loving", StringComparison.Ordinal)), "the head-pat emotion to play");
         await stack.UntilIdleAsync();
+        await stack.UntilRestingAsync();
         var health = await stack.HealthAsync();
         Assert.Equal(1, health["head_touch"]!["touches"]!.GetValue<long>());
         Assert.Equal(1, health["head_touch"]!["reactions"]!.GetValue<long>());
@@ -119,7 +119,7 @@ public sealed class WatchTests
         var touched = (await stack.CallAsync("add_watch", new { condition = "head_touched", text = "Someone patted Reachy's head" }))["watch"]!;
         var (stopped, stopError) = await stack.Client.CallAsync("emergency_stop", new() { ["reason"] = "test" });
         Assert.False(stopError, stopped);
-        await stack.UntilHealthAsync(h => h["head_touch"]!["running"]!.GetValue<bool>(), "the head-touch detector to run");
+        await stack.UntilRestingAsync();
         var movesBefore = (await stack.MovesAsync()).Count;
 
         await stack.PushHeadAsync(new { pitch_deg = -10, yaw_deg = 8, hold_s = 1 });
@@ -252,6 +252,9 @@ internal sealed class ReachyWatchStack : IAsyncDisposable
     public async Task<JsonObject> HealthAsync() => JsonNode.Parse(await Reachy.GetStringAsync(new Uri("/health", UriKind.Relative)))!.AsObject();
 
     public Task UntilHealthAsync(Func<JsonObject, bool> condition, string what) => Poll.UntilAsync(async () => condition(await HealthAsync()), what);
+
+    /// <summary>Until the detector judges the resting head (after the robot's own motion settled): a hand now would be noticed.</summary>
+    public Task UntilRestingAsync() => UntilHealthAsync(h => h["head_touch"]!["resting"]!.GetValue<bool>(), "the head-touch detector to watch the resting head");
 
     public async Task<JsonArray> WatchesAsync() => JsonNode.Parse(await Reachy.GetStringAsync(new Uri("/watches", UriKind.Relative)))!["watches"]!.AsArray();
 

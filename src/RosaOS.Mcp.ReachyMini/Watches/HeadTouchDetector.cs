@@ -25,7 +25,21 @@ public sealed record HeadTouch(double AngleDeg, double OffsetMm, MotorControlMod
 }
 
 /// <summary>What /health shows of the detector.</summary>
-public sealed record HeadTouchStatus(bool Running, bool Reaction, string Emotion, long Touches, long Reactions, DateTimeOffset? LastTouchAt, string? LastReaction);
+public sealed record HeadTouchStatus(bool Running, bool Resting, bool Reaction, string Emotion, long Touches, long Reactions, DateTimeOffset? LastTouchAt, string? LastReaction)
+{
+    /// <summary>The snake_case shape /health shows.</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson() => new()
+    {
+        ["running"] = Running,
+        ["resting"] = Resting,
+        ["reaction"] = Reaction,
+        ["emotion"] = Emotion,
+        ["touches"] = Touches,
+        ["reactions"] = Reactions,
+        ["last_touch_at"] = LastTouchAt?.ToString("O", CultureInfo.InvariantCulture),
+        ["last_reaction"] = LastReaction,
+    };
+}
 
 /// <summary>
 /// Notices the head being moved by hand (the original's head-pat module; issue 18) from what every daemon reports: the
@@ -58,10 +72,13 @@ public sealed partial class HeadTouchDetector(
     private string? _lastReaction;
     private volatile bool _running;
 
+    // True while the head rests and a hand would be noticed (false during and just after the robot's own motion).
+    private volatile bool _resting;
+
     /// <summary>Raised on the detector's loop for each touch; handlers must not block.</summary>
     public event Action<HeadTouch>? Touched;
 
-    public HeadTouchStatus Status => new(_running, options.HeadPat, options.HeadPatEmotion, Interlocked.Read(ref _touches),
+    public HeadTouchStatus Status => new(_running, _resting, options.HeadPat, options.HeadPatEmotion, Interlocked.Read(ref _touches),
         Interlocked.Read(ref _reactions), _lastTouchAt, _lastReaction);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -100,6 +117,7 @@ public sealed partial class HeadTouchDetector(
                 }
                 rest = null;
                 touching = false;
+                _resting = false;
                 continue;
             }
             var now = time.GetUtcNow();
@@ -116,6 +134,7 @@ public sealed partial class HeadTouchDetector(
                 rest = null;
                 streak = 0;
                 touching = false;
+                _resting = false;
                 previous = matrix;
                 continue;
             }
@@ -125,6 +144,7 @@ public sealed partial class HeadTouchDetector(
                 previous = matrix;
                 continue;
             }
+            _resting = true;
             var (offset, angle, _) = Transform.Distance(rest, matrix);
             var (_, step, _) = Transform.Distance(previous ?? matrix, matrix);
             previous = matrix;
