@@ -95,12 +95,12 @@ public sealed class WatchTests
         await stack.UntilRestingAsync();
         Assert.Equal(0, (await stack.HealthAsync())["head_touch"]!["touches"]!.GetValue<long>());
         Assert.Equal(0, Fired(await stack.WatchesAsync(), touched));
-        Assert.DoesNotContain(await stack.MovesAsync(), m => m["kind"]?.GetValue<string>() == "recorded");
+        Assert.DoesNotContain(await stack.MovesAsync(), m => m!["kind"]?.GetValue<string>() == "recorded");
 
         // A hand pushes the head down for a second and a half: one touch, one event, one emotion that moves the head.
         await stack.PushHeadAsync(new { pitch_deg = 12, hold_s = 1.5 });
         await llm.WaitForRequestAsync(r => r.LastUserText.Contains("[Robot event] Someone patted Reachy's head (head moved by hand", StringComparison.Ordinal), TestTimeouts.Effect);
-        await Poll.UntilAsync(async () => (await stack.MovesAsync()).Any(m => m["kind"]?.GetValue<string>() == "recorded"
+        await Poll.UntilAsync(async () => (await stack.MovesAsync()).Any(m => m!["kind"]?.GetValue<string>() == "recorded"
             && m["name"]!.GetValue<string>().StartsWith(SimProcesses.EmotionsDataset + "/loving", StringComparison.Ordinal)), "the head-pat emotion to play");
         await stack.UntilIdleAsync();
         await stack.UntilRestingAsync();
