@@ -1,14 +1,17 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Hosting.Watches;
 using RosaOS.Mcp.Arguments;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.Mcp.ReachyMini.Speech;
 using RosaOS.Mcp.ReachyMini.Vision;
+using RosaOS.Mcp.ReachyMini.Watches;
 using RosaOS.ReachyMini.Client;
 using RosaOS.Speech;
 
@@ -30,6 +33,10 @@ public static partial class ReachyServer
         services.AddReachySpeech(options);
         services.AddReachyVision();
         services.AddSpeechInput(options);
+        services.TryAddSingleton(TimeProvider.System);
+        // Head touches (the head-pat reaction and head_touched watches) and the watches of issue 16.
+        services.AddSingleton<HeadTouchDetector>();
+        services.AddSingleton<ReachyWatches>();
         return services;
     }
 
@@ -47,6 +54,8 @@ public static partial class ReachyServer
     {
         var builder = RosaWebHost.CreateBuilder("reachy", options.Bind, options.Port);
         builder.Services.AddReachyServices(options);
+        // Touch detection runs beside the HTTP server that `rosa up` starts (a stdio copy beside it would react twice).
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HeadTouchDetector>());
         builder.Services.AddMcpServer(o => o.ServerInfo = ServerInfo)
             // Stateless like the original: any worker process can call any tool without a session.
             .WithHttpTransport(o => o.Stateless = true)
@@ -70,11 +79,15 @@ public static partial class ReachyServer
             ["speech_input"] = context.RequestServices.GetService<SpeechInputService>()?.Status is { } hearing
                 ? System.Text.Json.JsonSerializer.SerializeToElement(hearing, RosaOS.Speech.Input.SpeechJson.Default.SpeechLoopStatus)
                 : null,
+            ["head_touch"] = context.RequestServices.GetRequiredService<HeadTouchDetector>().Status.ToJson(),
         });
         app.MapMcp("/mcp");
         app.MapEmergencyStop();
         app.MapLease();
         app.MapApprovals();
+        var watches = app.Services.GetRequiredService<ReachyWatches>();
+        app.MapWatches(watches);
+        watches.Start();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.Mcp.ReachyMini");
         // Speech (ElevenLabs, Groq TTS and Whisper) and vision send these keys from this process.
         CleartextSecrets.Log(logger, CleartextSecrets.FromEnvironment(
@@ -114,12 +127,15 @@ public static partial class ReachyServer
             .WithLease(options.Name)
             .WithToolArgumentBinding()
             .WithApprovals(options);
-        using var host = builder.Build();
+        var host = builder.Build();
+        // Async disposal: the watches' sender is stopped asynchronously.
+        await using var hostLifetime = (IAsyncDisposable)host;
         if (ApprovalSetup.UnknownTools(host.Services, options.Name, options.Approval) is { } unknown)
         {
             await Console.Error.WriteLineAsync($"rosa reachy: {unknown}");
             return 2;
         }
+        host.Services.GetRequiredService<ReachyWatches>().Start();
         // Not host.RunAsync: it disposes the services before the speech queue is drained (ObjectDisposedException, exit 1,
         // whenever the client closed stdin). The stdio transport stops the host when the client closes; that is exit 0.
         await host.StartAsync(cancellationToken);

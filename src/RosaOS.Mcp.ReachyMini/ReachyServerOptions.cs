@@ -61,6 +61,18 @@ public sealed class ReachyServerOptions
     /// </summary>
     public RosaOS.Configuration.ApprovalOptions? Approval { get; set; }
 
+    /// <summary>
+    /// The head-pat reaction (the original's headpat module): play <see cref="HeadPatEmotion"/> when the head is moved by
+    /// hand. On by default; <c>--no-head-pat</c> turns it off (the head_touched watches still work).
+    /// </summary>
+    public bool HeadPat { get; set; } = true;
+
+    /// <summary>The emotion the head-pat reaction plays (a list_emotions name).</summary>
+    public string HeadPatEmotion { get; set; } = "loving";
+
+    /// <summary>Where watches report (the kernel) and are kept (the data folder).</summary>
+    public RosaOS.Hosting.Watches.WatchSettings Watches { get; set; } = RosaOS.Hosting.Watches.WatchSettings.Resolve(null);
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
@@ -83,6 +95,10 @@ public sealed class ReachyServerOptions
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(TtsTimeout, TimeSpan.Zero, "--tts-timeout");
         Hearing.Validate();
+        if (Emotions.EmotionCatalog.Default.VariantsOf(HeadPatEmotion ?? "") is null)
+        {
+            throw new ArgumentException($"--head-pat-emotion must be an emotion of list_emotions (e.g. loving, cheerful), got '{HeadPatEmotion}'.");
+        }
         // Refuses ROS-only patterns now, not after the server started.
         _ = RosaOS.EmergencyStop.ApprovalSetup.ToolPolicy(Name, Approval);
     }

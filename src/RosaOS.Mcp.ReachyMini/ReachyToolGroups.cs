@@ -19,6 +19,7 @@ public static class ReachyToolGroups
         typeof(SpeechTools),
         typeof(VisionTools),
         typeof(HearingTools),
+        typeof(WatchTools),
     ];
 
     /// <summary>Adds every group to the MCP server.</summary>

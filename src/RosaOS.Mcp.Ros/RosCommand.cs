@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Hosting.Watches;
 using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Mcp.Ros;
@@ -54,10 +55,7 @@ public static class RosCommand
                 options.CameraTopic = parse.GetValue(camera) ?? options.CameraTopic;
                 options.ImagesDir = parse.GetValue(images) ?? options.ImagesDir;
                 options.Validate();
-                // The same default as rosa estop's: the kernel on this machine.
-                var url = parse.GetValue(kernelUrl) ?? RosaEnvironment.Get("RAG_AGENT_URL") ?? $"http://localhost:{RosaEnvironment.GetPort("RAG_AGENT_PORT", 8765)}";
-                watches = new WatchSettings(Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
-                    ? u : throw new ArgumentException($"--kernel-url {url} is not an http(s) URL."), RosaEnvironment.DataDirectory);
+                watches = WatchSettings.Resolve(parse.GetValue(kernelUrl));
             }
             catch (Exception ex) when (ex is ArgumentException or IOException or DriversConfigException)
             {
@@ -91,7 +89,7 @@ public static class RosCommand
         app.MapEmergencyStop();
         app.MapLease();
         app.MapApprovals();
-        MapWatches(app);
+        app.MapWatches(app.Services.GetRequiredService<RobotWatches>());
         robot.Client.Start();
         app.Services.GetRequiredService<RobotWatches>().Start();
         await app.RunAsync(cancellationToken);
@@ -136,20 +134,6 @@ public static class RosCommand
             mcp.WithApprovals(options.Name, ApprovalPolicyFor(approval));
         }
         return mcp;
-    }
-
-    // A person's view of the watches, and their way to cancel one (RequestGuard checks the origin and the JSON body).
-    private static void MapWatches(WebApplication app)
-    {
-        var watches = app.Services.GetRequiredService<RobotWatches>();
-        app.MapGet("/watches", () => Results.Json(new System.Text.Json.Nodes.JsonObject
-        {
-            ["watches"] = new System.Text.Json.Nodes.JsonArray([.. watches.List().Select(w => (System.Text.Json.Nodes.JsonNode)w.ToJson())]),
-            ["max"] = RobotWatches.MaxActive,
-        }));
-        app.MapPost("/watches/{id}/cancel", (string id) => watches.Remove(id) is { } removed
-            ? Results.Json(new System.Text.Json.Nodes.JsonObject { ["cancelled"] = true, ["watch"] = removed.ToJson() })
-            : Results.Json(new System.Text.Json.Nodes.JsonObject { ["error"] = $"No active watch '{id}' (see GET /watches)." }, statusCode: 404));
     }
 
     /// <summary>

@@ -63,6 +63,7 @@ public static partial class SimHost
         SimSpeakerEndpoints.Map(app);
         SimCameraEndpoints.Map(app);
         SimMicrophoneEndpoints.Map(app);
+        SimHandEndpoints.Map(app);
         return app;
     }
 

@@ -52,7 +52,7 @@ public sealed class StdioTests
         var (emotions, isError) = await client.CallAsync("list_emotions");
         var (move, moveError) = await client.CallAsync("move_head_left");
 
-        Assert.Equal(17, tools.Count); // 8 motion, emotion and speech tools + 6 vision tools + move_to_audio + 2 emergency-stop tools
+        Assert.Equal(20, tools.Count); // 8 motion, emotion and speech tools + 6 vision tools + move_to_audio + 3 watch tools + 2 emergency-stop tools
         Assert.False(isError);
         Assert.Contains("cheerful", emotions, StringComparison.Ordinal);
         Assert.True(moveError);

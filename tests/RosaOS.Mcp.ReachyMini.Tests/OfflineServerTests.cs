@@ -26,7 +26,7 @@ public sealed class OfflineServerFixture : IAsyncLifetime
 public sealed class OfflineServerTests(OfflineServerFixture server) : IClassFixture<OfflineServerFixture>
 {
     private static readonly string[] s_tools = ["move_head_left", "move_head_right", "reset_head", "stop_move", "goto_target", "list_emotions", "play_emotion", "speak",
-        "take_picture", "describe_image", "detect_faces", "analyze_face", "save_image_person", "center_on_face", "move_to_audio",
+        "take_picture", "describe_image", "detect_faces", "analyze_face", "save_image_person", "center_on_face", "move_to_audio", "add_watch", "list_watches", "remove_watch",
         "emergency_stop", "emergency_stop_status"];
 
     [Fact]

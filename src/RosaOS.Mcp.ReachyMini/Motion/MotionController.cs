@@ -29,8 +29,16 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
     private readonly SemaphoreSlim _startLock = new(1, 1);
     private readonly ConcurrentDictionary<Guid, StartedMove> _started = new();
 
+    private long _lastStartTicks;
+
     /// <summary>The daemon client.</summary>
     public ReachyDaemonClient Daemon => daemon;
+
+    /// <summary>
+    /// When this server last started (or was about to start) a move, UTC; the head-touch detector takes head motion
+    /// around it for the robot's own, not a hand's.
+    /// </summary>
+    public DateTimeOffset LastMoveStartedAt => new(Interlocked.Read(ref _lastStartTicks), TimeSpan.Zero);
 
     /// <summary>Starts a goto once no other move runs; returns its id.</summary>
     public Task<Guid> StartGotoAsync(GotoRequest request, string description, CancellationToken cancellationToken)
@@ -66,7 +74,9 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
                     await WaitForIdleAsync(linked.Token);
                 }
                 estop.ThrowIfEngaged();
+                Interlocked.Exchange(ref _lastStartTicks, DateTimeOffset.UtcNow.UtcTicks);
                 var uuid = await start(linked.Token);
+                Interlocked.Exchange(ref _lastStartTicks, DateTimeOffset.UtcNow.UtcTicks);
                 _started[uuid] = new StartedMove(uuid, description, DateTimeOffset.UtcNow);
                 LogStarted(description, uuid);
                 return uuid;

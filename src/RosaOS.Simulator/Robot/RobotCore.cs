@@ -77,6 +77,9 @@ public sealed partial class RobotCore : IDisposable
     private ActiveMove? _active;
     private long _controlTicks;
     private long _ikFailures;
+    private double[]? _hand;
+    private double _handZ;
+    private long _handUntil;
     private volatile RobotSnapshot _snapshot;
     private volatile bool _ready;
 
@@ -204,6 +207,23 @@ public sealed partial class RobotCore : IDisposable
         }
         _loop.Wake();
         return true;
+    }
+
+    /// <summary>
+    /// Simulation only: a hand moves the head. For <paramref name="hold"/> the measured head pose (what /api/state reports
+    /// and the camera sees) is displaced by the rotation (in the head's frame) and the height change, while the targets,
+    /// joints and moves are untouched, as a real head pushed against its servos reads back; then the hand lets go and the
+    /// head is back at its target.
+    /// </summary>
+    public void MoveHeadByHand(double roll, double pitch, double yaw, double z, TimeSpan hold)
+    {
+        lock (_gate)
+        {
+            _hand = Transform.FromXyzRpy(0, 0, 0, roll, pitch, yaw);
+            _handZ = z;
+            _handUntil = Stopwatch.GetTimestamp() + (long)(hold.TotalSeconds * Stopwatch.Frequency);
+        }
+        _loop.Wake();
     }
 
     /// <summary>Clamps antenna angles to ±π; returns true when something changed.</summary>
@@ -517,6 +537,19 @@ public sealed partial class RobotCore : IDisposable
             _presentAntennas = [.. _targetAntennas];
         }
         _presentPose = _kinematics.ForwardKinematics(_presentJoints, 3);
+        if (_hand is not null)
+        {
+            if (Stopwatch.GetTimestamp() < _handUntil)
+            {
+                var pushed = Transform.Multiply(_presentPose, _hand);
+                pushed[11] += _handZ;
+                _presentPose = pushed;
+            }
+            else
+            {
+                _hand = null;
+            }
+        }
         _controlTicks++;
         if (_ikRequired)
         {
