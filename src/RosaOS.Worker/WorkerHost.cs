@@ -37,6 +37,9 @@ internal sealed partial class WorkerHost
     private static volatile string? s_holder;
     private bool _keepClients;
 
+    /// <summary>"0": a pooled worker connects to its drivers anew for every task.</summary>
+    public const string KeepClientsVariable = "ROSA_WORKER_KEEP_MCP";
+
     private sealed record KeptClient(McpClient Client, Uri Url, string HeadersKey);
 
     /// <summary>Adds the lease header of the task running now to every request to a driver.</summary>
@@ -118,7 +121,8 @@ internal sealed partial class WorkerHost
     public async Task<int> RunPoolAsync(ChannelReader<string> lines, CancellationToken cancellationToken)
     {
         LogReady(_logger, "pool", Environment.ProcessId);
-        _keepClients = true;
+        // Off for a driver whose MCP server keeps per-session state that must not outlive a task (and to compare).
+        _keepClients = RosaEnvironment.Get(KeepClientsVariable) != "0";
         await foreach (var line in lines.ReadAllAsync(cancellationToken))
         {
             WorkerTask? task;
