@@ -53,12 +53,13 @@ public static partial class TurnExport
         }
         // The SDK reads the endpoint itself (so OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended for HTTP); only the
         // protocol is set here, because the .NET exporter's own default is gRPC where the specification's is HTTP.
+        var service = ServiceName(process);
         var provider = Sdk.CreateTracerProviderBuilder()
             .AddSource(TurnTracing.SourceName)
-            .ConfigureResource(r => r.AddService(ServiceName(process), serviceVersion: RosaWebHost.Version))
+            .ConfigureResource(r => r.AddService(service, serviceVersion: RosaWebHost.Version))
             .AddOtlpExporter(o => o.Protocol = protocol)
             .Build();
-        LogExporting(logger, ServiceName(process), endpoint, protocolText);
+        LogExporting(logger, service, endpoint, protocolText);
         return provider;
     }
 

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 
 namespace RosaOS.Hosting;
 
@@ -117,7 +118,7 @@ public sealed partial class TurnSpanCollector : IAsyncDisposable
     private readonly Task _pump;
     private readonly string _process;
     private readonly ILogger _logger;
-    private readonly OpenTelemetry.Trace.TracerProvider? _export;
+    private readonly TracerProvider? _export;
     private long _dropped;
 
     /// <summary>Starts listening; finished spans go to <paramref name="sink"/> in batches, off the caller's path.</summary>
