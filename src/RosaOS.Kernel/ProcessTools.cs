@@ -59,7 +59,25 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
     public IReadOnlyList<KernelTool> AsKernelTools()
     {
         var robotNames = string.Join(", ", drivers.Enabled.Select(d => d.Name));
-        var reply = options.ReplyTool && drivers.Enabled.Any(d => d.Name == options.ReplyDriver)
+        var withReply = options.ReplyTool && drivers.Enabled.Any(d => d.Name == options.ReplyDriver);
+        // Built once per set of robots: creating the functions (reflection, JSON schemas) on every turn was on the path to the first word.
+        var key = (withReply ? "reply|" : "|") + robotNames;
+        if (_kernelTools is { } kept && kept.Key == key)
+        {
+            return kept.Tools;
+        }
+        var tools = BuildKernelTools(robotNames, withReply);
+        _kernelTools = new KernelToolSet(key, tools);
+        return tools;
+    }
+
+    private sealed record KernelToolSet(string Key, IReadOnlyList<KernelTool> Tools);
+
+    private KernelToolSet? _kernelTools;
+
+    private IReadOnlyList<KernelTool> BuildKernelTools(string robotNames, bool withReply)
+    {
+        var reply = withReply
             ? new[]
             {
                 // Speech is not repeated after a crash: the model is told its outcome is unknown.
