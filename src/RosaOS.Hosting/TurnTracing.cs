@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 
 namespace RosaOS.Hosting;
 
@@ -117,6 +118,7 @@ public sealed partial class TurnSpanCollector : IAsyncDisposable
     private readonly Task _pump;
     private readonly string _process;
     private readonly ILogger _logger;
+    private readonly TracerProvider? _export;
     private long _dropped;
 
     /// <summary>Starts listening; finished spans go to <paramref name="sink"/> in batches, off the caller's path.</summary>
@@ -142,6 +144,8 @@ public sealed partial class TurnSpanCollector : IAsyncDisposable
             },
         };
         ActivitySource.AddActivityListener(_listener);
+        // The same spans to an OpenTelemetry collector, when one is configured (every process that collects spans).
+        _export = TurnExport.Start(process, logger);
         _pump = Task.Run(() => PumpAsync(sink));
     }
 
@@ -202,6 +206,9 @@ public sealed partial class TurnSpanCollector : IAsyncDisposable
         _listener.Dispose();
         _spans.Writer.TryComplete();
         await _pump.WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // Flushes what is batched, bounded so an unreachable collector cannot hold up a shutdown.
+        _export?.Shutdown(2000);
+        _export?.Dispose();
     }
 
     /// <summary>Milliseconds as text for span attributes.</summary>

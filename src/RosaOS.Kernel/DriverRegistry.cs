@@ -20,6 +20,7 @@ public sealed partial class DriverRegistry
     private readonly ILogger<DriverRegistry> _logger;
     private readonly Dictionary<string, DriverStatus> _status = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly Dictionary<string, McpClient> _clients = new(StringComparer.Ordinal);
 
     public DriverRegistry(KernelOptions options, ILogger<DriverRegistry> logger)
     {
@@ -123,22 +124,84 @@ public sealed partial class DriverRegistry
     /// <summary>Lists a driver's tools (name, description, input schema).</summary>
     public async Task<IReadOnlyList<object>> ListToolsAsync(string name, CancellationToken cancellationToken)
     {
-        await using var client = await ConnectAsync(name, cancellationToken);
-        var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
-        return [.. tools.Select(t => (object)new { name = t.Name, description = t.Description, input_schema = t.JsonSchema })];
+        var client = await ClientAsync(name, cancellationToken);
+        try
+        {
+            var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
+            return [.. tools.Select(t => (object)new { name = t.Name, description = t.Description, input_schema = t.JsonSchema })];
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            Forget(name, client);
+            throw;
+        }
     }
 
     /// <summary>Calls one tool of a driver; returns the text result and whether it was an error.</summary>
     public async Task<(string Text, bool IsError)> CallToolAsync(string name, string tool, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken)
     {
-        await using var client = await ConnectAsync(name, cancellationToken);
-        var result = await client.CallToolAsync(tool, arguments, cancellationToken: cancellationToken);
+        var client = await ClientAsync(name, cancellationToken);
+        ModelContextProtocol.Protocol.CallToolResult result;
+        try
+        {
+            result = await client.CallToolAsync(tool, arguments, cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            // Not retried (a tool call may have acted); the next call connects again.
+            Forget(name, client);
+            throw;
+        }
         var text = string.Join("\n", result.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(c => c.Text));
         if (text.Length == 0 && result.StructuredContent is { } structured)
         {
             text = JsonSerializer.Serialize(structured);
         }
         return (text, result.IsError == true);
+    }
+
+    /// <summary>
+    /// The kept MCP client of a driver, connected on first use. The drivers' MCP servers are stateless, so one client
+    /// serves every call: a call (the kernel's reply tool, manual control) no longer pays a new connection and the
+    /// initialize handshake; a client whose transport failed is forgotten and the next call connects again.
+    /// </summary>
+    private async Task<McpClient> ClientAsync(string name, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_clients.TryGetValue(name, out var kept))
+            {
+                return kept;
+            }
+        }
+        var client = await ConnectAsync(name, cancellationToken);
+        McpClient? extra = null;
+        lock (_lock)
+        {
+            if (!_clients.TryAdd(name, client))
+            {
+                // Another call connected meanwhile: use its client.
+                extra = client;
+                client = _clients[name];
+            }
+        }
+        if (extra is not null)
+        {
+            await extra.DisposeAsync();
+        }
+        return client;
+    }
+
+    private void Forget(string name, McpClient client)
+    {
+        lock (_lock)
+        {
+            if (_clients.TryGetValue(name, out var kept) && ReferenceEquals(kept, client))
+            {
+                _clients.Remove(name);
+            }
+        }
+        _ = client.DisposeAsync().AsTask();
     }
 
     private async Task<McpClient> ConnectAsync(string name, CancellationToken cancellationToken)

@@ -69,8 +69,11 @@ public sealed class EventHub
         return channel.Reader;
     }
 
-    /// <summary>Queues an outgoing message for GET /updates (the original's shape) and publishes it live.</summary>
-    public void PushOutgoing(string role, string content, string? workerId = null, bool? done = null)
+    /// <summary>
+    /// Queues an outgoing message for GET /updates (the original's shape) and publishes it live; a turn's answer
+    /// carries its event id live (not in /updates), the key a reloaded page's history gives the same line.
+    /// </summary>
+    public void PushOutgoing(string role, string content, string? workerId = null, bool? done = null, long? eventId = null)
     {
         var message = new Dictionary<string, object?>
         {
@@ -88,7 +91,11 @@ public sealed class EventHub
                 _updates.RemoveAt(0);
             }
         }
-        Publish("kernel_output", message);
+        Publish("kernel_output", eventId is null ? message : new Dictionary<string, object?>(message)
+        {
+            ["event_id"] = eventId,
+            ["key"] = $"e{eventId}:out",
+        });
     }
 
     /// <summary>Returns and clears the pending outgoing messages.</summary>

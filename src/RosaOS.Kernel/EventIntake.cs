@@ -77,10 +77,10 @@ public sealed class EventIntake
     {
         // The turn's trace context rides in the payload, so a turn resumed after a restart stays in its trace.
         var payload = traceParent is null ? JsonSerializer.Serialize(new { text }) : JsonSerializer.Serialize(new { text, traceparent = traceParent });
-        var (_, duplicate) = Accept("speech", payload, $"[User said] {text}", idempotencyKey);
+        var (id, duplicate) = Accept("speech", payload, $"[User said] {text}", idempotencyKey);
         if (!duplicate)
         {
-            _hub.Publish("user_message", new { source = "speech", text });
+            _hub.Publish("user_message", new { source = "speech", text, event_id = id, key = $"e{id}:in" });
         }
         return !duplicate;
     }
@@ -92,7 +92,6 @@ public sealed class EventIntake
         using var received = TurnTracing.Source.StartActivity(TurnTracing.Spans.ChatReceived, System.Diagnostics.ActivityKind.Server,
             TurnTracing.Parse(traceParent));
         traceParent = TurnTracing.Format(received) ?? traceParent;
-        _hub.Publish("user_message", new { source = "chat", text = prompt });
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         long id;
         // The waiter is registered under the same lock CompleteChat takes, so a turn cannot finish unseen.
@@ -103,6 +102,8 @@ public sealed class EventIntake
             received?.SetTag("event_id", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             _chatWaiters[id] = done;
         }
+        // Published once journaled, with the key the history gives the same line.
+        _hub.Publish("user_message", new { source = "chat", text = prompt, event_id = id, key = $"e{id}:in" });
         _wake.Writer.TryWrite(true);
         return (id, done.Task);
     }

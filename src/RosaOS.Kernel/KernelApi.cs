@@ -56,6 +56,7 @@ public static class KernelApi
         app.MapPost("/api/worker-tool-calls", PostToolCallAsync);
         app.MapGet("/api/journal", ListJournal);
         KernelTurnApi.Map(app);
+        KernelHistoryApi.Map(app);
         KernelListeningApi.Map(app);
         app.MapPost("/api/conversation/reset", ResetConversationAsync);
         ScheduleApi.Map(app);

@@ -124,7 +124,7 @@ public sealed partial class KernelLoop : BackgroundService
         var reason = $"not run: it waited {Duration(age)}, longer than the {Duration(ttl)} a {e.Kind} event may wait (the kernel was stopped or busy)";
         _database.ExpireEvent(e.Id, reason);
         LogExpired(_logger, e.Id, e.Kind, age.TotalSeconds, ttl.TotalSeconds);
-        _hub.Publish("event_expired", new { event_id = e.Id, kind = e.Kind, text = e.Text, accepted_at = e.AcceptedAt.ToString("O", CultureInfo.InvariantCulture), reason });
+        _hub.Publish("event_expired", new { event_id = e.Id, key = $"e{e.Id}:expired", kind = e.Kind, text = e.Text, accepted_at = e.AcceptedAt.ToString("O", CultureInfo.InvariantCulture), reason });
         if (_intake.CompleteChat(e.Id, $"Error: {reason}. Ask again if you still want it."))
         {
             // Its sender was waiting and has been told.
@@ -225,11 +225,11 @@ public sealed partial class KernelLoop : BackgroundService
         if (!_intake.CompleteChat(e.Id, shown))
         {
             // Not a waiting /chat (a callback, speech, or a chat whose caller went away): push it to /updates.
-            _hub.PushOutgoing("model", shown, success ? null : workerId, success ? null : done);
+            _hub.PushOutgoing("model", shown, success ? null : workerId, success ? null : done, e.Id);
         }
         else
         {
-            _hub.Publish("kernel_output", new { role = "model", content = shown, event_id = e.Id });
+            _hub.Publish("kernel_output", new { role = "model", content = shown, event_id = e.Id, key = $"e{e.Id}:out" });
         }
         LogTurnDone(_logger, e.Id, success);
     }

@@ -14,7 +14,7 @@ namespace RosaOS.Kernel;
 /// served over MCP on the process port and given in-process to the kernel agent.
 /// </summary>
 [McpServerToolType]
-public sealed class ProcessTools(ProcessManager processes, DriverRegistry drivers, LeaseCoordinator leases, KernelOptions options)
+public sealed class ProcessTools(ProcessManager processes, DriverRegistry drivers, LeaseCoordinator leases, KernelOptions options, EventHub hub)
 {
     [McpServerTool(Name = "launch_process")]
     [Description("Spawn a background worker that runs an LLM agent with the given system prompt. The worker runs in a separate process with the MCP tools of the robots it is given; when it completes it reports back with a [Worker callback] carrying the returned worker_id.")]
@@ -59,7 +59,25 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
     public IReadOnlyList<KernelTool> AsKernelTools()
     {
         var robotNames = string.Join(", ", drivers.Enabled.Select(d => d.Name));
-        var reply = options.ReplyTool && drivers.Enabled.Any(d => d.Name == options.ReplyDriver)
+        var withReply = options.ReplyTool && drivers.Enabled.Any(d => d.Name == options.ReplyDriver);
+        // Built once per set of robots: creating the functions (reflection, JSON schemas) on every turn was on the path to the first word.
+        var key = (withReply ? "reply|" : "|") + robotNames;
+        if (_kernelTools is { } kept && kept.Key == key)
+        {
+            return kept.Tools;
+        }
+        var tools = BuildKernelTools(robotNames, withReply);
+        _kernelTools = new KernelToolSet(key, tools);
+        return tools;
+    }
+
+    private sealed record KernelToolSet(string Key, IReadOnlyList<KernelTool> Tools);
+
+    private KernelToolSet? _kernelTools;
+
+    private IReadOnlyList<KernelTool> BuildKernelTools(string robotNames, bool withReply)
+    {
+        var reply = withReply
             ? new[]
             {
                 // Speech is not repeated after a crash: the model is told its outcome is unknown.
@@ -86,7 +104,15 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
     {
         try
         {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             var (answer, isError) = await drivers.CallToolAsync(options.ReplyDriver, "speak", new Dictionary<string, object?> { ["text"] = text }, cancellationToken);
+            // Shown live as what the robot said; the key is the journaled step's, which a reloaded page's history reads.
+            var step = KernelStep.Current;
+            hub.Publish("tool_call", new
+            {
+                worker_id = "kernel", server = options.ReplyDriver, tool = "reply", arguments = JsonSerializer.Serialize(new { text }), result = answer,
+                is_error = isError, duration_ms = watch.Elapsed.TotalMilliseconds, event_id = step?.EventId, key = step is null ? null : $"e{step.EventId}:s{step.Seq}",
+            });
             return isError ? "Error: " + answer : answer;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

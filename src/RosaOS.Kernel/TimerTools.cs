@@ -14,7 +14,12 @@ namespace RosaOS.Kernel;
 public sealed class TimerTools(TimerService timers)
 {
     /// <summary>The tools with what a re-run does with an interrupted call (all of them are safe to run again).</summary>
-    public IReadOnlyList<KernelTool> AsKernelTools() =>
+    public IReadOnlyList<KernelTool> AsKernelTools() => _kernelTools ??= BuildKernelTools();
+
+    // Built once: creating the functions (reflection, JSON schemas) on every turn was on the path to the first word.
+    private IReadOnlyList<KernelTool>? _kernelTools;
+
+    private IReadOnlyList<KernelTool> BuildKernelTools() =>
     [
         new KernelTool(AIFunctionFactory.Create(ScheduleTimer, "schedule_timer",
             "Schedule a reminder for yourself: after delay_seconds, or at an ISO 8601 time with offset (\"at\"), once or repeating every repeat_seconds "

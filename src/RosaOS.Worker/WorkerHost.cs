@@ -29,6 +29,32 @@ internal sealed partial class WorkerHost
     private readonly string _toolCallUrl;
     private readonly MotionGuard _motion;
     private readonly HashSet<string> _ranTasks = new(StringComparer.Ordinal);
+    // A pooled worker keeps its MCP clients from task to task (the drivers' MCP servers are stateless): a task then
+    // costs one tools/list per driver instead of a new connection with its initialize handshake, on the path to the
+    // first spoken word. The lease header names the task running now, read per request.
+    private readonly Dictionary<string, KeptClient> _kept = new(StringComparer.Ordinal);
+    private static readonly HttpClient s_driverHttp = new(new LeaseHeaderHandler(() => s_holder));
+    private static volatile string? s_holder;
+    private bool _keepClients;
+
+    /// <summary>"0": a pooled worker connects to its drivers anew for every task.</summary>
+    public const string KeepClientsVariable = "ROSA_WORKER_KEEP_MCP";
+
+    private sealed record KeptClient(McpClient Client, Uri Url, string HeadersKey);
+
+    /// <summary>Adds the lease header of the task running now to every request to a driver.</summary>
+    private sealed class LeaseHeaderHandler(Func<string?> holder) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (holder() is { } id)
+            {
+                request.Headers.Remove(LeaseContract.Header);
+                request.Headers.TryAddWithoutValidation(LeaseContract.Header, id);
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 
     private WorkerHost(ILogger logger, LlmSelection llm, AgentLimits limits, string configDirectory, string callbackUrl, string toolCallUrl)
     {
@@ -95,6 +121,8 @@ internal sealed partial class WorkerHost
     public async Task<int> RunPoolAsync(ChannelReader<string> lines, CancellationToken cancellationToken)
     {
         LogReady(_logger, "pool", Environment.ProcessId);
+        // Off for a driver whose MCP server keeps per-session state that must not outlive a task (and to compare).
+        _keepClients = RosaEnvironment.Get(KeepClientsVariable) != "0";
         await foreach (var line in lines.ReadAllAsync(cancellationToken))
         {
             WorkerTask? task;
@@ -184,6 +212,8 @@ internal sealed partial class WorkerHost
         var calls = new TaskCalls(this, task.WorkerId, serverOfTool);
         var holding = new LeaseHolding(task.WorkerId, [.. task.McpServers.Select(drivers.Find).OfType<DriverEntry>().Where(d => d.Enabled)]);
         _leases = holding;
+        // The driver moves the robot for this worker only while the kernel has granted it the robot's lease.
+        s_holder = task.WorkerId;
         try
         {
             foreach (var name in task.McpServers)
@@ -201,18 +231,11 @@ internal sealed partial class WorkerHost
                 }
                 try
                 {
-                    var client = await McpClient.CreateAsync(
-                        new HttpClientTransport(new HttpClientTransportOptions
-                        {
-                            Endpoint = driver.Url,
-                            Name = name,
-                            // The driver moves the robot for this worker only while the kernel has granted it the robot's lease.
-                            // drivers.json headers (a remote driver's token) go with it.
-                            AdditionalHeaders = new Dictionary<string, string>(driver.Headers) { [LeaseContract.Header] = task.WorkerId },
-                        }),
-                        new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
-                    clients.Add(client);
-                    var offered = await client.ListToolsAsync(cancellationToken: cancellationToken);
+                    var (client, offered) = await ConnectAsync(name, driver, cancellationToken);
+                    if (!_keepClients)
+                    {
+                        clients.Add(client);
+                    }
                     _motion.AddDriver(name, client, offered);
                     foreach (var tool in offered)
                     {
@@ -249,6 +272,55 @@ internal sealed partial class WorkerHost
             {
                 await client.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>
+    /// An MCP client of <paramref name="driver"/> and its tools: the one kept from an earlier task when it still answers
+    /// tools/list at the same URL with the same drivers.json headers (a remote driver's token), else a new one.
+    /// </summary>
+    private async Task<(McpClient Client, IList<McpClientTool> Tools)> ConnectAsync(string name, DriverEntry driver, CancellationToken cancellationToken)
+    {
+        var headersKey = string.Join('\n', driver.Headers.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => h.Key + "=" + h.Value));
+        if (_kept.Remove(name, out var kept))
+        {
+            if (kept.Url == driver.Url && kept.HeadersKey == headersKey)
+            {
+                try
+                {
+                    var tools = await kept.Client.ListToolsAsync(cancellationToken: cancellationToken);
+                    _kept[name] = kept;
+                    return (kept.Client, tools);
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    LogReconnecting(_logger, name, e.Message);
+                }
+            }
+            await kept.Client.DisposeAsync();
+        }
+        var client = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = driver.Url,
+                Name = name,
+                // drivers.json headers (a remote driver's token) go with it; the lease header is added per request.
+                AdditionalHeaders = new Dictionary<string, string>(driver.Headers),
+            }, s_driverHttp, ownsHttpClient: false),
+            new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
+        try
+        {
+            var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
+            if (_keepClients)
+            {
+                _kept[name] = new KeptClient(client, driver.Url, headersKey);
+            }
+            return (client, tools);
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
         }
     }
 
@@ -372,4 +444,7 @@ internal sealed partial class WorkerHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "POST {Url} failed after retries: {Reason}")]
     private static partial void LogPostFailed(ILogger logger, string url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The kept MCP connection to {Driver} did not answer ({Reason}); connecting again")]
+    private static partial void LogReconnecting(ILogger logger, string driver, string reason);
 }

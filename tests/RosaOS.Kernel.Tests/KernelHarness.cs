@@ -65,7 +65,13 @@ public sealed class KernelHarness : IAsyncDisposable
 
     /// <summary>Starts a kernel on given ports (so a config can point a driver at its own MCP server).</summary>
     public static async Task<KernelHarness> StartOnAsync(int port, int processPort, ScriptedLlmServer? llm, string? dataDir = null, string? configDir = null, params string[] extraArgs)
+        => await StartWithEnvironmentAsync(port, processPort, llm, new Dictionary<string, string?>(), dataDir, configDir, extraArgs);
+
+    /// <summary>Starts a kernel with extra environment variables (for its workers too: they inherit them).</summary>
+    public static async Task<KernelHarness> StartWithEnvironmentAsync(int port, int processPort, ScriptedLlmServer? llm, IDictionary<string, string?> environment,
+        string? dataDir = null, string? configDir = null, params string[] extraArgs)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         dataDir ??= TestPaths.NewTempDirectory("data");
         configDir ??= NewConfigDir();
         var env = new Dictionary<string, string?>
@@ -78,6 +84,10 @@ public sealed class KernelHarness : IAsyncDisposable
         {
             env["GROQ_API_KEY"] = "gsk_test";
             env["GROQ_BASE_URL"] = llm.GroqBaseUrl;
+        }
+        foreach (var (name, value) in environment)
+        {
+            env[name] = value;
         }
         var process = RosaProcess.StartRosa(["kernel", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--process-port", processPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArgs], env);

@@ -21,6 +21,8 @@ public sealed partial class RosaProcess : IAsyncDisposable
         "PROCESS_SERVER_URL", "PROCESS_SERVER_PORT", "REACHY_MCP_PORT", "ROSAOS_CONFIG_DIR", "ROSAOS_DATA_DIR",
         "ROSAOS_VISION_MODEL", "ROSAOS_VISION_BASE_URL", "ROSAOS_VISION_API_KEY", "ROSAOS_VISION_ALLOW_URLS", "ROSAOS_CAMERA_DEVICE",
         "ROSA_DAEMON_URL", "ROSA_SUPERVISOR_PID", "HF_ENDPOINT", "HF_TOKEN",
+        // A developer's OpenTelemetry collector would receive the tests' spans.
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
     ];
 
     private readonly Process _process;

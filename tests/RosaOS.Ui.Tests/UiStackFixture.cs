@@ -35,12 +35,15 @@ public sealed class UiStackFixture : IAsyncLifetime
         await Browser.InitializeAsync();
     }
 
-    /// <summary>Starts a kernel wired to this stack's Reachy; <paramref name="llm"/> null means no LLM at all.</summary>
-    public async Task<RosaProcess> StartKernelAsync(int port, ScriptedLlmServer? llm)
+    /// <summary>
+    /// Starts a kernel wired to this stack's Reachy; <paramref name="llm"/> null means no LLM at all. A kernel given an earlier
+    /// one's <paramref name="dataDirectory"/> is that kernel restarted; <paramref name="extra"/> adds environment variables.
+    /// </summary>
+    public async Task<RosaProcess> StartKernelAsync(int port, ScriptedLlmServer? llm, string? dataDirectory = null, IDictionary<string, string?>? extra = null)
     {
         var environment = new Dictionary<string, string?>
         {
-            ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("data"),
+            ["ROSAOS_DATA_DIR"] = dataDirectory ?? TestPaths.NewTempDirectory("data"),
             ["ROSAOS_CONFIG_DIR"] = TestConfig.CopyWithReachyPort(ReachyPort),
             ["LOCAL_LLM_PORT"] = Port(FreePort.Next()),
             ["ROSA_DAEMON_URL"] = SimUrl,
@@ -49,6 +52,10 @@ public sealed class UiStackFixture : IAsyncLifetime
         {
             environment["GROQ_API_KEY"] = "gsk_test";
             environment["GROQ_BASE_URL"] = llm.GroqBaseUrl;
+        }
+        foreach (var (name, value) in extra ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
         }
         var kernel = Start(["kernel", "--port", Port(port), "--process-port", Port(FreePort.Next())], environment);
         await kernel.WaitForHttpAsync($"http://127.0.0.1:{port}/health");

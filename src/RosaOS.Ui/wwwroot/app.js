@@ -33,13 +33,44 @@ async function json(url, options = {}) {
 }
 
 // ---- chat -------------------------------------------------------------------------------------
-function chatLine(kind, text) {
+// Lines are kept in time order (data-at, ms): live ones arrive last, a reloaded page's history (history.js) fills in before them.
+function chatLine(kind, text, at) {
   const li = document.createElement("li");
   li.className = kind;
   li.textContent = text;
-  $("chat-log").append(li);
+  const when = timeOf(at);
+  li.dataset.at = String(when);
+  const log = $("chat-log");
+  const later = log.lastElementChild && Number(log.lastElementChild.dataset.at) > when
+    ? [...log.children].find(x => Number(x.dataset.at) > when) ?? null : null;
+  log.insertBefore(li, later);
   li.scrollIntoView({ block: "nearest" });
   return li;
+}
+
+const timeOf = at => { const t = typeof at === "number" ? at : Date.parse(at ?? ""); return isFinite(t) ? t : Date.now(); };
+
+// Every line and call drawn once: the history and the live stream give the same item the same key.
+const drawnKeys = new Set();
+function firstTime(key) {
+  if (!key) return true;
+  if (drawnKeys.has(key)) return false;
+  drawnKeys.add(key);
+  return true;
+}
+
+const endedTypes = ["process_finished", "process_failed", "process_terminated"];
+function eventKey(type, e) {
+  if (e.key) return e.key;
+  if (type === "tool_call" && e.call_id) return `c:${e.worker_id}:${e.call_id}`;
+  if (type === "process_launched") return `p:${e.worker_id}:launched`;
+  if (endedTypes.includes(type)) return `p:${e.worker_id}:ended`;
+  return null;
+}
+
+// What a speak (worker) or reply (kernel) call said, from its JSON arguments.
+function spokenText(args) {
+  try { const a = typeof args === "string" ? JSON.parse(args) : args; return a && typeof a.text === "string" ? a.text : null; } catch { return null; }
 }
 
 // The conversation is drawn from the event stream, so messages from the CLI, the voice loop and other
@@ -193,40 +224,52 @@ async function loadListening() {
 function activity(kind, text, at) {
   const li = document.createElement("li");
   li.dataset.kind = kind;
+  const when = timeOf(at);
+  li.dataset.at = String(when);
   const time = document.createElement("time");
-  time.textContent = new Date(at || Date.now()).toLocaleTimeString();
+  time.textContent = new Date(when).toLocaleTimeString();
   const k = document.createElement("span");
   k.className = "kind";
   k.textContent = kind;
   li.append(time, k, document.createTextNode(text));
   const list = $("activity");
-  list.prepend(li);
+  // Newest first; an older entry (from the history) goes below the newer ones.
+  const older = list.firstElementChild && Number(list.firstElementChild.dataset.at) > when
+    ? [...list.children].find(x => Number(x.dataset.at) < when) ?? null : list.firstElementChild;
+  list.insertBefore(li, older);
   while (list.children.length > 500) list.lastChild.remove();
 }
 
 const short = (v, n = 200) => { const s = typeof v === "string" ? v : JSON.stringify(v); return s && s.length > n ? s.slice(0, n) + "…" : (s ?? ""); };
 
-function onEvent(type, e) {
+// Draws one event (live, or from the history with its time in at); an item already drawn is skipped.
+function onEvent(type, e, at = e.at || e.time) {
+  if (!firstTime(eventKey(type, e))) return;
   switch (type) {
     case "user_message":
-      chatLine(e.source === "speech" ? "user spoken" : "user", e.text ?? ""); break;
+      chatLine(e.source === "speech" ? "user spoken" : "user", e.text ?? "", at); break;
     case "kernel_output":
-      chatLine(e.event_id != null || !e.worker_id ? "robot" : "background", e.content ?? ""); break;
+      chatLine(e.event_id != null || !e.worker_id ? "robot" : "background", e.content ?? "", at); break;
     case "process_launched":
-      processes.set(e.worker_id, { ...e, state: "running" }); renderProcesses(); break;
+      if (e.state === "running" || e.state == null) { processes.set(e.worker_id, { ...e, state: "running" }); renderProcesses(); }
+      break;
     case "process_finished": case "process_failed": case "process_terminated":
       processes.delete(e.worker_id); renderProcesses(); break;
+    case "tool_call":
+      // What the robot said: a worker's speak or the kernel's reply.
+      if ((e.tool === "speak" || e.tool === "reply") && !e.is_error && spokenText(e.arguments) != null) chatLine("said", spokenText(e.arguments), at);
+      break;
     case "provider_status": showProvider({ llm: e }); break;
     case "estop_state": renderEstop(e); return; // a state change, not an activity
     case "listening": renderListening(e); return;
-    case "event_expired": chatLine("expired", `Not run (too old): ${e.text ?? ""}`); break;
+    case "event_expired": chatLine("expired", `Not run (too old): ${e.text ?? ""}`, at); break;
   }
   const summary = type === "tool_call"
     ? `${e.worker_id ?? ""} ${e.server ?? e.driver ?? ""}.${e.tool ?? ""}(${short(e.arguments, 120)}) → ${short(e.result ?? e.error, 160)}${e.duration_ms != null ? ` (${Math.round(e.duration_ms)} ms)` : ""}`
     : type === "estop" || type === "estop_release"
     ? `${e.action} by ${e.by} in ${Math.round(e.elapsed_ms ?? 0)} ms: ${(e.drivers || []).map(d => `${d.driver} ${d.ok ? "ok" : "– " + d.summary}`).join("; ")}`
     : short(e.content ?? e.message ?? e.text ?? e.task ?? e.system_prompt ?? e.reason ?? e, 300);
-  activity(type, " " + summary, e.at || e.time);
+  activity(type, " " + summary, at);
 }
 
 // One event stream per page: every panel script listens on window.rosaEvents instead of opening its own

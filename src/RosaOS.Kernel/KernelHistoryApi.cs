@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace RosaOS.Kernel;
+
+/// <summary>
+/// <c>GET /api/history?limit=N</c>: what a page opened (or reloaded) draws before the live stream goes on: the recent
+/// conversation (the user, the kernel, what the robot said) and the recent processes with their outcomes and tool
+/// calls, read from the kernel's database, so it survives a kernel restart. Each line and call carries the key its live
+/// event carries (<c>key</c>), so the page draws it once. The turns' breakdowns are <c>GET /api/turns</c>.
+/// </summary>
+public static class KernelHistoryApi
+{
+    /// <summary>The most lines (and processes) one request returns.</summary>
+    public const int MaxLimit = 500;
+
+    private const int CallsPerProcess = 50;
+
+    /// <summary>Maps the route.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/api/history", (KernelDatabase database, int? limit, int? processes) =>
+        {
+            var lines = limit ?? 50;
+            var rows = processes ?? 20;
+            if (lines is < 1 or > MaxLimit)
+            {
+                return Results.Json(new { ok = false, error = $"\"limit\" must be 1 to {MaxLimit} (lines of conversation), not {lines}" }, statusCode: 400);
+            }
+            if (rows is < 1 or > MaxLimit)
+            {
+                return Results.Json(new { ok = false, error = $"\"processes\" must be 1 to {MaxLimit}, not {rows}" }, statusCode: 400);
+            }
+            return Results.Json(new
+            {
+                conversation = database.RecentConversation(lines).Select(l => new
+                {
+                    key = l.Key, role = l.Role, text = l.Text, at = l.At, event_id = l.EventId, source = l.Source, worker_id = l.WorkerId,
+                }),
+                processes = database.RecentProcesses(rows, CallsPerProcess).Select(p =>
+                {
+                    var json = p.Process.ToJson();
+                    json["event_id"] = p.Process.EventId;
+                    json["tool_calls"] = p.Calls.Select(c => new
+                    {
+                        key = c.Key, at = c.At, server = c.Server, tool = c.Tool, arguments = c.Arguments, result = c.Outcome, is_error = c.IsError,
+                        duration_ms = c.DurationMs, status = c.Status,
+                    }).ToList();
+                    return json;
+                }),
+            });
+        });
+    }
+}
