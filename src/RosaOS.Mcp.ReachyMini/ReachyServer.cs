@@ -72,6 +72,7 @@ public static partial class ReachyServer
                 : null,
         });
         app.MapMcp("/mcp");
+        app.MapCameraFrame();
         app.MapEmergencyStop();
         app.MapLease();
         app.MapApprovals();

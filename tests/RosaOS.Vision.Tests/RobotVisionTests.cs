@@ -204,6 +204,79 @@ public sealed class RobotVisionTests(RobotFixture robot, VisionFixture vision) :
     }
 
     [Fact]
+    public async Task CameraEndpoint_ServesTheHeadCamerasLatestFrame_AsTheHeadMoves()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var url = new Uri($"http://127.0.0.1:{robot.ReachyPort}/camera/frame.jpg");
+
+        await robot.LookAsync(FaceDegrees.Yaw, FaceDegrees.Pitch);
+        using var toward = await http.GetAsync(url, TestContext.Current.CancellationToken);
+        var towardJpeg = await toward.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+        await robot.LookAsync(s_away.Yaw, s_away.Pitch);
+        var awayJpeg = await http.GetByteArrayAsync(url, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, toward.StatusCode);
+        Assert.Equal("image/jpeg", toward.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("no-store", toward.Headers.CacheControl?.ToString() ?? "", StringComparison.Ordinal);
+        using var towardFrame = VisionFixture.Decode(towardJpeg);
+        using var awayFrame = VisionFixture.Decode(awayJpeg);
+        Assert.Equal((1280, 720), (towardFrame.Width, towardFrame.Height));
+        Assert.Single(vision.Detector.DetectFaces(towardFrame));
+        Assert.Empty(vision.Detector.DetectFaces(awayFrame));
+    }
+
+    [Fact]
+    public async Task MoveToAudio_TowardASpeakersFace_TurnsThenCentresTheHeadOnTheFace()
+    {
+        // The speaker stands 18° right of the astronaut's face: the DoA turn alone leaves her face outside the middle box.
+        await robot.LookAsync(s_away.Yaw, s_away.Pitch);
+        var turnYaw = Math.Round(FaceDegrees.Yaw - 18);
+        var azimuth = 90 - turnYaw;
+        using (var say = await robot.SimHttp.PostAsJsonAsync("sim/say",
+            new { text = "Could you look over here at me please, I am standing right in front of you and talking for a while now.", azimuth_deg = azimuth },
+            TestContext.Current.CancellationToken))
+        {
+            Assert.True(say.IsSuccessStatusCode, await say.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        await Poll.UntilAsync(async () => (await robot.SimHttp.GetStringAsync("api/state/doa", TestContext.Current.CancellationToken)).Trim() is not ("null" or ""),
+            "the simulated voice sounding", TestTimeouts.Effect, TimeSpan.FromMilliseconds(20));
+
+        var (text, isError, _) = await robot.CallAsync("move_to_audio");
+
+        Assert.False(isError, text);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"head yaw {turnYaw:0.#}°"), text, StringComparison.Ordinal);
+        Assert.Contains("Face centred after", text, StringComparison.Ordinal);
+        var head = await robot.PresentHeadAsync();
+        Assert.InRange(head.Yaw * 180 / Math.PI, FaceDegrees.Yaw - 12, FaceDegrees.Yaw + 12);
+        Assert.True(head.Yaw * 180 / Math.PI > turnYaw + 4, $"the head went on from the DoA turn ({turnYaw}°) toward the face: {head.Yaw * 180 / Math.PI:0.#}°");
+        var picture = await robot.TakePictureAsync();
+        using var frame = Cv2.ImRead(ImagePath(picture));
+        var face = vision.Detector.DetectFaces(frame)[0];
+        Assert.True(FaceCentering.Nudge(frame.Width, frame.Height, face, new CenteringOptions()).Centred, $"face at {face}");
+    }
+
+    [Fact]
+    public async Task MoveToAudio_TowardNoFace_StopsLookingAfterAFewFrames()
+    {
+        await robot.LookAsync(0, 0);
+        using (var say = await robot.SimHttp.PostAsJsonAsync("sim/say",
+            new { text = "Nobody is standing where I am talking from, but I keep on talking for a few seconds anyway.", azimuth_deg = 90 - s_away.Yaw },
+            TestContext.Current.CancellationToken))
+        {
+            Assert.True(say.IsSuccessStatusCode, await say.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        await Poll.UntilAsync(async () => (await robot.SimHttp.GetStringAsync("api/state/doa", TestContext.Current.CancellationToken)).Trim() is not ("null" or ""),
+            "the simulated voice sounding", TestTimeouts.Effect, TimeSpan.FromMilliseconds(20));
+
+        var (text, isError, _) = await robot.CallAsync("move_to_audio");
+
+        Assert.False(isError, text);
+        Assert.Contains("No face seen in 3 frames.", text, StringComparison.Ordinal);
+        var head = await robot.PresentHeadAsync();
+        Assert.InRange(head.Yaw * 180 / Math.PI, s_away.Yaw - 1, s_away.Yaw + 1);
+    }
+
+    [Fact]
     public async Task TakePicture_ForAMultimodalModel_ReturnsTheJpeg_ForATextOnlyModel_ItsDescription()
     {
         await robot.LookAsync(FaceDegrees.Yaw, FaceDegrees.Pitch);
