@@ -52,6 +52,7 @@ public static class KernelApi
             DecideApprovalAsync(context, driver, id, approve: false, approvals, drivers));
         app.MapGet("/api/drivers", ListDriversAsync);
         app.MapPost("/api/drivers/{name}/tools/{tool}", CallDriverToolAsync);
+        DriverViewApi.Map(app);
         app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
         app.MapPost("/api/worker-tool-calls", PostToolCallAsync);
         app.MapGet("/api/journal", ListJournal);

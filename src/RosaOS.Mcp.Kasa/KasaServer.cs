@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -234,6 +235,7 @@ public static partial class KasaCommand
                 },
             },
         });
+        app.MapGet(LightPath, ReadLightAsync);
         app.MapMcp("/mcp");
         app.MapApprovals();
         await app.StartAsync(cancellationToken);
@@ -244,6 +246,31 @@ public static partial class KasaCommand
         await app.WaitForShutdownAsync(cancellationToken);
         await app.Services.GetRequiredService<KasaBulbProvider>().DisposeAsync();
         return 0;
+    }
+
+    /// <summary>The read-only light endpoint the kernel's UI proxy reads (docs/kasa.md): no tool, no approval, no change.</summary>
+    public const string LightPath = "/light";
+
+    /// <summary>
+    /// <c>GET /light</c>: the light as the bulb reports it now, as JSON (<c>on</c>, <c>hue</c>, <c>saturation</c>, <c>color_temp</c>
+    /// (0 in colour mode), <c>brightness</c>, <c>protocol</c>), or 502 with the reason when the bulb does not answer.
+    /// </summary>
+    private static async Task<IResult> ReadLightAsync(KasaBulbProvider bulbs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bulb = await bulbs.GetAsync(cancellationToken);
+            var light = await bulb.GetStateAsync(cancellationToken);
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["on"] = light.On, ["hue"] = light.Hue, ["saturation"] = light.Saturation, ["color_temp"] = light.ColorTemperature,
+                ["brightness"] = light.Brightness, ["protocol"] = bulb.Protocol, ["description"] = light.Describe(),
+            });
+        }
+        catch (KasaException e)
+        {
+            return Results.Json(new { error = e.Message }, statusCode: 502);
+        }
     }
 
     private static async Task<SimulatedBulb> StartSimAsync(KasaOptions options, ILogger logger, CancellationToken cancellationToken)

@@ -82,6 +82,7 @@ public static partial class ReachyServer
             ["head_touch"] = context.RequestServices.GetRequiredService<HeadTouchDetector>().Status.ToJson(),
         });
         app.MapMcp("/mcp");
+        app.MapCameraFrame();
         app.MapEmergencyStop();
         app.MapLease();
         app.MapApprovals();

@@ -88,12 +88,58 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
         var page = await OpenAsync();
         await Assertions.Expect(page.Locator("#camera-figure")).ToBeVisibleAsync(s_visible);
         var first = await page.Locator("#camera").GetAttributeAsync("src");
+        // Through the driver's camera (via the kernel), which a real robot serves too, not the simulator's own /sim route.
+        Assert.StartsWith("/api/drivers/reachy-mini/camera.jpg", first, StringComparison.Ordinal);
         // naturalWidth is 0 while the next frame loads, so look for a loaded one.
         await Poll.UntilAsync(async () => await page.EvalOnSelectorAsync<int>("#camera", "img => img.complete ? img.naturalWidth : 0") >= 320,
             "a camera picture at least 320 px wide", TestTimeouts.Effect, TimeSpan.FromMilliseconds(50));
         // The picture refreshes (a new frame URL every few hundred ms), so it follows the head.
         await Poll.UntilAsync(async () => await page.Locator("#camera").GetAttributeAsync("src") != first, "a new camera frame", TestTimeouts.Effect);
         await BrowserFixture.ScreenshotAsync(page, "overview");
+    }
+
+    [Fact]
+    public async Task The_Kasa_light_is_drawn_as_a_lamp_in_its_colour_and_follows_tool_calls()
+    {
+        var page = await OpenAsync();
+        var lamp = page.Locator(".light-panel[data-driver='Kasa Lightbulb Controller']");
+        await Assertions.Expect(lamp).ToBeVisibleAsync(s_visible);
+        await Assertions.Expect(lamp).ToHaveAttributeAsync("data-on", new System.Text.RegularExpressions.Regex("^(true|false)$"), new() { Timeout = 30_000 });
+
+        // Blue at 80 %, as a worker's set_color_hsv would (the kernel's tool proxy reports the call on the event stream).
+        await CallKasaAsync("set_color_hsv", new JsonObject { ["hue"] = 240, ["saturation"] = 100, ["value"] = 80 });
+        await Assertions.Expect(lamp).ToHaveAttributeAsync("data-on", "true", new() { Timeout = 10_000 });
+        await Assertions.Expect(lamp).ToHaveAttributeAsync("data-hue", "240", new() { Timeout = 10_000 });
+        var (r, g, b) = await BulbRgbAsync(lamp);
+        Assert.True(b > 150 && r < 60 && g < 60, $"the drawn bulb is blue: rgb({r}, {g}, {b})");
+        await Assertions.Expect(lamp.Locator(".light-readout")).ToContainTextAsync("hue 240°, saturation 100%, brightness 80%");
+        await BrowserFixture.ScreenshotAsync(page, "lamp-blue");
+
+        await CallKasaAsync("set_color_hsv", new JsonObject { ["hue"] = 0, ["saturation"] = 100 });
+        await Assertions.Expect(lamp).ToHaveAttributeAsync("data-hue", "0", new() { Timeout = 10_000 });
+        (r, g, b) = await BulbRgbAsync(lamp);
+        Assert.True(r > 150 && g < 60 && b < 60, $"the drawn bulb is red: rgb({r}, {g}, {b})");
+
+        await CallKasaAsync("turn_off_light", []);
+        await Assertions.Expect(lamp).ToHaveAttributeAsync("data-on", "false", new() { Timeout = 10_000 });
+        (r, g, b) = await BulbRgbAsync(lamp);
+        Assert.True(Math.Max(r, Math.Max(g, b)) - Math.Min(r, Math.Min(g, b)) < 20, $"the drawn bulb is grey when off: rgb({r}, {g}, {b})");
+        await Assertions.Expect(lamp.Locator(".light-readout")).ToContainTextAsync("Off");
+        await BrowserFixture.ScreenshotAsync(page, "lamp-off");
+    }
+
+    private async Task CallKasaAsync(string tool, JsonObject arguments)
+    {
+        using var response = await stack.Http.PostAsJsonAsync($"{stack.KernelUrl}api/drivers/{Uri.EscapeDataString("Kasa Lightbulb Controller")}/tools/{tool}",
+            arguments, TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    private static async Task<(int R, int G, int B)> BulbRgbAsync(ILocator lamp)
+    {
+        var fill = await lamp.Locator(".lamp-bulb").GetAttributeAsync("fill") ?? "";
+        var parts = fill.Trim().TrimStart("rgb(".ToCharArray()).TrimEnd(')').Split(',').Select(p => int.Parse(p.Trim(), CultureInfo.InvariantCulture)).ToArray();
+        return (parts[0], parts[1], parts[2]);
     }
 
     [Fact]

@@ -36,8 +36,11 @@ internal static class TestConfig
         return dir;
     }
 
-    /// <summary>The shipped config with the Reachy on <paramref name="reachyPort"/> and every other driver on a closed port.</summary>
-    public static string CopyWithReachyPort(int reachyPort)
+    /// <summary>
+    /// The shipped config with the Reachy on <paramref name="reachyPort"/>, the Kasa light on <paramref name="kasaPort"/> when given, and
+    /// every other driver on a closed port.
+    /// </summary>
+    public static string CopyWithReachyPort(int reachyPort, int? kasaPort = null)
     {
         var dir = CopyShipped(reachyPort);
         var driversPath = Path.Combine(dir, "drivers.json");
@@ -46,7 +49,11 @@ internal static class TestConfig
         // Other drivers keep their entries but point at a closed port so the kernel reports them unreachable quickly.
         foreach (var (name, entry) in servers.ToList())
         {
-            if (name != "reachy-mini")
+            if (name == "Kasa Lightbulb Controller" && kasaPort is { } kasa)
+            {
+                entry!["url"] = $"http://127.0.0.1:{kasa}/mcp";
+            }
+            else if (name != "reachy-mini")
             {
                 entry!["url"] = $"http://127.0.0.1:{FreePort.Next()}/mcp";
                 entry.AsObject().Remove("ros");

@@ -6,7 +6,7 @@ using RosaOS.Testing.Llm;
 
 namespace RosaOS.Ui.Tests;
 
-/// <summary>The real stack behind the page: <c>rosa sim</c>, <c>rosa reachy</c> and <c>rosa kernel</c> (with its workers) on free
+/// <summary>The real stack behind the page: <c>rosa sim</c>, <c>rosa reachy</c>, <c>rosa kasa --sim</c> and <c>rosa kernel</c> (with its workers) on free
 /// ports, the kernel's LLM a scripted server speaking Groq's wire format, and one headless Chromium.</summary>
 public sealed class UiStackFixture : IAsyncLifetime
 {
@@ -17,6 +17,7 @@ public sealed class UiStackFixture : IAsyncLifetime
     public int SimPort { get; } = FreePort.Next();
     public int ReachyPort { get; } = FreePort.Next();
     public int KernelPort { get; } = FreePort.Next();
+    public int KasaPort { get; } = FreePort.Next();
     public string SimUrl => $"http://127.0.0.1:{SimPort}";
     public string KernelUrl => $"http://127.0.0.1:{KernelPort}/";
     public RosaProcess Kernel { get; private set; } = null!;
@@ -31,6 +32,9 @@ public sealed class UiStackFixture : IAsyncLifetime
         await sim.WaitForHttpAsync($"{SimUrl}/health");
         var reachy = Start(["reachy", "--port", Port(ReachyPort), "--daemon", SimUrl], new Dictionary<string, string?>());
         await reachy.WaitForHttpAsync($"http://127.0.0.1:{ReachyPort}/health");
+        // The Kasa light's simulated bulb, as rosa up starts it: the page draws it as a lamp.
+        var kasa = Start(["kasa", "--sim", "--port", Port(KasaPort)], new Dictionary<string, string?>());
+        await kasa.WaitForHttpAsync($"http://127.0.0.1:{KasaPort}/health");
         Kernel = await StartKernelAsync(KernelPort, Llm);
         await Browser.InitializeAsync();
     }
@@ -44,7 +48,7 @@ public sealed class UiStackFixture : IAsyncLifetime
         var environment = new Dictionary<string, string?>
         {
             ["ROSAOS_DATA_DIR"] = dataDirectory ?? TestPaths.NewTempDirectory("data"),
-            ["ROSAOS_CONFIG_DIR"] = TestConfig.CopyWithReachyPort(ReachyPort),
+            ["ROSAOS_CONFIG_DIR"] = TestConfig.CopyWithReachyPort(ReachyPort, KasaPort),
             ["LOCAL_LLM_PORT"] = Port(FreePort.Next()),
             ["ROSA_DAEMON_URL"] = SimUrl,
         };

@@ -204,6 +204,88 @@ public sealed class RobotVisionTests(RobotFixture robot, VisionFixture vision) :
     }
 
     [Fact]
+    public async Task CameraEndpoint_ServesTheHeadCamerasLatestFrame_AsTheHeadMoves()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var url = new Uri($"http://127.0.0.1:{robot.ReachyPort}/camera/frame.jpg");
+
+        await robot.LookAsync(FaceDegrees.Yaw, FaceDegrees.Pitch);
+        using var toward = await http.GetAsync(url, TestContext.Current.CancellationToken);
+        var towardJpeg = await toward.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+        await robot.LookAsync(s_away.Yaw, s_away.Pitch);
+        var awayJpeg = await http.GetByteArrayAsync(url, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, toward.StatusCode);
+        Assert.Equal("image/jpeg", toward.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("no-store", toward.Headers.CacheControl?.ToString() ?? "", StringComparison.Ordinal);
+        using var towardFrame = VisionFixture.Decode(towardJpeg);
+        using var awayFrame = VisionFixture.Decode(awayJpeg);
+        Assert.Equal((1280, 720), (towardFrame.Width, towardFrame.Height));
+        Assert.Single(vision.Detector.DetectFaces(towardFrame));
+        Assert.Empty(vision.Detector.DetectFaces(awayFrame));
+    }
+
+    /// <summary>Waits until the sim's DoA reports a voice from <paramref name="azimuthDeg"/> (a clip said before may still be sounding).</summary>
+    private async Task VoiceFromAsync(double azimuthDeg)
+        => await Poll.UntilAsync(async () =>
+        {
+            var doa = await robot.SimHttp.GetFromJsonAsync<JsonNode>("api/state/doa", TestContext.Current.CancellationToken);
+            return doa?["angle"] is { } angle && Math.Abs(angle.GetValue<double>() - (azimuthDeg * Math.PI / 180)) < 0.01;
+        }, $"the simulated voice sounding from {azimuthDeg}°", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20));
+
+    [Fact]
+    public async Task MoveToAudio_TowardASpeakersFace_TurnsThenCentresTheHeadOnTheFace()
+    {
+        // The speaker stands 18° right of the astronaut's face: the DoA turn alone leaves her face outside the middle box.
+        await robot.LookAsync(s_away.Yaw, s_away.Pitch);
+        var turnYaw = Math.Round(FaceDegrees.Yaw - 18);
+        var azimuth = 90 - turnYaw;
+        using (var say = await robot.SimHttp.PostAsJsonAsync("sim/say",
+            new { text = "Could you look over here at me please, I am standing right in front of you and talking for a while now.", azimuth_deg = azimuth },
+            TestContext.Current.CancellationToken))
+        {
+            Assert.True(say.IsSuccessStatusCode, await say.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        await VoiceFromAsync(azimuth);
+
+        var (text, isError, _) = await robot.CallAsync("move_to_audio");
+
+        Assert.False(isError, text);
+        // The sim's DoA carries the speaker's azimuth (within its estimate): the turn lands near the speaker, short of the face.
+        var turned = System.Text.RegularExpressions.Regex.Match(text, @"head yaw (-?[0-9.]+)°");
+        Assert.True(turned.Success, text);
+        Assert.InRange(double.Parse(turned.Groups[1].Value, CultureInfo.InvariantCulture), turnYaw - 1, turnYaw + 1);
+        Assert.Contains("Face centred after", text, StringComparison.Ordinal);
+        var head = await robot.PresentHeadAsync();
+        Assert.InRange(head.Yaw * 180 / Math.PI, FaceDegrees.Yaw - 12, FaceDegrees.Yaw + 12);
+        Assert.True(head.Yaw * 180 / Math.PI > turnYaw + 4, $"the head went on from the DoA turn ({turnYaw}°) toward the face: {head.Yaw * 180 / Math.PI:0.#}°");
+        var picture = await robot.TakePictureAsync();
+        using var frame = Cv2.ImRead(ImagePath(picture));
+        var face = vision.Detector.DetectFaces(frame)[0];
+        Assert.True(FaceCentering.Nudge(frame.Width, frame.Height, face, new CenteringOptions()).Centred, $"face at {face}");
+    }
+
+    [Fact]
+    public async Task MoveToAudio_TowardNoFace_StopsLookingAfterAFewFrames()
+    {
+        await robot.LookAsync(0, 0);
+        using (var say = await robot.SimHttp.PostAsJsonAsync("sim/say",
+            new { text = "Nobody is standing where I am talking from, but I keep on talking for a few seconds anyway.", azimuth_deg = 90 - s_away.Yaw },
+            TestContext.Current.CancellationToken))
+        {
+            Assert.True(say.IsSuccessStatusCode, await say.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        await VoiceFromAsync(90 - s_away.Yaw);
+
+        var (text, isError, _) = await robot.CallAsync("move_to_audio");
+
+        Assert.False(isError, text);
+        Assert.Contains("No face seen in 3 frames.", text, StringComparison.Ordinal);
+        var head = await robot.PresentHeadAsync();
+        Assert.InRange(head.Yaw * 180 / Math.PI, s_away.Yaw - 1, s_away.Yaw + 1);
+    }
+
+    [Fact]
     public async Task TakePicture_ForAMultimodalModel_ReturnsTheJpeg_ForATextOnlyModel_ItsDescription()
     {
         await robot.LookAsync(FaceDegrees.Yaw, FaceDegrees.Pitch);

@@ -8,11 +8,17 @@ namespace RosaOS.Mcp.ReachyMini.Speech;
 /// <summary>
 /// The speech loop's body (turn toward the voice, the listening wiggle, move_to_audio) through the one
 /// <see cref="MotionController"/>, so the emergency stop stops and refuses these gestures like any other motion.
-/// The direction of arrival is read from the daemon's <c>GET /api/state/doa</c>.
+/// The direction of arrival is read from the daemon's <c>GET /api/state/doa</c>; face centring after the turn nudges the head
+/// through the same controller.
 /// </summary>
 public sealed class MotionSpeechRobot(MotionController motion, HttpClient http, RosaOS.EmergencyStop.EmergencyStopService? estop = null,
-    RosaOS.Speech.SpeechQueue? speech = null) : ISpeechRobot
+    RosaOS.Speech.SpeechQueue? speech = null, Func<CancellationToken, Task<string?>>? centerOnFace = null) : ISpeechRobot
 {
+    /// <inheritdoc />
+    /// <remarks>The face centring given at construction (the camera, the face detector and head nudges through the motion controller).</remarks>
+    public Task<string?> CenterOnFaceAsync(CancellationToken cancellationToken)
+        => centerOnFace is null ? Task.FromResult<string?>(null) : centerOnFace(cancellationToken);
+
     /// <inheritdoc />
     public bool StopSpeaking(string reason)
     {

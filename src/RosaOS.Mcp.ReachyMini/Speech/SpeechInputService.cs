@@ -190,12 +190,40 @@ public static class SpeechInputSetup
         services.AddSingleton(options.Hearing);
         // Gestures go through the one motion controller, so the emergency stop applies to them.
         services.AddSingleton<ISpeechRobot>(sp => new MotionSpeechRobot(sp.GetRequiredService<Motion.MotionController>(), new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
-            sp.GetService<RosaOS.EmergencyStop.EmergencyStopService>(), sp.GetService<RosaOS.Speech.SpeechQueue>()));
+            sp.GetService<RosaOS.EmergencyStop.EmergencyStopService>(), sp.GetService<RosaOS.Speech.SpeechQueue>(), FaceCentringAfterTurn(sp)));
         if (options.Hearing.Enabled)
         {
             services.AddSingleton<SpeechInputService>();
             services.AddHostedService(sp => sp.GetRequiredService<SpeechInputService>());
         }
         return services;
+    }
+
+    /// <summary>
+    /// The original's face centring after the DoA turn (wake word and move_to_audio), when the vision services are there: the
+    /// head camera, the Haar detector, and head nudges through the motion controller (so the stop refuses them). Looks at
+    /// most 3 frames for a face before giving up, so an empty view does not hold up listening. A camera that cannot deliver
+    /// only ends the centring (the turn stands); the emergency stop's refusal propagates.
+    /// </summary>
+    private static Func<CancellationToken, Task<string?>>? FaceCentringAfterTurn(IServiceProvider services)
+    {
+        if (services.GetService<RosaOS.Vision.Faces.FaceDetector>() is not { } detector || services.GetService<RosaOS.Vision.Camera.ICameraSource>() is not { } camera
+            || services.GetService<RosaOS.Vision.Camera.IHeadActuator>() is not { } head)
+        {
+            return null;
+        }
+        var options = new RosaOS.Vision.Faces.CenteringOptions { GiveUpWithoutFaceAfter = 3 };
+        return async cancellationToken =>
+        {
+            try
+            {
+                var result = await new RosaOS.Vision.Faces.FaceCentering(detector, camera, head, options).CenterAsync(cancellationToken);
+                return result.Message;
+            }
+            catch (Exception e) when (e is RosaOS.Vision.Camera.CameraUnavailableException or RosaOS.Vision.VisionException)
+            {
+                return $"No face centring: {e.Message}";
+            }
+        };
     }
 }

@@ -11,8 +11,8 @@ public sealed class HearingTools(ISpeechRobot robot)
 {
     [McpServerTool(Name = "move_to_audio", Destructive = false, Idempotent = false, OpenWorld = false, ReadOnly = false)]
     [Description("Turn Reachy Mini's head toward the person speaking, using the microphone array's direction of arrival " +
-        "(head yaw = 90° − DoA angle, within ±180°, 2-second move). Only works while someone is speaking; otherwise the head stays put " +
-        "and the answer says why.")]
+        "(head yaw = 90° − DoA angle, within ±180°, 2-second move), then centre the head on the face in view, if the camera sees one " +
+        "within 3 frames. Only works while someone is speaking; otherwise the head stays put and the answer says why.")]
     public async Task<string> MoveToAudio(CancellationToken cancellationToken = default)
     {
         try

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RosaOS.Hosting;
@@ -37,6 +40,32 @@ public static class VisionSetup
         services.AddSingleton(sp => new VisionService(sp.GetRequiredService<ICameraSource>(), sp.GetRequiredService<ImageStore>(),
             sp.GetRequiredService<PeopleRegistry>(), sp.GetRequiredService<FaceDetector>(), sp.GetRequiredService<VisionModelClient>()));
         return services;
+    }
+
+    /// <summary>The read-only head camera endpoint: the browser UI shows it through the kernel (docs/ui.md).</summary>
+    public const string CameraFramePath = "/camera/frame.jpg";
+
+    /// <summary>
+    /// Maps <c>GET /camera/frame.jpg</c>: the head camera's latest frame as JPEG, from whichever source <see cref="ICameraSource"/> chose
+    /// (the simulator's rendered frames or the real robot's camera), or 503 with the reason. Reading moves nothing, so it needs no lease.
+    /// </summary>
+    public static IEndpointRouteBuilder MapCameraFrame(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet(CameraFramePath, async (HttpContext context, ICameraSource camera) =>
+        {
+            try
+            {
+                var jpeg = await camera.CaptureJpegAsync(context.RequestAborted);
+                context.Response.Headers.CacheControl = "no-store";
+                return Results.Bytes(jpeg, "image/jpeg");
+            }
+            catch (CameraUnavailableException e)
+            {
+                return Results.Json(new { error = e.Message }, statusCode: 503);
+            }
+        });
+        return endpoints;
     }
 }
 

@@ -11,6 +11,13 @@ public interface ISpeechRobot
     /// <summary>Turns the head to <paramref name="yawDegrees"/> (+ = left, within ±180), looking level.</summary>
     Task TurnHeadAsync(double yawDegrees, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// After turning toward a voice, brings the face in view (if any) to the middle of the camera picture, as the original's
+    /// <c>center_to_face</c> does after its DoA turn. Returns what happened in words, or null when this robot has no camera to
+    /// centre with (the default).
+    /// </summary>
+    Task<string?> CenterOnFaceAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     /// <summary>Plays the listening pose (antennas wiggling, head held) until <paramref name="cancellationToken"/> fires, then returns.</summary>
     Task ListenAsync(CancellationToken cancellationToken);
 
@@ -47,7 +54,8 @@ public static class MoveToAudio
     }
 
     /// <summary>
-    /// Turns the head toward <paramref name="direction"/>, or toward the robot's current DoA reading when null.
+    /// Turns the head toward <paramref name="direction"/>, or toward the robot's current DoA reading when null, then centres on
+    /// the face in view (<see cref="ISpeechRobot.CenterOnFaceAsync"/>).
     /// Returns what happened in words (for the MCP tool and logs); a missing or speechless reading moves nothing.
     /// </summary>
     public static async Task<string> RunAsync(ISpeechRobot robot, DoaInfo? direction, CancellationToken cancellationToken)
@@ -69,7 +77,9 @@ public static class MoveToAudio
         var doaDegrees = direction.Angle * 180.0 / Math.PI;
         var yaw = HeadYawDegrees(doaDegrees);
         await robot.TurnHeadAsync(yaw, cancellationToken);
-        return $"Moved head towards audio source: direction of arrival {doaDegrees:0.#}° → head yaw {yaw:0.#}°.";
+        var turned = $"Moved head towards audio source: direction of arrival {doaDegrees:0.#}° → head yaw {yaw:0.#}°.";
+        // Then, as the original does, centre on the speaker's face when the camera sees one.
+        return await robot.CenterOnFaceAsync(cancellationToken) is { } centred ? $"{turned} {centred}" : turned;
     }
 
     private static double Mod(double value, double modulus) => ((value % modulus) + modulus) % modulus;

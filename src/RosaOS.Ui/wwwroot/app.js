@@ -1,5 +1,5 @@
 // rosaOS browser UI: plain JS, no build step. Everything live comes from the kernel's event stream (SSE)
-// and the robot daemon's state WebSocket; nothing is polled except the camera picture.
+// and the robot daemon's state WebSocket; nothing is polled except the camera picture (and the lamp, light.js).
 "use strict";
 
 const API = {
@@ -438,11 +438,18 @@ function connectRobot(daemonUrl) {
   socket.onclose = () => { $("robot-state").textContent = "disconnected, retrying…"; setTimeout(() => connectRobot(daemonUrl), 2000); };
 }
 
-function startCamera(daemonUrl) {
+// The head camera comes from the Reachy driver through the kernel (GET /api/drivers/{name}/camera.jpg), so the page shows the
+// real robot's camera as well as the simulator's: the driver reads whichever its camera interface chose. The driver is the
+// one offering take_picture (the shipped key "reachy-mini" while the tool list is not known yet).
+function cameraDriver() {
+  const withCamera = drivers.find(d => d.enabled !== false && (d.tools || []).some(t => t.name === "take_picture"));
+  return withCamera?.name ?? "reachy-mini";
+}
+
+function startCamera() {
   const img = $("camera");
-  const frameUrl = `${daemonUrl}/sim/camera/frame.jpg`;
   let failures = 0;
-  const next = () => { img.src = `${frameUrl}?t=${Date.now()}`; };
+  const next = () => { img.src = `/api/drivers/${encodeURIComponent(cameraDriver())}/camera.jpg?t=${Date.now()}`; };
   img.onload = () => { failures = 0; $("camera-figure").hidden = false; setTimeout(next, 200); };
   img.onerror = () => { failures++; if (failures > 3) $("camera-figure").hidden = true; setTimeout(next, Math.min(10000, 500 * failures)); };
   next();
@@ -453,9 +460,9 @@ function startCamera(daemonUrl) {
   loadEstop();
   loadHealth();
   loadProcesses();
-  loadDrivers();
+  // The camera's driver is known once the drivers are listed; the pose drawing does not wait for that.
+  loadDrivers().then(startCamera);
   let daemonUrl = "http://127.0.0.1:8000";
   try { daemonUrl = (await json(API.config)).daemon_url || daemonUrl; } catch { /* keep the default */ }
   connectRobot(daemonUrl);
-  startCamera(daemonUrl);
 })();

@@ -33,10 +33,17 @@ public sealed record CenteringOptions
     /// <summary>The head's yaw is kept within ± this many degrees (the body's own limit is 160°).</summary>
     public double MaxYawDegrees { get; init; } = 160;
 
+    /// <summary>
+    /// Stop after this many frames when none has shown a face (default: <see cref="MaxIterations"/>). After a turn toward a voice
+    /// nobody may be in view; looking 30 frames for no one would hold up listening to the request.
+    /// </summary>
+    public int? GiveUpWithoutFaceAfter { get; init; }
+
     /// <summary>Throws when a value cannot work.</summary>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(GiveUpWithoutFaceAfter ?? 1, 1, nameof(GiveUpWithoutFaceAfter));
         if (!(BoxFraction is > 0 and < 1) || !(StepDegrees is > 0 and <= 20) || !(MaxPitchDegrees is > 0 and <= 40) || !(MaxYawDegrees is > 0 and <= 180))
         {
             throw new ArgumentOutOfRangeException(nameof(BoxFraction), "Centring needs 0 < box < 1, 0 < step ≤ 20°, pitch limit ≤ 40°, yaw limit ≤ 180°.");
@@ -95,6 +102,10 @@ public sealed class FaceCentering(FaceDetector detector, ICameraSource camera, I
             var faces = detector.DetectFaces(frame);
             if (faces.Count == 0)
             {
+                if (!faceSeen && i >= (_options.GiveUpWithoutFaceAfter ?? _options.MaxIterations))
+                {
+                    return new CenteringResult(false, false, i, yaw, pitch, $"No face seen in {i} frames.");
+                }
                 continue;
             }
             faceSeen = true;
