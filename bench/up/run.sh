@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The footprint of the idle stack (issue 19): time from `rosa up` to "rosaOS is up." (cold data folder, no LLM),
-# then, once idle, per process the resident memory (RSS: every page mapped, the shared .NET runtime counted in
+# with the CPU time the stack's processes spent until then, then, once idle, per process the resident memory (RSS: every page mapped, the shared .NET runtime counted in
 # each process) and the proportional set size (PSS: shared pages divided among the processes that map them),
 # the CPU used over an idle window, and the time an orderly stop (SIGTERM, as Ctrl-C) takes.
 # Usage: bench/up/run.sh [runs=3] [idle-seconds=10]   ROSA_BIN=path/to/rosa measures another build;
@@ -38,6 +38,10 @@ for i in $(seq "$runs"); do
     sleep 0.05
   done
   ready=$(date +%s.%N)
+  # CPU the stack spent getting ready (user + system of every process alive at ready): unlike the ready time, it
+  # hardly depends on what else the machine runs, so it compares builds on a loaded machine.
+  startcpu=0
+  for p in $(grep -l "ROSA_SUPERVISOR_PID=$pid" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3) $pid; do startcpu=$((startcpu + $(ticks "$p"))); done
   sleep 5   # let the pooled workers settle
   pids="$(grep -l "ROSA_SUPERVISOR_PID=$pid" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true) $pid"
   declare -A before=()
@@ -57,8 +61,8 @@ for i in $(seq "$runs"); do
   stop=$(date +%s.%N)
   kill -TERM $pid; wait $pid || true   # SIGTERM: background jobs of a script ignore SIGINT
   stopped=$(date +%s.%N)
-  printf 'run %d: ready in %.2f s; %d processes, RSS %d MiB, PSS %d MiB (RSS MiB/PSS MiB/CPU over %d s idle:%s); stopped in %.2f s\n' \
-    "$i" "$(awk "BEGIN{print $ready - $start}")" "$n" $((rss / 1024)) $((pss / 1024)) "$idle" "$each" \
+  printf 'run %d: ready in %.2f s (start-up CPU %.2f s); %d processes, RSS %d MiB, PSS %d MiB (RSS MiB/PSS MiB/CPU over %d s idle:%s); stopped in %.2f s\n' \
+    "$i" "$(awk "BEGIN{print $ready - $start}")" "$(awk "BEGIN{print $startcpu / $(getconf CLK_TCK)}")" "$n" $((rss / 1024)) $((pss / 1024)) "$idle" "$each" \
     "$(awk "BEGIN{print $stopped - $stop}")"
   rm -rf "$dir"
 done
