@@ -233,7 +233,7 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
     private static Task EnsureHealthyAsync(ChildService child, HttpClient http, CancellationToken cancellationToken)
         => EnsureHealthyAsync(child, null, http, cancellationToken);
 
-    /// <param name="healthUrl">Another service the child hosts (the sim's ROS robots); null for the child's own.</param>
+    // healthUrl: another service the child hosts (the sim's ROS robots); null for the child's own.
     private static async Task EnsureHealthyAsync(ChildService child, Uri? healthUrl, HttpClient http, CancellationToken cancellationToken)
     {
         if (!await child.WaitHealthyAsync(http, s_startTimeout, healthUrl, cancellationToken))
