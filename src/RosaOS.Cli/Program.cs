@@ -19,7 +19,7 @@ var root = new RootCommand("rosaOS, the ROS Agentic Operating System: control ro
     ChatCommand.Create(),
     EstopCommand.Create(),
     ApprovalsCommand.Create(),
-    RosaOS.Simulator.SimCommand.Create(),
+    SimWithRosSim.Create(),
     RosaOS.Mcp.ReachyMini.ReachyCommand.Create(),
     RosaOS.Kernel.KernelCommand.Create(),
     RosaOS.Worker.WorkerCommand.Create(),

@@ -63,8 +63,9 @@ internal static class UpCommand
                 await Console.Error.WriteLineAsync($"rosa up: {e.Message}");
                 return 2;
             }
-            // One pooled worker idles ready; the second starts when a task takes the first (issue 19: ~50 MiB less idle).
-            var kernelArgs = new List<string> { "kernel", "--pool-warm", "1" };
+            // No pooled worker idles: the first task starts one (about a second, once) and it stays in the pool; issue 19: an idle
+            // worker is ~50 MiB resident (docs/benchmarks.md). `rosa kernel` alone keeps its default, every pool worker warm.
+            var kernelArgs = new List<string> { "kernel", "--pool-warm", "0" };
             if (parse.GetValue(anthropic))
             {
                 kernelArgs.Add("--anthropic");
@@ -159,7 +160,15 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
         {
             if (layout.SimulatedRobot)
             {
-                await StartAsync(new ServiceSpec("sim", simArgs, new Uri(layout.RobotUrl, "/health")), executable, environment, http, stop.Token);
+                // The stand-ins for hardware share one process (issue 19): the simulated ROS robots run inside `rosa sim`.
+                var sim = StartChild(new ServiceSpec("sim", [.. simArgs, .. SimulatedRos.SelectMany(r => new[] { "--rossim", $"{r.Name}={Port(r.Port)}" })],
+                    new Uri(layout.RobotUrl, "/health")), executable, environment);
+                await EnsureHealthyAsync(sim, http, stop.Token);
+                foreach (var (name, port) in SimulatedRos)
+                {
+                    Console.WriteLine($"[up     ] {name}: simulated ROS 2 TurtleBot 4 (rosa rossim) on ws://127.0.0.1:{Port(port)}, in the sim's process; --real-ros drives the real one");
+                    await EnsureHealthyAsync(sim, new Uri($"http://127.0.0.1:{Port(port)}/health"), http, stop.Token);
+                }
             }
             else if (!await DaemonReachableAsync(http, stop.Token))
             {
@@ -167,7 +176,7 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
             }
             var reachy = StartChild(new ServiceSpec("reachy", ["reachy", "--port", Port(layout.ReachyPort), "--daemon", layout.RobotUrl.ToString().TrimEnd('/')],
                 new Uri($"http://127.0.0.1:{layout.ReachyPort}/health")), executable, environment);
-            foreach (var (name, port) in SimulatedRos)
+            foreach (var (name, port) in layout.SimulatedRobot ? [] : SimulatedRos)
             {
                 Console.WriteLine($"[up     ] {name}: simulated ROS 2 TurtleBot 4 (rosa rossim) on ws://127.0.0.1:{Port(port)}; --real-ros drives the real one");
                 await StartAsync(new ServiceSpec("rossim-" + name, ["rossim", "--name", name, "--port", Port(port)],
@@ -221,14 +230,18 @@ internal sealed class StackSupervisor(StackLayout layout, IReadOnlyList<string> 
         return child;
     }
 
-    private static async Task EnsureHealthyAsync(ChildService child, HttpClient http, CancellationToken cancellationToken)
+    private static Task EnsureHealthyAsync(ChildService child, HttpClient http, CancellationToken cancellationToken)
+        => EnsureHealthyAsync(child, null, http, cancellationToken);
+
+    // healthUrl: another service the child hosts (the sim's ROS robots); null for the child's own.
+    private static async Task EnsureHealthyAsync(ChildService child, Uri? healthUrl, HttpClient http, CancellationToken cancellationToken)
     {
-        if (!await child.WaitHealthyAsync(http, s_startTimeout, cancellationToken))
+        if (!await child.WaitHealthyAsync(http, s_startTimeout, healthUrl, cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             throw new StartupFailedException(child.GaveUp
                 ? $"{child.Name} kept crashing at start (its log says why)."
-                : $"{child.Name} did not become healthy within {s_startTimeout.TotalSeconds:0} s.");
+                : $"{child.Name}{(healthUrl is null ? "" : $" ({healthUrl} it hosts)")} did not become healthy within {s_startTimeout.TotalSeconds:0} s.");
         }
     }
 

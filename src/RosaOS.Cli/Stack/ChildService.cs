@@ -54,8 +54,13 @@ internal sealed class ChildService : IAsyncDisposable
     }
 
     /// <summary>Waits until the health URL answers, the process dies, or the timeout passes.</summary>
-    public async Task<bool> WaitHealthyAsync(HttpClient http, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<bool> WaitHealthyAsync(HttpClient http, TimeSpan timeout, CancellationToken cancellationToken)
+        => WaitHealthyAsync(http, timeout, null, cancellationToken);
+
+    /// <summary>Waits until <paramref name="healthUrl"/> (null: the service's own) answers, the process gives up, or the timeout passes.</summary>
+    public async Task<bool> WaitHealthyAsync(HttpClient http, TimeSpan timeout, Uri? healthUrl, CancellationToken cancellationToken)
     {
+        healthUrl ??= _spec.HealthUrl;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         while (!deadline.IsCancellationRequested)
@@ -66,7 +71,7 @@ internal sealed class ChildService : IAsyncDisposable
             }
             try
             {
-                using var response = await http.GetAsync(_spec.HealthUrl, deadline.Token);
+                using var response = await http.GetAsync(healthUrl, deadline.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     return true;

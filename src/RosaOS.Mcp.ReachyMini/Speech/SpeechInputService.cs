@@ -114,7 +114,8 @@ public sealed partial class SpeechInputService(SpeechInputOptions options, Reach
             IAudioSource source = mode == MicrophoneMode.Sim
                 ? new HttpMicrophoneSource(_stream, server.Daemon)
                 : new PortAudioSource(options.InputDevice);
-            var vad = VoiceActivityDetectors.Create(SileroVoiceActivityDetector.DefaultModelPath(RosaEnvironment.ToolsDirectory), _logger);
+            // Silero (ONNX Runtime, ~45 MiB) loads on the first sound above the noise floor, not while the microphone is quiet.
+            var vad = VoiceActivityDetectors.CreateOnFirstSound(SileroVoiceActivityDetector.DefaultModelPath(RosaEnvironment.ToolsDirectory), _logger);
             var stt = CreateTranscriber();
             _loop = new SpeechLoop(source, vad, stt, robot, _http, options.Loop, loggers.CreateLogger<SpeechLoop>());
             await _loop.RunAsync(stoppingToken);

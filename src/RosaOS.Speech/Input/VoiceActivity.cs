@@ -165,6 +165,51 @@ public sealed class SileroVoiceActivityDetector : IVoiceActivityDetector, IDispo
     public void Dispose() => _session.Dispose();
 }
 
+/// <summary>
+/// Silero loaded on the first sound (issue 19): until a chunk's RMS reaches <see cref="DefaultGate"/> (−50 dBFS, far below
+/// any speech, above the simulated microphone's −60 dBFS floor) nothing is speech and ONNX Runtime is not loaded, which keeps
+/// about 45 MiB (the runtime library, the model and its buffers) out of an idle <c>rosa reachy</c>. From then on every chunk
+/// goes to the detector, exactly as without the gate.
+/// </summary>
+public sealed partial class LazyVoiceActivityDetector(Func<IVoiceActivityDetector> load, string name, ILogger logger, double gate = LazyVoiceActivityDetector.DefaultGate)
+    : IVoiceActivityDetector, IDisposable
+{
+    /// <summary>RMS below which a chunk is silence without asking the model: 0.003 ≈ −50 dBFS.</summary>
+    public const double DefaultGate = 0.003;
+
+    private IVoiceActivityDetector? _inner;
+
+    /// <summary>True once the first sound loaded the detector.</summary>
+    public bool Loaded => _inner is not null;
+
+    /// <inheritdoc />
+    public string Name => _inner?.Name ?? name;
+
+    /// <inheritdoc />
+    public bool IsSpeech(ReadOnlySpan<float> chunk)
+    {
+        if (_inner is null)
+        {
+            if (!(AudioMath.Rms(chunk) >= gate))
+            {
+                return false;
+            }
+            _inner = load();
+            LogLoaded(logger, _inner.Name, gate);
+        }
+        return _inner.IsSpeech(chunk);
+    }
+
+    /// <inheritdoc />
+    public void Reset() => _inner?.Reset();
+
+    /// <inheritdoc />
+    public void Dispose() => (_inner as IDisposable)?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "First sound above RMS {Gate}: {Name} VAD loaded.")]
+    private static partial void LogLoaded(ILogger logger, string name, double gate);
+}
+
 /// <summary>Picks Silero when its model is present, else the energy detector, and says which.</summary>
 public static partial class VoiceActivityDetectors
 {
@@ -186,6 +231,16 @@ public static partial class VoiceActivityDetectors
         }
         LogSileroMissing(logger, modelPath ?? "(none)");
         return new EnergyVoiceActivityDetector();
+    }
+
+    /// <summary>Silero (or the energy fallback) loaded on the first sound above −50 dBFS, see <see cref="LazyVoiceActivityDetector"/>;
+    /// what an always-listening service uses so that a quiet microphone costs no ONNX Runtime.</summary>
+    public static IVoiceActivityDetector CreateOnFirstSound(string? modelPath, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        return modelPath is not null && File.Exists(modelPath)
+            ? new LazyVoiceActivityDetector(() => Create(modelPath, logger), "silero", logger)
+            : Create(modelPath, logger);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Silero VAD model not found at {Path}; using the energy detector (less accurate). Run scripts/install.sh.")]

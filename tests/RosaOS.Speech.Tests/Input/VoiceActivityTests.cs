@@ -81,6 +81,30 @@ public sealed class VoiceActivityTests
     }
 
     [Fact]
+    public void Lazy_detector_loads_silero_on_the_first_sound_and_then_hears_speech()
+    {
+        var loads = 0;
+        using var vad = new LazyVoiceActivityDetector(() =>
+        {
+            loads++;
+            return new SileroVoiceActivityDetector(ModelPath);
+        }, "silero", NullLogger.Instance);
+        // The simulated microphone's floor (RMS 0.001, −60 dBFS) and silence: no model loaded, nothing is speech.
+        Assert.Equal(0, SpeechChunks(vad, SpeechSamples.Noise(3, 0.001)));
+        Assert.Equal(0, SpeechChunks(vad, SpeechSamples.Silence(1)));
+        Assert.False(vad.Loaded);
+        Assert.Equal("silero", vad.Name);
+        var speech = SpeechSamples.Concat(SpeechSamples.Say("what do you see over there"), SpeechSamples.Silence(0.3));
+        var chunks = speech.Length / 4800;
+        Assert.True(SpeechChunks(vad, speech) >= chunks / 2, $"speech heard in {SpeechChunks(vad, speech)} of {chunks} chunks");
+        Assert.True(vad.Loaded);
+        Assert.Equal(1, loads);
+        // Once loaded it is Silero itself: loud noise is still not speech.
+        vad.Reset();
+        Assert.Equal(0, SpeechChunks(vad, SpeechSamples.Noise(3, 0.1)));
+    }
+
+    [Fact]
     public void Missing_model_falls_back_to_energy()
     {
         var vad = VoiceActivityDetectors.Create("/nonexistent/silero_vad.onnx", NullLogger.Instance);
@@ -88,5 +112,8 @@ public sealed class VoiceActivityTests
         var silero = VoiceActivityDetectors.Create(ModelPath, NullLogger.Instance);
         Assert.Equal("silero", silero.Name);
         (silero as IDisposable)?.Dispose();
+        Assert.Equal("energy", VoiceActivityDetectors.CreateOnFirstSound("/nonexistent/silero_vad.onnx", NullLogger.Instance).Name);
+        using var lazy = (LazyVoiceActivityDetector)VoiceActivityDetectors.CreateOnFirstSound(ModelPath, NullLogger.Instance);
+        Assert.False(lazy.Loaded);
     }
 }
