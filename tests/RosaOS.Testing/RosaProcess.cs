@@ -154,12 +154,12 @@ public sealed partial class RosaProcess : IAsyncDisposable
     /// </summary>
     public async Task<Uri> WaitForListeningAsync(string name, TimeSpan? timeout = null)
     {
-        var line = WaitForLineAsync(l => Hosting.BoundAddresses.Parse(l)?.Name == name, timeout);
+        var line = WaitForLineAsync(l => RosaOS.Hosting.BoundAddresses.Parse(l)?.Name == name, timeout);
         if (await Task.WhenAny(line, _exited.Task) != line)
         {
             throw new InvalidOperationException($"{_name} exited with code {ExitCode} before it listened as {name}.\n{Output}");
         }
-        return Hosting.BoundAddresses.Parse(await line)!.Url;
+        return RosaOS.Hosting.BoundAddresses.Parse(await line)!.Url;
     }
 
     /// <summary>Waits until <paramref name="url"/> answers any HTTP status (the service is listening), failing early if the process dies.</summary>
