@@ -208,10 +208,11 @@ public sealed class TestStack : IAsyncDisposable
         if (servers[name] is JsonObject entry)
         {
             entry["url"] = baseUrl + "/mcp";
-            if (rosbridge is not null && JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.ConfigDir, "drivers.json")))!["mcpServers"]![name]?["ros"] is { } shipped)
+            if (rosbridge is not null)
             {
-                // The shipped ROS section, switched on and pointed at the stack's graph.
-                entry["ros"] = shipped.DeepClone();
+                // The test's ROS section, else the shipped one; switched on and pointed at the stack's graph.
+                entry["ros"] ??= JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.ConfigDir, "drivers.json")))!["mcpServers"]![name]?["ros"]?.DeepClone()
+                    ?? new JsonObject();
                 entry["ros"]!["rosbridge"] = rosbridge.ToString();
                 entry["enabled"] = true;
             }
