@@ -149,8 +149,8 @@ public sealed class TestStack : IAsyncDisposable
             {
                 using var http = new HttpClient { Timeout = TestTimeouts.Effect };
                 // Wake-up at start is a move: wait until the robot is running and idle.
-                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/daemon/status")))!["state"]!.ToString() == "running"
-                    && JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/move/running")))!.AsArray().Count == 0,
+                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/daemon/status"), TestContext.Current.CancellationToken))!["state"]!.ToString() == "running"
+                    && JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/move/running"), TestContext.Current.CancellationToken))!.AsArray().Count == 0,
                     "the simulated robot to be awake and idle", TestTimeouts.Startup);
             }
         }
@@ -164,7 +164,7 @@ public sealed class TestStack : IAsyncDisposable
         }
         if (options.RosSim is { } rossim)
         {
-            RosSim = Add(RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", "0", .. rossim.Arguments], rossim.Environment));
+            RosSim = Add(RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", "0", .. rossim.Arguments], new Dictionary<string, string?>(rossim.Environment)));
             var bridge = await RosSim.WaitForListeningAsync("rossim-" + rossim.Name);
             RosbridgeUrl = new Uri($"ws://{bridge.Authority}");
         }
