@@ -64,11 +64,28 @@ public static class RosaWebHost
         ConfigureLogging(builder.Logging, service);
         builder.Services.AddSingleton(new ServiceIdentity(service, Version, DateTimeOffset.UtcNow));
         builder.Services.AddHostedService<SupervisorWatch>();
+        // Port 0 works everywhere: once bound, the service prints "rosaOS <name> listening on <url>" with the port it got.
+        builder.Services.AddSingleton(new EndpointNames([service]));
+        builder.Services.AddSingleton<BoundAddresses>();
+        builder.Services.AddHostedService<ListeningReport>();
         // Every service refuses cross-site browser requests and non-JSON state-changing bodies before any endpoint runs.
         builder.Services.AddOptions<RequestGuardOptions>();
         builder.Services.AddSingleton(AccessPolicy.Create(bindAddress, RosaEnvironment.DataDirectory));
         builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, RequestGuardStartupFilter>();
         return builder;
+    }
+
+    /// <summary>
+    /// Serves several named endpoints (e.g. the kernel's API and its process manager), each reported on its own
+    /// <c>rosaOS &lt;name&gt; listening on &lt;url&gt;</c> line and found by name in <see cref="BoundAddresses"/>.
+    /// </summary>
+    public static void UseNamedUrls(this WebApplicationBuilder builder, IReadOnlyList<(string Name, string Url)> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentOutOfRangeException.ThrowIfZero(endpoints.Count);
+        builder.WebHost.UseUrls([.. endpoints.Select(e => e.Url)]);
+        builder.Services.AddSingleton(new EndpointNames([.. endpoints.Select(e => e.Name)]));
     }
 
     /// <summary>Single-line, timestamped console logs; the level comes from ROSA_LOG_LEVEL (default Information).</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -116,16 +117,16 @@ public static partial class KernelCommand
         var builder = RosaWebHost.CreateBuilder("kernel", options.BindAddress, options.Port);
         var host = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
         var scheme = TlsCertificate.SchemeFor(options.BindAddress);
-        var urls = new List<string> { $"{scheme}://{host}:{options.Port}", $"{scheme}://{host}:{options.ProcessPort}" };
+        var urls = new List<(string, string)> { (ApiEndpoint, $"{scheme}://{host}:{options.Port}"), (ProcessEndpoint, $"{scheme}://{host}:{options.ProcessPort}") };
         if (!AccessPolicy.IsLoopbackBind(options.BindAddress) && !System.Net.IPAddress.Any.ToString().Equals(options.BindAddress, StringComparison.Ordinal)
             && options.BindAddress is not ("::" or "[::]"))
         {
             // Bound to one address beyond loopback (rosa up --bind): loopback stays served, so the stack's own services
             // (the simulator's /stt callbacks, workers, rosa status) keep calling it there without the token.
-            urls.Add($"http://127.0.0.1:{options.Port}");
-            urls.Add($"http://127.0.0.1:{options.ProcessPort}");
+            urls.Add((ApiEndpoint, $"http://127.0.0.1:{options.Port}"));
+            urls.Add((ProcessEndpoint, $"http://127.0.0.1:{options.ProcessPort}"));
         }
-        builder.WebHost.UseUrls([.. urls]);
+        builder.UseNamedUrls(urls);
 
         using var loggerFactory = LoggerFactory.Create(b => RosaWebHost.ConfigureLogging(b, "kernel"));
         var startupLogger = loggerFactory.CreateLogger("RosaOS.Kernel");
@@ -218,7 +219,10 @@ public static partial class KernelCommand
         }
         var processes = app.Services.GetRequiredService<ProcessManager>();
         var estop = app.Services.GetRequiredService<EmergencyStopCoordinator>();
-        processes.SetCallbackUrl(RosaEnvironment.Get("CALLBACK_URL") ?? $"http://127.0.0.1:{options.Port}/event");
+        // The ports asked for, replaced at start by the ones bound (they differ when asked for port 0).
+        var apiPort = options.Port;
+        var processPort = options.ProcessPort;
+        processes.SetCallbackUrl(RosaEnvironment.Get("CALLBACK_URL") ?? $"http://127.0.0.1:{apiPort}/event");
 
         app.UseHostFiltering();
         app.MapRosaHealth(_ =>
@@ -231,21 +235,43 @@ public static partial class KernelCommand
                 ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
                 ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, enabled = d.Enabled, reachable = d.Reachable, problem = d.Problem }),
                 ["estop"] = new { engaged = estop.Status.Engaged, refusal = estop.Refusal },
-                ["process_server"] = $"http://{host}:{options.ProcessPort}/mcp",
+                ["process_server"] = $"http://{host}:{processPort}/mcp",
             };
         });
-        app.MapMcp("/mcp").RequireHost($"*:{options.ProcessPort}");
+        var bound = app.Services.GetRequiredService<BoundAddresses>();
+        // The process manager's MCP answers only on its own port (as RequireHost would), a port that may be chosen by the OS
+        // at bind time: until that port is bound, no request can be addressed to it.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/mcp", StringComparison.Ordinal)
+                && !(options.ProcessPort != 0 ? context.Request.Host.Port == options.ProcessPort : bound.IsPortOf(ProcessEndpoint, context.Request.Host.Port)))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+            return next(context);
+        });
+        app.MapMcp("/mcp");
         KernelApi.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            apiPort = bound.For(ApiEndpoint).Port;
+            processPort = bound.For(ProcessEndpoint).Port;
+            processes.SetCallbackUrl(RosaEnvironment.Get("CALLBACK_URL") ?? $"http://127.0.0.1:{apiPort}/event");
             processes.StartPool();
-            Console.WriteLine($"rosa kernel listening on {scheme}://{host}:{options.Port} (process manager MCP on {scheme}://{host}:{options.ProcessPort}/mcp, data {database.Path})");
+            Console.WriteLine($"rosa kernel listening on {scheme}://{host}:{apiPort} (process manager MCP on {scheme}://{host}:{processPort}/mcp, data {database.Path})");
         });
         await app.StartAsync(cancellationToken);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
     }
+
+    /// <summary>The name the kernel's HTTP API is reported under (<c>rosaOS kernel listening on …</c>).</summary>
+    public const string ApiEndpoint = "kernel";
+
+    /// <summary>The name the process manager's MCP endpoint is reported under.</summary>
+    public const string ProcessEndpoint = "kernel-process";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a corrupt database row: {What}")]
     private static partial void LogCorruptRow(ILogger logger, string what);

@@ -24,26 +24,16 @@ public sealed class ApprovalTests
     [Fact]
     public async Task Set_brightness_waits_for_a_person_runs_once_after_approve_is_refused_on_deny_and_timeout_and_ungated_tools_run_at_once()
     {
-        var config = TestPaths.NewTempDirectory("kasaapproval");
-        var port = FreePort.Next();
-        var driversPath = Path.Combine(config, "drivers.json");
-        await File.WriteAllTextAsync(driversPath, new JsonObject
+        await using var stack = await TestStack.StartAsync(new TestStackOptions
         {
-            ["mcpServers"] = new JsonObject
-            {
-                [KasaCommand.DefaultName] = new JsonObject
-                {
-                    ["url"] = $"http://localhost:{port}/mcp",
-                    ["approval"] = new JsonObject { ["tools"] = new JsonArray("set_brightness", "turn_off_light"), ["timeout_seconds"] = TimeoutSeconds },
-                },
-            },
-        }.ToJsonString(), Ct);
-        await using var kasa = RosaProcess.StartRosa(["kasa", "--sim", "--port", port.ToString(CultureInfo.InvariantCulture), "--drivers", driversPath]);
-        await kasa.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            Kasa = new KasaPart(),
+            Drivers = servers => servers[KasaCommand.DefaultName]!["approval"] =
+                new JsonObject { ["tools"] = new JsonArray("set_brightness", "turn_off_light"), ["timeout_seconds"] = TimeoutSeconds },
+        });
+        using var http = new HttpClient { BaseAddress = new Uri(stack.KasaUrl) };
         using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri("/health", UriKind.Relative), Ct));
         var bulb = new KasaBulb(new XorTransport("127.0.0.1", health.RootElement.GetProperty("simulated").GetProperty("xor_port").GetInt32(), TimeSpan.FromSeconds(10)));
-        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{port}/mcp") }),
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"{stack.KasaUrl}/mcp") }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: Ct);
 
         // A tool the policy does not name runs at once.
@@ -99,7 +89,6 @@ public sealed class ApprovalTests
 
         var list = JsonNode.Parse(await http.GetStringAsync(new Uri(ApprovalContract.HttpPath, UriKind.Relative), Ct))!;
         Assert.Equal(["timed_out by timeout", "denied by cli", "approved by ui"], list["recent"]!.AsArray().Select(r => $"{r!["decision"]} by {r["by"]}"));
-        Directory.Delete(config, recursive: true);
     }
 
     [Fact]

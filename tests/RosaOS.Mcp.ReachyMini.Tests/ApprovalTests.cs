@@ -21,25 +21,15 @@ public sealed class ApprovalTests(SimFixture fixture) : IClassFixture<SimFixture
     [Fact]
     public async Task Goto_target_waits_for_a_person_runs_once_with_the_approved_arguments_is_refused_on_deny_and_timeout_and_reset_head_never_waits()
     {
-        var config = TestPaths.NewTempDirectory("reachyapproval");
-        var port = FreePort.Next();
-        var driversPath = Path.Combine(config, "drivers.json");
-        await File.WriteAllTextAsync(driversPath, new JsonObject
+        await using var stack = await TestStack.StartAsync(new TestStackOptions
         {
-            ["mcpServers"] = new JsonObject
-            {
-                ["reachy-mini"] = new JsonObject
-                {
-                    ["url"] = $"http://localhost:{port}/mcp",
-                    ["approval"] = new JsonObject { ["tools"] = new JsonArray("goto_target"), ["timeout_seconds"] = TimeoutSeconds },
-                },
-            },
-        }.ToJsonString(), Ct);
-        await using var reachy = await SimProcesses.StartReachyAsync(port, fixture.DaemonUrl, null, "--drivers", driversPath);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            Reachy = new ReachyPart { DaemonUrl = fixture.DaemonUrl },
+            Drivers = servers => servers["reachy-mini"]!["approval"] = new JsonObject { ["tools"] = new JsonArray("goto_target"), ["timeout_seconds"] = TimeoutSeconds },
+        });
+        using var http = new HttpClient { BaseAddress = new Uri(stack.ReachyUrl) };
         await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
         {
-            Endpoint = new Uri($"http://127.0.0.1:{port}/mcp"),
+            Endpoint = new Uri($"{stack.ReachyUrl}/mcp"),
             TransportMode = HttpTransportMode.StreamableHttp,
             AdditionalHeaders = new Dictionary<string, string> { [LeaseContract.Header] = "w-approval" },
         }), new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: Ct);
@@ -110,7 +100,6 @@ public sealed class ApprovalTests(SimFixture fixture) : IClassFixture<SimFixture
         var list = JsonNode.Parse(await http.GetStringAsync(new Uri(ApprovalContract.HttpPath, UriKind.Relative), Ct))!;
         Assert.Empty(list["pending"]!.AsArray());
         Assert.Equal(["timed_out by timeout", "denied by ui", "approved by cli"], list["recent"]!.AsArray().Select(r => $"{r!["decision"]} by {r["by"]}"));
-        Directory.Delete(config, recursive: true);
     }
 
     [Fact]

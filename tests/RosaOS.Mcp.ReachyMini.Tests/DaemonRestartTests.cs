@@ -36,10 +36,5 @@ public sealed class DaemonRestartTests
     }
 
     private static string McpUrlOf(RosaProcess reachy)
-    {
-        var line = reachy.Lines.First(l => l.Contains("listening on http://", StringComparison.Ordinal));
-        var start = line.IndexOf("http://", StringComparison.Ordinal);
-        var end = line.IndexOf(' ', start);
-        return line[start..end] + "/mcp";
-    }
+        => reachy.Lines.Select(RosaOS.Hosting.BoundAddresses.Parse).First(a => a?.Name == "reachy")!.Url.GetLeftPart(UriPartial.Authority) + "/mcp";
 }

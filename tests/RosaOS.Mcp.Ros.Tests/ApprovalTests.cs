@@ -23,25 +23,16 @@ public sealed class ApprovalTests(RosRobotFixture robot)
     [Fact]
     public async Task GatedCall_WaitsForAPerson_RunsOnceWithTheApprovedArguments_IsRefusedOnDenyAndTimeout_AndEveryCallNeedsItsOwnApproval()
     {
-        var config = TestPaths.NewTempDirectory("rosapproval");
-        var port = FreePort.Next();
-        var baseUrl = $"http://127.0.0.1:{port}";
-        var drivers = new JsonObject
+        await using var stack = await TestStack.StartAsync(new TestStackOptions
         {
-            ["mcpServers"] = new JsonObject
+            Ros = new RosPart { Rosbridge = robot.Graph.BridgeUrl },
+            Drivers = servers =>
             {
-                ["turtlebot"] = new JsonObject
-                {
-                    ["url"] = $"http://localhost:{port}/mcp",
-                    ["ros"] = new JsonObject { ["safety"] = new JsonObject { ["allow_services"] = new JsonArray("/plan_path") } },
-                    ["approval"] = new JsonObject { ["services"] = new JsonArray("/plan*"), ["timeout_seconds"] = TimeoutSeconds },
-                },
+                servers["turtlebot"]!["ros"] = new JsonObject { ["safety"] = new JsonObject { ["allow_services"] = new JsonArray("/plan_path") } };
+                servers["turtlebot"]!["approval"] = new JsonObject { ["services"] = new JsonArray("/plan*"), ["timeout_seconds"] = TimeoutSeconds };
             },
-        };
-        await File.WriteAllTextAsync(Path.Combine(config, "drivers.json"), drivers.ToJsonString(), Ct);
-        await using var rosa = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--rosbridge", robot.Graph.BridgeUrl.ToString(),
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--drivers", Path.Combine(config, "drivers.json")]);
-        await rosa.WaitForHttpAsync(baseUrl + "/health");
+        });
+        var baseUrl = stack.RosUrl;
         using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
         await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri("/health", UriKind.Relative), Ct))!["connected"]!.GetValue<bool>(),
             "rosa ros to connect to rosbridge");
@@ -128,7 +119,6 @@ public sealed class ApprovalTests(RosRobotFixture robot)
         Assert.Empty(list["pending"]!.AsArray());
         var recent = list["recent"]!.AsArray().Select(r => $"{r!["decision"]} by {r["by"]}").ToList();
         Assert.Equal(["timed_out by timeout", "denied by ui", "approved by cli"], recent);
-        Directory.Delete(config, recursive: true);
     }
 
     [Fact]

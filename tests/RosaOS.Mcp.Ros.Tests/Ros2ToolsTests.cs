@@ -46,8 +46,9 @@ public sealed class Ros2ToolsTests(RosSimRobotFixture robot)
             messages = new object[] { new { linear = new { x = 0.5 } } }, durations = new[] { 1.0 }, rate_hz = 10,
         });
         Assert.NotNull(drive);
-        await Task.Delay(800);
-        var after = (await robot.StateAsync())["pose"]!;
+        // The base stops after its dead-man time: wait for the simulator to report it standing, then read where it stands.
+        var after = (await Poll.ForAsync(robot.StateAsync,
+            s => s["velocity"]!["linear"]!.GetValue<double>() == 0 && s["velocity"]!["angular"]!.GetValue<double>() == 0, "the base to stand still"))["pose"]!;
         var moved = Math.Sqrt(Math.Pow(after["x"]!.GetValue<double>() - before["x"]!.GetValue<double>(), 2) + Math.Pow(after["y"]!.GetValue<double>() - before["y"]!.GetValue<double>(), 2));
         Assert.InRange(moved, 0.15, 0.45);
 

@@ -1,9 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using RosaOS.Hosting;
 using RosaOS.Testing;
@@ -20,66 +16,43 @@ namespace RosaOS.Security.Tests;
 public sealed class BeyondLoopbackTests : IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private readonly List<RosaProcess> _processes = [];
     private readonly string _data = TestPaths.NewTempDirectory("remote-data");
-    private readonly int _simPort = FreePort.Next();
-    private readonly int _reachyPort = FreePort.Next();
     private IPAddress? _address;
-    private RosaProcess? _reachy;
+    private TestStack? _stack;
 
-    private string Remote => $"http://{_address}:{_reachyPort.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>rosa reachy at this machine's non-loopback address, e.g. http://10.0.0.5:41234.</summary>
+    private string Remote => _stack!.ReachyUrl;
+
+    private string SimUrl => _stack!.SimUrl;
 
     public async ValueTask InitializeAsync()
     {
-        _address = NonLoopbackAddress();
+        _address = RemoteAccess.NonLoopbackAddress();
         if (_address is null)
         {
             return;
         }
-        var sim = RosaProcess.StartRosa(["sim", "--port", P(_simPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"]);
-        _processes.Add(sim);
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{P(_simPort)}/health");
-        _reachy = RosaProcess.StartRosa(["reachy", "--bind", _address.ToString(), "--port", P(_reachyPort), "--daemon", $"http://127.0.0.1:{P(_simPort)}"],
-            new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = _data });
-        _processes.Add(_reachy);
-        await _reachy.WaitForHttpAsync(Remote + "/health");
+        _stack = await TestStack.StartAsync(new TestStackOptions
+        {
+            Sim = new SimPart(),
+            Reachy = new ReachyPart { Bind = _address.ToString(), Environment = new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = _data } },
+        });
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in _processes)
+        if (_stack is not null)
         {
-            await process.DisposeAsync();
+            await _stack.DisposeAsync();
         }
     }
-
-    /// <summary>This machine's first up, non-loopback IPv4 address, or null (then the tests say so and assert what they can).</summary>
-    private static IPAddress? NonLoopbackAddress()
-        => NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Select(u => u.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
 
     private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
 
-    private string Token => File.ReadAllText(Path.Combine(_data, AccessPolicy.TokenFileName)).Trim();
+    private static Task<(HttpStatusCode Status, string Body)> SendAsync(HttpClient http, HttpMethod method, string url, string? token, string? json = null)
+        => RemoteAccess.SendAsync(http, method, url, token, json);
 
-    private static async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpClient http, HttpMethod method, string url, string? token, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, url);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-            request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-        }
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-        using var response = await http.SendAsync(request, Ct);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
-    }
+    private string Token => File.ReadAllText(Path.Combine(_data, AccessPolicy.TokenFileName)).Trim();
 
     private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
 
@@ -136,33 +109,17 @@ public sealed class BeyondLoopbackTests : IAsyncLifetime
             TestContext.Current.SendDiagnosticMessage("This machine has no non-loopback IPv4 address: no remote driver to reach.");
             return;
         }
-        var config = TestPaths.NewTempDirectory("remote-config");
-        foreach (var file in new[] { "kernel.txt", "process.txt" })
-        {
-            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(config, file));
-        }
-        var entry = new JsonObject
-        {
-            ["url"] = Remote + "/mcp",
-            ["description"] = "a Reachy Mini on another machine",
-            ["headers"] = new JsonObject { ["Authorization"] = "Bearer ${REMOTE_REACHY_TOKEN}" },
-        };
-        File.WriteAllText(Path.Combine(config, "drivers.json"), new JsonObject { ["mcpServers"] = new JsonObject { ["reachy-mini"] = entry } }.ToJsonString());
+        var config = RemoteAccess.RemoteReachyConfig(Remote, "a Reachy Mini on another machine");
         var kernelPort = FreePort.Next();
         var kernelData = TestPaths.NewTempDirectory("kernel-data");
         // Bound beyond loopback itself (as `rosa up --bind` runs it): loopback stays served for the stack's own callers.
-        var kernel = RosaProcess.StartRosa(["kernel", "--bind", _address.ToString(), "--port", P(kernelPort), "--process-port", P(FreePort.Next())],
-            new Dictionary<string, string?>
+        await _stack!.StartKernelAsync(new KernelPart
         {
-            ["ROSAOS_CONFIG_DIR"] = config,
-            ["ROSAOS_DATA_DIR"] = kernelData,
-            ["REMOTE_REACHY_TOKEN"] = Token,
-            ["LOCAL_LLM_PORT"] = P(FreePort.Next()),
-            ["ROSA_DAEMON_URL"] = $"http://127.0.0.1:{P(_simPort)}",
-        });
-        _processes.Add(kernel);
+            Port = kernelPort,
+            Arguments = ["--bind", _address.ToString()],
+            Environment = new Dictionary<string, string?> { ["ROSAOS_CONFIG_DIR"] = config, ["ROSAOS_DATA_DIR"] = kernelData, ["REMOTE_REACHY_TOKEN"] = Token },
+        }, llm: null);
         var kernelUrl = $"http://127.0.0.1:{P(kernelPort)}";
-        await kernel.WaitForHttpAsync(kernelUrl + "/health");
         using var http = new HttpClient { Timeout = TestTimeouts.Effect };
 
         // A tool call through the kernel's MCP client carries the header: the remote driver runs it.
@@ -211,34 +168,19 @@ public sealed class BeyondLoopbackTests : IAsyncLifetime
             ScriptedTurn.Say("I looked happy.") with { Gate = release.Task });
         llm.When(r => IsKernel(r) && r.LastUserText.StartsWith("[Worker callback]", StringComparison.Ordinal), ScriptedTurn.Say("Reachy looked happy."));
 
-        var config = TestPaths.NewTempDirectory("worker-remote-config");
-        foreach (var file in new[] { "kernel.txt", "process.txt" })
+        var config = RemoteAccess.RemoteReachyConfig(Remote, "a Reachy Mini on another machine");
+        var kernel = await _stack!.StartKernelAsync(new KernelPart
         {
-            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(config, file));
-        }
-        var entry = new JsonObject
-        {
-            ["url"] = Remote + "/mcp",
-            ["description"] = "a Reachy Mini on another machine",
-            ["headers"] = new JsonObject { ["Authorization"] = "Bearer ${REMOTE_REACHY_TOKEN}" },
-        };
-        File.WriteAllText(Path.Combine(config, "drivers.json"), new JsonObject { ["mcpServers"] = new JsonObject { ["reachy-mini"] = entry } }.ToJsonString());
-        var kernelPort = FreePort.Next();
-        var kernel = RosaProcess.StartRosa(["kernel", "--port", P(kernelPort), "--process-port", P(FreePort.Next())], new Dictionary<string, string?>
-        {
-            ["ROSAOS_CONFIG_DIR"] = config,
-            ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("worker-kernel-data"),
-            ["REMOTE_REACHY_TOKEN"] = Token,
-            ["GROQ_API_KEY"] = "gsk_test",
-            ["GROQ_BASE_URL"] = llm.GroqBaseUrl,
-            ["LOCAL_LLM_PORT"] = P(FreePort.Next()),
-            ["ROSA_DAEMON_URL"] = $"http://127.0.0.1:{P(_simPort)}",
-        });
-        _processes.Add(kernel);
-        var kernelUrl = $"http://127.0.0.1:{P(kernelPort)}";
-        await kernel.WaitForHttpAsync(kernelUrl + "/health");
+            Environment = new Dictionary<string, string?>
+            {
+                ["ROSAOS_CONFIG_DIR"] = config,
+                ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("worker-kernel-data"),
+                ["REMOTE_REACHY_TOKEN"] = Token,
+            },
+        }, llm);
+        var kernelUrl = (await kernel.WaitForListeningAsync("kernel")).GetLeftPart(UriPartial.Authority);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
-        var simMoves = $"http://127.0.0.1:{P(_simPort)}/sim/moves";
+        var simMoves = $"{SimUrl}/sim/moves";
         var movesBefore = Happy(await http.GetStringAsync(simMoves, Ct));
 
         var (chat, chatBody) = await SendAsync(http, HttpMethod.Post, kernelUrl + "/chat", null, """{"prompt":"look happy"}""");

@@ -1,11 +1,7 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json.Nodes;
 using RosaOS.Hosting;
 using RosaOS.Testing;
@@ -30,11 +26,7 @@ public sealed class TlsTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _address = NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Select(u => u.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        _address = RemoteAccess.NonLoopbackAddress();
         // A self-signed server certificate for this machine's address, as a user would make one (or get one from their CA).
         using var rsa = RSA.Create(2048);
         var request = new CertificateRequest("CN=rosaos-test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -78,21 +70,8 @@ public sealed class TlsTests : IAsyncLifetime
     })
     { Timeout = TestTimeouts.Effect };
 
-    private static async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpClient http, HttpMethod method, string url, string? token, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, url);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-            request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-        }
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-        using var response = await http.SendAsync(request, Ct);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
-    }
+    private static Task<(HttpStatusCode Status, string Body)> SendAsync(HttpClient http, HttpMethod method, string url, string? token, string? json = null)
+        => RemoteAccess.SendAsync(http, method, url, token, json);
 
     [Fact]
     public async Task ADriverBoundBeyondLoopbackWithACertificateServesHttpsThereAndTheKernelReachesItWithItsToken()
@@ -103,15 +82,23 @@ public sealed class TlsTests : IAsyncLifetime
             return;
         }
         var data = TestPaths.NewTempDirectory("tls-data");
-        var port = FreePort.Next();
-        var reachy = Start(["reachy", "--bind", _address.ToString(), "--port", P(port), "--daemon", $"http://127.0.0.1:{P(FreePort.Next())}"],
-            new Dictionary<string, string?>
+        await using var stack = await TestStack.StartAsync(new TestStackOptions
+        {
+            Reachy = new ReachyPart
             {
-                ["ROSAOS_DATA_DIR"] = data,
-                [TlsCertificate.CertificateVariable] = CertificatePath,
-                [TlsCertificate.KeyVariable] = KeyPath,
-            });
-        var remote = $"https://{_address}:{P(port)}";
+                Bind = _address.ToString(),
+                DaemonUrl = $"http://127.0.0.1:{P(FreePort.Next())}",
+                Environment = new Dictionary<string, string?>
+                {
+                    ["ROSAOS_DATA_DIR"] = data,
+                    [TlsCertificate.CertificateVariable] = CertificatePath,
+                    [TlsCertificate.KeyVariable] = KeyPath,
+                },
+            },
+        });
+        var reachy = stack.Reachy!;
+        var remote = stack.ReachyUrl;
+        var port = new Uri(remote).Port;
         using var http = PinnedClient();
         await Poll.UntilAsync(async () =>
         {
@@ -146,29 +133,18 @@ public sealed class TlsTests : IAsyncLifetime
         }
 
         // The kernel reaches it at its https URL with drivers.json headers, trusting the certificate as a user would (SSL_CERT_FILE).
-        var config = TestPaths.NewTempDirectory("tls-config");
-        foreach (var file in new[] { "kernel.txt", "process.txt" })
+        var config = RemoteAccess.RemoteReachyConfig(remote, "a Reachy Mini on another machine, over TLS");
+        var kernel = await stack.StartKernelAsync(new KernelPart
         {
-            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(config, file));
-        }
-        var entry = new JsonObject
-        {
-            ["url"] = remote + "/mcp",
-            ["description"] = "a Reachy Mini on another machine, over TLS",
-            ["headers"] = new JsonObject { ["Authorization"] = "Bearer ${REMOTE_REACHY_TOKEN}" },
-        };
-        await File.WriteAllTextAsync(Path.Combine(config, "drivers.json"), new JsonObject { ["mcpServers"] = new JsonObject { ["reachy-mini"] = entry } }.ToJsonString(), Ct);
-        var kernelPort = FreePort.Next();
-        var kernel = Start(["kernel", "--port", P(kernelPort), "--process-port", P(FreePort.Next())], new Dictionary<string, string?>
-        {
-            ["ROSAOS_CONFIG_DIR"] = config,
-            ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("tls-kernel-data"),
-            ["REMOTE_REACHY_TOKEN"] = token,
-            ["SSL_CERT_FILE"] = CertificatePath,
-            ["LOCAL_LLM_PORT"] = P(FreePort.Next()),
-        });
-        var kernelUrl = $"http://127.0.0.1:{P(kernelPort)}";
-        await kernel.WaitForHttpAsync(kernelUrl + "/health");
+            Environment = new Dictionary<string, string?>
+            {
+                ["ROSAOS_CONFIG_DIR"] = config,
+                ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("tls-kernel-data"),
+                ["REMOTE_REACHY_TOKEN"] = token,
+                ["SSL_CERT_FILE"] = CertificatePath,
+            },
+        }, llm: null);
+        var kernelUrl = (await kernel.WaitForListeningAsync("kernel")).GetLeftPart(UriPartial.Authority);
         using var local = new HttpClient { Timeout = TestTimeouts.Effect };
         var drivers = JsonNode.Parse(await local.GetStringAsync(kernelUrl + "/api/drivers", Ct))!;
         var reachyEntry = drivers["drivers"]!.AsArray().Single(d => (string?)d!["name"] == "reachy-mini")!;
@@ -189,7 +165,7 @@ public sealed class TlsTests : IAsyncLifetime
             return;
         }
         var missing = Path.Combine(_folder, "missing.pem");
-        var reachy = Start(["reachy", "--bind", _address.ToString(), "--port", P(FreePort.Next()), "--daemon", $"http://127.0.0.1:{P(FreePort.Next())}"],
+        var reachy = Start(["reachy", "--bind", _address.ToString(), "--port", "0", "--daemon", $"http://127.0.0.1:{P(FreePort.Next())}"],
             new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("tls-bad"), [TlsCertificate.CertificateVariable] = missing });
         Assert.NotEqual(0, await reachy.WaitForExitAsync(TestTimeouts.Startup));
         Assert.Contains($"{TlsCertificate.CertificateVariable} names {missing}, which does not exist", reachy.Output, StringComparison.Ordinal);

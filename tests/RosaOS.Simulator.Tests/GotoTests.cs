@@ -81,7 +81,8 @@ public sealed class GotoTests(MotionSim sim)
         await sim.GotoAsync("""{"head_pose":{"yaw":0},"duration":0.3}""");
         await sim.WaitIdleAsync();
         var id = await sim.GotoAsync("""{"head_pose":{"yaw":0.8},"duration":3}""");
-        await Task.Delay(800, TestContext.Current.CancellationToken);
+        // Mid-move: the head is on its way (not a fixed time, which a loaded machine may not give the move).
+        await Poll(async () => await sim.PoseAsync(), p => p.Yaw > 0.05);
         var running = (await sim.GetJsonAsync("api/move/running"))!.AsArray().Select(r => r!["uuid"]!.GetValue<string>()).ToList();
         Assert.Contains(id.ToString(), running);
 

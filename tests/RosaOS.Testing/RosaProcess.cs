@@ -150,6 +150,20 @@ public sealed partial class RosaProcess : IAsyncDisposable
         return WithTimeout(done.Task, timeout ?? TestTimeouts.Startup, "a matching output line");
     }
 
+    /// <summary>
+    /// Waits for the service's <c>rosaOS &lt;name&gt; listening on &lt;url&gt;</c> line (a service started on port 0 says there which
+    /// port it got) and returns that URL; fails at once, with the output, if the process exits first.
+    /// </summary>
+    public async Task<Uri> WaitForListeningAsync(string name, TimeSpan? timeout = null)
+    {
+        var line = WaitForLineAsync(l => RosaOS.Hosting.BoundAddresses.Parse(l)?.Name == name, timeout);
+        if (await Task.WhenAny(line, _exited.Task) != line)
+        {
+            throw new InvalidOperationException($"{_name} exited with code {ExitCode} before it listened as {name}.\n{Output}");
+        }
+        return RosaOS.Hosting.BoundAddresses.Parse(await line)!.Url;
+    }
+
     /// <summary>Waits until <paramref name="url"/> answers any HTTP status (the service is listening), failing early if the process dies.</summary>
     public async Task WaitForHttpAsync(string url, TimeSpan? timeout = null)
     {

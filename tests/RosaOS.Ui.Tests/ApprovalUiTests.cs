@@ -13,83 +13,16 @@ namespace RosaOS.Ui.Tests;
 /// The real stack with an approval policy: <c>rosa sim</c>, a <c>rosa reachy</c> whose drivers.json entry gates goto_target
 /// behind a person's approval, and the kernel reading the same drivers.json, plus one headless Chromium.
 /// </summary>
-public sealed class ApprovalStackFixture : IAsyncLifetime
+public sealed class ApprovalStackFixture : UiStackFixture
 {
-    private readonly List<RosaProcess> _processes = [];
-
     public const double TimeoutSeconds = 120;
 
-    public BrowserFixture Browser { get; } = new();
-    public ScriptedLlmServer Llm { get; private set; } = null!;
-    public int SimPort { get; } = FreePort.Next();
-    public int ReachyPort { get; } = FreePort.Next();
-    public int KernelPort { get; } = FreePort.Next();
-    public string SimUrl => $"http://127.0.0.1:{SimPort}";
-    public string KernelUrl => $"http://127.0.0.1:{KernelPort}/";
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
-
-    public async ValueTask InitializeAsync()
+    /// <summary>The shipped config, with the Reachy's goto_target gated: the driver and the kernel read this one file.</summary>
+    protected override void EditDrivers(JsonObject servers)
     {
-        // The shipped config, with the Reachy's goto_target gated: the driver and the kernel read this one file.
-        var config = TestConfig.CopyWithReachyPort(ReachyPort);
-        var driversPath = Path.Combine(config, "drivers.json");
-        var drivers = JsonNode.Parse(await File.ReadAllTextAsync(driversPath))!;
-        drivers["mcpServers"]!["reachy-mini"]!["approval"] = new JsonObject { ["tools"] = new JsonArray("goto_target"), ["timeout_seconds"] = TimeoutSeconds };
+        servers["reachy-mini"]!["approval"] = new JsonObject { ["tools"] = new JsonArray("goto_target"), ["timeout_seconds"] = TimeoutSeconds };
         // The light's entry is gated too, but no server answers on its port: the page must say that policy is not enforced.
-        drivers["mcpServers"]!["Kasa Lightbulb Controller"]!["approval"] = new JsonObject { ["tools"] = new JsonArray("turn_off_light") };
-        await File.WriteAllTextAsync(driversPath, drivers.ToJsonString());
-        var environment = new Dictionary<string, string?> { ["ROSAOS_CONFIG_DIR"] = config };
-
-        Llm = await ScriptedLlmServer.StartAsync();
-        var sim = Start(["sim", "--port", Port(SimPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"],
-            new Dictionary<string, string?> { ["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{KernelPort}" });
-        await sim.WaitForHttpAsync($"{SimUrl}/health");
-        var reachy = Start(["reachy", "--port", Port(ReachyPort), "--daemon", SimUrl], environment);
-        await reachy.WaitForHttpAsync($"http://127.0.0.1:{ReachyPort}/health");
-        var kernel = Start(["kernel", "--port", Port(KernelPort), "--process-port", Port(FreePort.Next())], new Dictionary<string, string?>(environment)
-        {
-            ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("data"),
-            ["LOCAL_LLM_PORT"] = Port(FreePort.Next()),
-            ["ROSA_DAEMON_URL"] = SimUrl,
-            ["GROQ_API_KEY"] = "gsk_test",
-            ["GROQ_BASE_URL"] = Llm.GroqBaseUrl,
-        });
-        await kernel.WaitForHttpAsync($"{KernelUrl}health");
-        await Browser.InitializeAsync();
-    }
-
-    /// <summary>The robot's present head yaw in degrees, read from the daemon.</summary>
-    public async Task<double> HeadYawDegreesAsync()
-    {
-        var pose = await Http.GetFromJsonAsync<JsonObject>($"{SimUrl}/api/state/present_head_pose", TestContext.Current.CancellationToken);
-        return (double)pose!["yaw"]! * 180 / Math.PI;
-    }
-
-    /// <summary>True when the daemon runs no move.</summary>
-    public async Task<bool> IdleAsync()
-        => (await Http.GetFromJsonAsync<JsonArray>($"{SimUrl}/api/move/running", TestContext.Current.CancellationToken))!.Count == 0;
-
-    private RosaProcess Start(string[] args, Dictionary<string, string?> environment)
-    {
-        var process = RosaProcess.StartRosa(args, environment);
-        _processes.Add(process);
-        return process;
-    }
-
-    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
-    public async ValueTask DisposeAsync()
-    {
-        await Browser.DisposeAsync();
-        for (var i = _processes.Count - 1; i >= 0; i--)
-        {
-            await _processes[i].DisposeAsync();
-        }
-        if (Llm is not null)
-        {
-            await Llm.DisposeAsync();
-        }
-        Http.Dispose();
+        servers["Kasa Lightbulb Controller"]!["approval"] = new JsonObject { ["tools"] = new JsonArray("turn_off_light") };
     }
 }
 

@@ -241,10 +241,9 @@ public sealed class BrowserUiTests(UiStackFixture stack) : IClassFixture<UiStack
     [Fact]
     public async Task Without_an_LLM_the_page_says_so_and_how_to_fix_it()
     {
-        var port = FreePort.Next();
-        await stack.StartKernelAsync(port, llm: null);
+        var kernelUrl = await stack.StartKernelWithoutLlmAsync();
         var page = await stack.Browser.NewPageAsync();
-        await page.GotoAsync($"http://127.0.0.1:{port}/");
+        await page.GotoAsync(kernelUrl);
 
         await Assertions.Expect(page.Locator("#llm-banner")).ToBeVisibleAsync(s_visible);
         await Assertions.Expect(page.Locator("#llm-banner")).ToContainTextAsync("GROQ_API_KEY");

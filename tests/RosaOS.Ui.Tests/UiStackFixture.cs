@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using RosaOS.Testing;
@@ -6,64 +5,58 @@ using RosaOS.Testing.Llm;
 
 namespace RosaOS.Ui.Tests;
 
-/// <summary>The real stack behind the page: <c>rosa sim</c>, <c>rosa reachy</c>, <c>rosa kasa --sim</c> and <c>rosa kernel</c> (with its workers) on free
-/// ports, the kernel's LLM a scripted server speaking Groq's wire format, and one headless Chromium.</summary>
-public sealed class UiStackFixture : IAsyncLifetime
+/// <summary>The real stack behind the page: <c>rosa sim</c>, <c>rosa reachy</c>, <c>rosa kasa --sim</c> and <c>rosa kernel</c> (with its workers) on the ports
+/// the OS gave them, the kernel's LLM a scripted server speaking Groq's wire format, and one headless Chromium.</summary>
+public class UiStackFixture : IAsyncLifetime
 {
-    private readonly List<RosaProcess> _processes = [];
+    private TestStack _stack = null!;
 
-    public ScriptedLlmServer Llm { get; private set; } = null!;
+    public ScriptedLlmServer Llm => _stack.Llm!;
     public BrowserFixture Browser { get; } = new();
-    public int SimPort { get; } = FreePort.Next();
-    public int ReachyPort { get; } = FreePort.Next();
-    public int KernelPort { get; } = FreePort.Next();
-    public int KasaPort { get; } = FreePort.Next();
-    public string SimUrl => $"http://127.0.0.1:{SimPort}";
-    public string KernelUrl => $"http://127.0.0.1:{KernelPort}/";
-    public RosaProcess Kernel { get; private set; } = null!;
+    public int ReachyPort => new Uri(_stack.ReachyUrl).Port;
+    public int KasaPort => new Uri(_stack.KasaUrl).Port;
+    public string SimUrl => _stack.SimUrl;
+    public string KernelUrl => _stack.KernelUrl + "/";
+    public RosaProcess Kernel => _stack.Kernel!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Edits drivers.json (e.g. an approval policy) before the Reachy and the kernel read it.</summary>
+    protected virtual void EditDrivers(JsonObject servers)
+    {
+    }
 
     public async ValueTask InitializeAsync()
     {
-        Llm = await ScriptedLlmServer.StartAsync();
-        var sim = Start(["sim", "--port", Port(SimPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"],
+        _stack = await TestStack.StartAsync(new TestStackOptions
+        {
             // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin, as under rosa up.
-            new Dictionary<string, string?> { ["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{KernelPort}" });
-        await sim.WaitForHttpAsync($"{SimUrl}/health");
-        var reachy = Start(["reachy", "--port", Port(ReachyPort), "--daemon", SimUrl], new Dictionary<string, string?>());
-        await reachy.WaitForHttpAsync($"http://127.0.0.1:{ReachyPort}/health");
-        // The Kasa light's simulated bulb, as rosa up starts it: the page draws it as a lamp.
-        var kasa = Start(["kasa", "--sim", "--port", Port(KasaPort)], new Dictionary<string, string?>());
-        await kasa.WaitForHttpAsync($"http://127.0.0.1:{KasaPort}/health");
-        Kernel = await StartKernelAsync(KernelPort, Llm);
+            Sim = new SimPart { TrustKernelPage = true },
+            Reachy = new ReachyPart(),
+            // The Kasa light's simulated bulb, as rosa up starts it: the page draws it as a lamp.
+            Kasa = new KasaPart(),
+            Kernel = new KernelPart { Llm = true },
+            Drivers = EditDrivers,
+        });
         await Browser.InitializeAsync();
     }
 
+    /// <summary>Starts another kernel wired to this stack's Reachy, without an LLM; returns its page's URL.</summary>
+    public async Task<string> StartKernelWithoutLlmAsync()
+        => (await (await _stack.StartKernelAsync(new KernelPart(), llm: null)).WaitForListeningAsync("kernel")).GetLeftPart(UriPartial.Authority) + "/";
+
     /// <summary>
-    /// Starts a kernel wired to this stack's Reachy; <paramref name="llm"/> null means no LLM at all. A kernel given an earlier
-    /// one's <paramref name="dataDirectory"/> is that kernel restarted; <paramref name="extra"/> adds environment variables.
+    /// Starts one more kernel on this stack's config, on <paramref name="port"/> (a restart keeps the page's origin); <paramref name="llm"/> null
+    /// means no LLM at all. A kernel given an earlier one's <paramref name="dataDirectory"/> is that kernel restarted; <paramref name="extra"/>
+    /// adds environment variables.
     /// </summary>
-    public async Task<RosaProcess> StartKernelAsync(int port, ScriptedLlmServer? llm, string? dataDirectory = null, IDictionary<string, string?>? extra = null)
+    public Task<RosaProcess> StartKernelAsync(int port, ScriptedLlmServer? llm, string? dataDirectory = null, IDictionary<string, string?>? extra = null)
     {
-        var environment = new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>(extra ?? new Dictionary<string, string?>());
+        if (dataDirectory is not null)
         {
-            ["ROSAOS_DATA_DIR"] = dataDirectory ?? TestPaths.NewTempDirectory("data"),
-            ["ROSAOS_CONFIG_DIR"] = TestConfig.CopyWithReachyPort(ReachyPort, KasaPort),
-            ["LOCAL_LLM_PORT"] = Port(FreePort.Next()),
-            ["ROSA_DAEMON_URL"] = SimUrl,
-        };
-        if (llm is not null)
-        {
-            environment["GROQ_API_KEY"] = "gsk_test";
-            environment["GROQ_BASE_URL"] = llm.GroqBaseUrl;
+            environment["ROSAOS_DATA_DIR"] = dataDirectory;
         }
-        foreach (var (name, value) in extra ?? new Dictionary<string, string?>())
-        {
-            environment[name] = value;
-        }
-        var kernel = Start(["kernel", "--port", Port(port), "--process-port", Port(FreePort.Next())], environment);
-        await kernel.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
-        return kernel;
+        return _stack.StartKernelAsync(new KernelPart { Port = port, Environment = environment }, llm);
     }
 
     /// <summary>The robot's present head yaw in degrees, read from the daemon.</summary>
@@ -73,12 +66,15 @@ public sealed class UiStackFixture : IAsyncLifetime
         return (double)pose!["yaw"]! * 180 / Math.PI;
     }
 
+    /// <summary>True when the daemon runs no move.</summary>
+    public async Task<bool> IdleAsync()
+        => (await Http.GetFromJsonAsync<JsonArray>($"{SimUrl}/api/move/running", TestContext.Current.CancellationToken))!.Count == 0;
+
     /// <summary>Starts a goto on the daemon directly (as another client of the robot would), once the robot is idle:
     /// the daemon runs one move at a time and drops a goto sent while another runs.</summary>
     public async Task GotoYawAsync(double degrees, double seconds)
     {
-        await Poll.UntilAsync(async () => (await Http.GetFromJsonAsync<JsonArray>($"{SimUrl}/api/move/running", TestContext.Current.CancellationToken))!.Count == 0,
-            "the robot to be idle", TestTimeouts.Effect);
+        await Poll.UntilAsync(IdleAsync, "the robot to be idle", TestTimeouts.Effect);
         var body = new JsonObject
         {
             ["head_pose"] = new JsonObject { ["x"] = 0, ["y"] = 0, ["z"] = 0, ["roll"] = 0, ["pitch"] = 0, ["yaw"] = degrees * Math.PI / 180 },
@@ -88,26 +84,14 @@ public sealed class UiStackFixture : IAsyncLifetime
         response.EnsureSuccessStatusCode();
     }
 
-    private RosaProcess Start(string[] args, Dictionary<string, string?> environment)
-    {
-        var process = RosaProcess.StartRosa(args, environment);
-        _processes.Add(process);
-        return process;
-    }
-
-    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
     public async ValueTask DisposeAsync()
     {
         await Browser.DisposeAsync();
-        for (var i = _processes.Count - 1; i >= 0; i--)
+        if (_stack is not null)
         {
-            await _processes[i].DisposeAsync();
-        }
-        if (Llm is not null)
-        {
-            await Llm.DisposeAsync();
+            await _stack.DisposeAsync();
         }
         Http.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

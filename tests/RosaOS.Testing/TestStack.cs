@@ -1,0 +1,325 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RosaOS.Testing.Llm;
+
+namespace RosaOS.Testing;
+
+/// <summary>
+/// Any subset of the real rosaOS services (sim, reachy, rossim + ros, kasa, kernel with a scripted LLM), started with one call on
+/// port 0: each service binds a port the OS gives it and reports it (<c>rosaOS &lt;name&gt; listening on &lt;url&gt;</c>), so no two
+/// tests ever race for a port. The drivers and the kernel share one config folder (the shipped config, pointed at the ports the
+/// services got). Disposing stops everything in reverse order.
+/// </summary>
+/// <example><code>
+/// await using var stack = await TestStack.StartAsync(new TestStackOptions { Sim = new(), Reachy = new(), Kernel = new() { Llm = true } });
+/// </code></example>
+public sealed class TestStack : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _parts = [];
+
+    private TestStack(string configDirectory) => ConfigDirectory = configDirectory;
+
+    /// <summary>The config folder the drivers and the kernel read (ROSAOS_CONFIG_DIR); its drivers.json names the stack's ports.</summary>
+    public string ConfigDirectory { get; }
+
+    /// <summary>Its drivers.json.</summary>
+    public string DriversPath => Path.Combine(ConfigDirectory, "drivers.json");
+
+    public RosaProcess? Sim { get; private set; }
+
+    public RosaProcess? Reachy { get; private set; }
+
+    public RosaProcess? RosSim { get; private set; }
+
+    public RosaProcess? Ros { get; private set; }
+
+    public RosaProcess? Kasa { get; private set; }
+
+    public RosaProcess? Kernel { get; private set; }
+
+    /// <summary>The kernel's scripted LLM (Groq's wire format), when asked for.</summary>
+    public ScriptedLlmServer? Llm { get; private set; }
+
+    /// <summary>The simulated daemon, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
+    public string SimUrl { get; private set; } = "";
+
+    /// <summary>rosa reachy's base URL (its MCP endpoint is <c>{ReachyUrl}/mcp</c>).</summary>
+    public string ReachyUrl { get; private set; } = "";
+
+    /// <summary>The simulated robot's rosbridge, e.g. <c>ws://127.0.0.1:41235</c>.</summary>
+    public Uri? RosbridgeUrl { get; private set; }
+
+    public string RosUrl { get; private set; } = "";
+
+    public string KasaUrl { get; private set; } = "";
+
+    /// <summary>The kernel's API (no trailing slash).</summary>
+    public string KernelUrl { get; private set; } = "";
+
+    /// <summary>The kernel's process-manager MCP endpoint.</summary>
+    public string ProcessManagerUrl { get; private set; } = "";
+
+    /// <summary>Starts the services <paramref name="options"/> names, in dependency order; on any failure stops what started and rethrows.</summary>
+    public static async Task<TestStack> StartAsync(TestStackOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var stack = new TestStack(options.ConfigDirectory ?? CopyShippedConfig());
+        try
+        {
+            await stack.StartPartsAsync(options);
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+        return stack;
+    }
+
+    /// <summary>Starts one more <c>rosa kernel</c> on this stack's config (e.g. a second kernel in the same test); the stack stops it too.</summary>
+    public async Task<RosaProcess> StartKernelAsync(KernelPart part, ScriptedLlmServer? llm)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        var environment = new Dictionary<string, string?>(part.Environment);
+        environment.TryAdd("ROSAOS_CONFIG_DIR", ConfigDirectory);
+        // A closed port: a local vLLM a developer runs on 6000 is never found.
+        environment.TryAdd("LOCAL_LLM_PORT", Port(FreePort.Next()));
+        environment.TryAdd("ROSAOS_DATA_DIR", TestPaths.NewTempDirectory("data"));
+        if (SimUrl.Length > 0)
+        {
+            environment.TryAdd("ROSA_DAEMON_URL", SimUrl);
+        }
+        if (llm is not null)
+        {
+            environment["GROQ_API_KEY"] = "gsk_test";
+            environment["GROQ_BASE_URL"] = llm.GroqBaseUrl;
+        }
+        var kernel = Add(RosaProcess.StartRosa(["kernel", "--port", Port(part.Port), "--process-port", "0", .. part.Arguments], environment));
+        await kernel.WaitForListeningAsync("kernel");
+        await kernel.WaitForListeningAsync("kernel-process");
+        return kernel;
+    }
+
+    /// <summary>Rewrites drivers.json: <paramref name="edit"/> gets its <c>mcpServers</c> object.</summary>
+    public void EditDrivers(Action<JsonObject> edit)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        var drivers = JsonNode.Parse(File.ReadAllText(DriversPath))!;
+        edit(drivers["mcpServers"]!.AsObject());
+        File.WriteAllText(DriversPath, drivers.ToJsonString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _parts.Count - 1; i >= 0; i--)
+        {
+            await _parts[i].DisposeAsync();
+        }
+        _parts.Clear();
+    }
+
+    private async Task StartPartsAsync(TestStackOptions options)
+    {
+        // Every driver a test leaves out stays in drivers.json on a closed port (the kernel reports it unreachable at once);
+        // the policy edit comes first, as the drivers read their approval policy from this file at start.
+        EditDrivers(servers =>
+        {
+            foreach (var entry in servers.Select(s => s.Value!.AsObject()).ToList())
+            {
+                entry["url"] = $"http://127.0.0.1:{Port(FreePort.Next())}/mcp";
+                entry.Remove("ros");
+            }
+            options.Drivers?.Invoke(servers);
+        });
+        var kernelPort = 0;
+        if (options.Sim is { } sim)
+        {
+            var environment = new Dictionary<string, string?>(sim.Environment);
+            if (sim.TrustKernelPage && options.Kernel is not null)
+            {
+                // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin (as under rosa up),
+                // so this one port is chosen before the kernel starts.
+                kernelPort = FreePort.Next();
+                environment["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{Port(kernelPort)}";
+            }
+            string[] dataset = sim.Emotions ? ["--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"] : [];
+            Sim = Add(RosaProcess.StartRosa(["sim", "--port", "0", .. dataset, .. sim.Arguments], environment));
+            SimUrl = Authority(await Sim.WaitForListeningAsync("sim"));
+            if (sim.WaitAwake)
+            {
+                using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+                // Wake-up at start is a move: wait until the robot is running and idle.
+                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/daemon/status"), TestContext.Current.CancellationToken))!["state"]!.ToString() == "running"
+                    && JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/move/running"), TestContext.Current.CancellationToken))!.AsArray().Count == 0,
+                    "the simulated robot to be awake and idle", TestTimeouts.Startup);
+            }
+        }
+        if (options.Reachy is { } reachy)
+        {
+            var daemon = reachy.DaemonUrl ?? (SimUrl.Length > 0 ? SimUrl : throw new InvalidOperationException("rosa reachy needs a simulator in the stack or a DaemonUrl."));
+            Reachy = Add(RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", daemon, .. Bind(reachy.Bind), .. reachy.Arguments],
+                DriverEnvironment(reachy.Environment)));
+            ReachyUrl = Authority(await Reachy.WaitForListeningAsync("reachy"));
+            PointDriver("reachy-mini", ReachyUrl);
+        }
+        if (options.RosSim is { } rossim)
+        {
+            RosSim = Add(RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", "0", .. rossim.Arguments], new Dictionary<string, string?>(rossim.Environment)));
+            var bridge = await RosSim.WaitForListeningAsync("rossim-" + rossim.Name);
+            RosbridgeUrl = new Uri($"ws://{bridge.Authority}");
+        }
+        if (options.Ros is { } ros)
+        {
+            var rosbridge = ros.Rosbridge ?? RosbridgeUrl ?? throw new InvalidOperationException("rosa ros needs a rossim in the stack or a Rosbridge URL.");
+            Ros = Add(RosaProcess.StartRosa(["ros", "--name", ros.Name, "--rosbridge", rosbridge.ToString(), "--port", "0", .. ros.Arguments],
+                DriverEnvironment(ros.Environment)));
+            RosUrl = Authority(await Ros.WaitForListeningAsync("ros-" + ros.Name));
+            PointDriver(ros.Name, RosUrl, rosbridge);
+        }
+        if (options.Kasa is { } kasa)
+        {
+            Kasa = Add(RosaProcess.StartRosa(["kasa", "--sim", "--port", "0", .. kasa.Arguments], DriverEnvironment(kasa.Environment)));
+            KasaUrl = Authority(await Kasa.WaitForListeningAsync("kasa"));
+            PointDriver("Kasa Lightbulb Controller", KasaUrl);
+        }
+        if (options.Kernel is { } kernel)
+        {
+            if (kernel.Llm)
+            {
+                Llm = await ScriptedLlmServer.StartAsync();
+                _parts.Add(Llm);
+            }
+            Kernel = await StartKernelAsync(kernelPort == 0 ? kernel : kernel with { Port = kernelPort }, Llm);
+            KernelUrl = Authority(await Kernel.WaitForListeningAsync("kernel"));
+            ProcessManagerUrl = Authority(await Kernel.WaitForListeningAsync("kernel-process")) + "/mcp";
+        }
+    }
+
+    private Dictionary<string, string?> DriverEnvironment(IReadOnlyDictionary<string, string?> given)
+    {
+        var environment = new Dictionary<string, string?>(given);
+        environment.TryAdd("ROSAOS_CONFIG_DIR", ConfigDirectory);
+        return environment;
+    }
+
+    /// <summary>Points the drivers.json entry <paramref name="name"/> (if the config has it) at a started server.</summary>
+    private void PointDriver(string name, string baseUrl, Uri? rosbridge = null) => EditDrivers(servers =>
+    {
+        if (servers[name] is JsonObject entry)
+        {
+            entry["url"] = baseUrl + "/mcp";
+            if (rosbridge is not null)
+            {
+                // The test's ROS section, else the shipped one; switched on and pointed at the stack's graph.
+                entry["ros"] ??= JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.ConfigDir, "drivers.json")))!["mcpServers"]![name]?["ros"]?.DeepClone()
+                    ?? new JsonObject();
+                entry["ros"]!["rosbridge"] = rosbridge.ToString();
+                entry["enabled"] = true;
+            }
+        }
+    });
+
+    private RosaProcess Add(RosaProcess process)
+    {
+        _parts.Add(process);
+        return process;
+    }
+
+    private static string[] Bind(string? address) => address is null ? [] : ["--bind", address];
+
+    private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);
+
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A copy of the shipped config/ (prompts, drivers.json, everything), for a stack to point at its ports.</summary>
+    public static string CopyShippedConfig()
+    {
+        var dir = TestPaths.NewTempDirectory("config");
+        foreach (var file in Directory.EnumerateFiles(TestPaths.ConfigDir, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(dir, Path.GetRelativePath(TestPaths.ConfigDir, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        return dir;
+    }
+}
+
+/// <summary>Which services a <see cref="TestStack"/> starts (null: not started), and how.</summary>
+public sealed record TestStackOptions
+{
+    public SimPart? Sim { get; init; }
+
+    public ReachyPart? Reachy { get; init; }
+
+    public RosSimPart? RosSim { get; init; }
+
+    public RosPart? Ros { get; init; }
+
+    public KasaPart? Kasa { get; init; }
+
+    public KernelPart? Kernel { get; init; }
+
+    /// <summary>Edits drivers.json's <c>mcpServers</c> before any driver starts (e.g. an approval policy).</summary>
+    public Action<JsonObject>? Drivers { get; init; }
+
+    /// <summary>A config folder of the test's own instead of a copy of the shipped one.</summary>
+    public string? ConfigDirectory { get; init; }
+}
+
+/// <summary>What every part shares: extra command-line arguments and environment variables.</summary>
+public abstract record StackPart
+{
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+}
+
+/// <summary><c>rosa sim</c>.</summary>
+public sealed record SimPart : StackPart
+{
+    /// <summary>Serve the emotions dataset from the shared data folder (no Hub download).</summary>
+    public bool Emotions { get; init; } = true;
+
+    /// <summary>Wait until the robot has woken up and is idle.</summary>
+    public bool WaitAwake { get; init; }
+
+    /// <summary>Trust the kernel page's origin (the page opens the robot's WebSocket): the kernel's port is then chosen ahead.</summary>
+    public bool TrustKernelPage { get; init; }
+}
+
+/// <summary><c>rosa reachy</c>, on the stack's simulator unless <see cref="DaemonUrl"/> says otherwise.</summary>
+public sealed record ReachyPart : StackPart
+{
+    public string? DaemonUrl { get; init; }
+
+    /// <summary>An address to bind instead of loopback (<c>--bind</c>).</summary>
+    public string? Bind { get; init; }
+}
+
+/// <summary><c>rosa rossim</c>: a simulated TurtleBot with its rosbridge.</summary>
+public sealed record RosSimPart : StackPart
+{
+    public string Name { get; init; } = "simbot";
+}
+
+/// <summary><c>rosa ros</c>, on the stack's rossim unless <see cref="Rosbridge"/> says otherwise; its drivers.json entry is <see cref="Name"/>.</summary>
+public sealed record RosPart : StackPart
+{
+    public string Name { get; init; } = "turtlebot";
+
+    public Uri? Rosbridge { get; init; }
+}
+
+/// <summary><c>rosa kasa --sim</c>: the light's MCP server with a simulated bulb.</summary>
+public sealed record KasaPart : StackPart;
+
+/// <summary><c>rosa kernel</c> (with its workers) on the stack's config.</summary>
+public sealed record KernelPart : StackPart
+{
+    /// <summary>Start a scripted LLM (Groq's wire format) and point the kernel at it; without it the kernel has no LLM.</summary>
+    public bool Llm { get; init; }
+
+    /// <summary>The API port; 0 (the default) lets the OS choose.</summary>
+    public int Port { get; init; }
+}
