@@ -166,6 +166,7 @@ public static class WatchesApi
             }
             catch (JsonException)
             {
+                // Not JSON (a proxy's error page): answered by status code below.
             }
             if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
             {

@@ -50,7 +50,7 @@ public sealed class RosStackFixture : IAsyncLifetime
         var ros = Start(["ros", "--name", "turtlebot", "--kernel-url", $"http://127.0.0.1:{Port(KernelPort)}"], shared);
         await reachy.WaitForHttpAsync($"http://127.0.0.1:{ReachyPort}/health");
         await ros.WaitForHttpAsync($"http://127.0.0.1:{RosPort}/health");
-        await Poll.UntilAsync(async () => JsonNode.Parse(await Http.GetStringAsync($"http://127.0.0.1:{RosPort}/health"))!["connected"]!.GetValue<bool>(),
+        await Poll.UntilAsync(async () => JsonNode.Parse(await Http.GetStringAsync($"http://127.0.0.1:{RosPort}/health", TestContext.Current.CancellationToken))!["connected"]!.GetValue<bool>(),
             "rosa ros to connect to rosa rossim");
         // The kernel probes its drivers at start, so the robots' servers are up before it.
         var kernel = Start(["kernel", "--port", Port(KernelPort), "--process-port", Port(FreePort.Next())], new Dictionary<string, string?>(llmEnv)
