@@ -60,7 +60,7 @@ public sealed class RosStackFixture : IAsyncLifetime
             ["ROSA_ROSSIM_URLS"] = RosSimUrl,
         });
         await kernel.WaitForHttpAsync($"{KernelUrl}health");
-        await Poll.UntilAsync(() => Task.FromResult(kernel.Lines.Count(l => l.Contains("worker ready (pool", StringComparison.Ordinal)) >= 1), "a pool worker");
+        await Poll.UntilAsync(() => Task.FromResult(kernel.Lines.Any(l => l.Contains("worker ready (pool", StringComparison.Ordinal))), "a pool worker");
         await Browser.InitializeAsync();
     }
 
@@ -210,7 +210,7 @@ public sealed class RosUiTests(RosStackFixture stack) : IClassFixture<RosStackFi
         Assert.DoesNotContain(left, w => w!["id"]!.GetValue<string>() == id);
         var audit = JsonNode.Parse(await stack.Http.GetStringAsync($"{stack.KernelUrl}api/audit", Ct))!.AsArray();
         Assert.Contains(audit, a => a!["tool"]!.GetValue<string>() == "cancel_watch" && a["server"]!.GetValue<string>() == "turtlebot"
-            && a["result"]!.GetValue<string>().Contains(id, StringComparison.Ordinal) && a["result"]!.GetValue<string>().Contains("a person (ui)", StringComparison.Ordinal));
+            && a["outcome"]!.GetValue<string>().Contains(id, StringComparison.Ordinal) && a["outcome"]!.GetValue<string>().Contains("a person (ui)", StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -281,20 +281,31 @@ public sealed class RosUiTests(RosStackFixture stack) : IClassFixture<RosStackFi
         Assert.StartsWith("ros/turtlebot_", relative, StringComparison.Ordinal);
         var captured = await File.ReadAllBytesAsync(Path.Combine(stack.DataDir, "images", relative), Ct);
         Assert.Equal([0xFF, 0xD8, 0xFF], captured[..3]);
-        var vision = Assert.Single(llm.ChatRequests, r => r.Body.Contains("data:image/jpeg;base64,", StringComparison.Ordinal) && !IsKernel(r));
-        Assert.Contains("What is in this picture?", vision.Body, StringComparison.Ordinal);
-        var sent = Regex.Match(vision.Body, "data:image/jpeg;base64,([A-Za-z0-9+/=]+)").Groups[1].Value;
-        Assert.Equal(captured, Convert.FromBase64String(sent));
+        var vision = Assert.Single(llm.ChatRequests, r => r.Body.Contains("data:image/jpeg;base64,", StringComparison.Ordinal) && !IsKernel(r)
+            && !r.SystemPrompt.Contains(Job, StringComparison.Ordinal));
+        var texts = Strings(vision.Json!.Value).ToList();
+        Assert.Contains(texts, t => t.Contains("What is in this picture?", StringComparison.Ordinal));
+        const string Prefix = "data:image/jpeg;base64,";
+        var sent = Assert.Single(texts, t => t.StartsWith(Prefix, StringComparison.Ordinal));
+        Assert.Equal(captured, Convert.FromBase64String(sent[Prefix.Length..]));
         Assert.Contains(Seen, toolResults[2], StringComparison.Ordinal);
         await BrowserFixture.ScreenshotAsync(page, "done-when");
     }
 
+    /// <summary>Every string in a JSON document (the request body escapes '+' in base64, so it is read as JSON, not as text).</summary>
+    private static IEnumerable<string> Strings(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => [element.GetString()!],
+        JsonValueKind.Object => element.EnumerateObject().SelectMany(p => Strings(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().SelectMany(Strings),
+        _ => [],
+    };
+
     private static bool IsKernel(RecordedRequest r) => r.SystemPrompt.Contains("You are the kernel", StringComparison.Ordinal);
 
-    /// <summary>relative_path from a tool message (MCP text blocks as M.E.AI serialises them, so the JSON may be escaped once).</summary>
+    /// <summary>relative_path from a tool message (the MCP text block as M.E.AI serialises it, or the tool's JSON itself).</summary>
     private static string RelativePath(string toolMessage)
-        => Regex.Match(toolMessage, "relative_path\\\\?\"\\s*:\\s*\\\\?\"([^\"\\\\]+)").Groups[1].Value is { Length: > 0 } path
-            ? path : throw new InvalidOperationException("no relative_path in " + toolMessage);
+        => JsonNode.Parse(Unquote(toolMessage))?["relative_path"]?.GetValue<string>() ?? throw new InvalidOperationException("no relative_path in " + toolMessage);
 
     /// <summary>The text of a tool message holding one text block.</summary>
     private static string Unquote(string toolMessage)
