@@ -454,7 +454,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         }
         var s = State;
         var target = (s.X + (distance * Math.Cos(s.Yaw)), s.Y + (distance * Math.Sin(s.Yaw)));
-        var status = await DriveAsync("walking", [target], null, null, distance < 0, cancellationToken, Math.Min(speed, Param(BaseNode, "max_speed", 0.2)));
+        var status = await DriveAsync("walking", [target], null, null, distance < 0, cancellationToken, Math.Min(speed, Param(BaseNode, "max_speed", 0.2)), tolerance: 0.005);
         return status == 4
             ? new JsonObject { ["success"] = true, ["message"] = $"walked {distance * 100:0.#} cm" }
             : new JsonObject { ["success"] = false, ["message"] = status == 6 && State.Bumps > s.Bumps ? "stopped: bumped into something" : "stopped before the distance (another motion runs, or cancelled)" };
@@ -525,7 +525,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
 
     /// <summary>Follows waypoints (turn, then drive) with velocity commands, then turns to <paramref name="finalYaw"/>; returns a GoalStatus.</summary>
     private async Task<int> DriveAsync(string activity, IReadOnlyList<(double X, double Y)> waypoints, double? finalYaw,
-        Func<double, Task>? feedback, bool reverse, CancellationToken cancellationToken, double? speedLimit = null)
+        Func<double, Task>? feedback, bool reverse, CancellationToken cancellationToken, double? speedLimit = null, double tolerance = 0.04)
     {
         if (!await _motionGoal.WaitAsync(0, cancellationToken))
         {
@@ -560,7 +560,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
                     var (dx, dy) = (wx - s.X, wy - s.Y);
                     var distance = Math.Sqrt((dx * dx) + (dy * dy));
                     remaining = distance + waypoints.Skip(index + 1).Zip(waypoints.Skip(index), (b, a) => Math.Sqrt(Math.Pow(b.X - a.X, 2) + Math.Pow(b.Y - a.Y, 2))).Sum();
-                    if (distance < 0.04)
+                    if (distance < tolerance)
                     {
                         index++;
                         continue;
