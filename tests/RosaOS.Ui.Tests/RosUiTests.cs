@@ -43,7 +43,9 @@ public sealed class RosStackFixture : IAsyncLifetime
 
         var sim = Start(["sim", "--port", Port(SimPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"],
             new Dictionary<string, string?>(shared) { ["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{KernelPort}" });
-        var rossim = Start(["rossim", "--name", "turtlebot", "--port", Port(BridgePort)], shared);
+        // The page fetches the map from the simulator's port: it trusts the kernel's origin, as under rosa up.
+        var rossim = Start(["rossim", "--name", "turtlebot", "--port", Port(BridgePort)],
+            new Dictionary<string, string?>(shared) { ["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{KernelPort}" });
         await sim.WaitForHttpAsync($"http://127.0.0.1:{SimPort}/health");
         await rossim.WaitForHttpAsync($"{RosSimUrl}/health");
         var reachy = Start(["reachy", "--port", Port(ReachyPort), "--daemon", $"http://127.0.0.1:{SimPort}"], llmEnv);
