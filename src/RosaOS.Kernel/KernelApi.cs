@@ -61,6 +61,7 @@ public static class KernelApi
         KernelListeningApi.Map(app);
         app.MapPost("/api/conversation/reset", ResetConversationAsync);
         ScheduleApi.Map(app);
+        WatchesApi.Map(app);
     }
 
     /// <summary>Starts the kernel's conversation over; the body is a JSON object (may be empty: <c>{}</c>).</summary>

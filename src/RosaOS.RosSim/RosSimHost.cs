@@ -25,6 +25,9 @@ public sealed class RosSimOptions
     /// <summary>rosbridge port (9090 on a real robot).</summary>
     public int Port { get; set; } = 9090;
 
+    /// <summary>Robot kind: "turtlebot4" (TurtleBot 4 on a Create 3 base) or "dog" (a small legged robot with the /puppy services).</summary>
+    public string Kind { get; set; } = TurtleBotSim.TurtleBot4;
+
     /// <summary>ROS distro reported by /rosapi/get_ros_version.</summary>
     public string Distro { get; set; } = "jazzy";
 
@@ -37,6 +40,10 @@ public sealed class RosSimOptions
         if (string.IsNullOrWhiteSpace(Name) || Name.Length > 64 || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
             throw new ArgumentException($"--name expects 1..64 letters, digits, '-' or '_', got '{Name}'.");
+        }
+        if (Kind is not (TurtleBotSim.TurtleBot4 or TurtleBotSim.Dog))
+        {
+            throw new ArgumentException($"--kind expects {TurtleBotSim.TurtleBot4} or {TurtleBotSim.Dog}, got '{Kind}'.");
         }
         if (Port is < 0 or > 65535)
         {
@@ -66,7 +73,7 @@ public static partial class RosSimHost
             var time = sp.GetRequiredService<TimeProvider>();
             RosApiNode.Register(graph, options.Distro, time);
             graph.AddNode(BridgeSession.Node);
-            return new TurtleBotSim(graph, sp.GetRequiredService<World>(), time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.RosSim.Robot"), sp.GetRequiredService<RosCamera>());
+            return new TurtleBotSim(graph, sp.GetRequiredService<World>(), time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("RosaOS.RosSim.Robot"), sp.GetRequiredService<RosCamera>(), options.Kind);
         });
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
@@ -85,9 +92,9 @@ public static partial class RosSimHost
             await using var session = new BridgeSession(socket, graph, time, logger, Interlocked.Increment(ref clients));
             await session.RunAsync(context.RequestAborted);
         });
-        app.MapRosaHealth(context => new Dictionary<string, object?> { ["robot"] = options.Name, ["kind"] = "turtlebot4" });
+        app.MapRosaHealth(context => new Dictionary<string, object?> { ["robot"] = options.Name, ["kind"] = options.Kind });
         app.MapGet("/", () => Results.Content(
-            $"<html><body><h1>rosaOS simulated TurtleBot 4 '{options.Name}'</h1><p>rosbridge v2 on this port (WebSocket); the map at /api/state; see docs/ros.md.</p></body></html>",
+            $"<html><body><h1>rosaOS simulated {(options.Kind == TurtleBotSim.Dog ? "robot dog" : "TurtleBot 4")} '{options.Name}'</h1><p>rosbridge v2 on this port (WebSocket); the map at /api/state; see docs/ros.md.</p></body></html>",
             "text/html"));
         app.MapGet("/api/state", (HttpContext context) =>
         {
@@ -117,7 +124,7 @@ public static partial class RosSimHost
         return new JsonObject
         {
             ["name"] = name,
-            ["kind"] = "turtlebot4",
+            ["kind"] = robot.Kind,
             ["room"] = new JsonObject { ["half_size"] = w.HalfSize },
             ["robot_radius"] = w.RobotRadius,
             ["obstacles"] = new JsonArray([.. w.Obstacles.Select(o => (JsonNode)new JsonObject { ["name"] = o.Name, ["min"] = new JsonArray(o.MinX, o.MinY), ["max"] = new JsonArray(o.MaxX, o.MaxY) })]),

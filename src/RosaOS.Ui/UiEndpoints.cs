@@ -37,8 +37,8 @@ public static class UiEndpoints
     }
 
     /// <summary>
-    /// The page's Content-Security-Policy: its own scripts and styles only (no inline code, no eval), data only from the kernel and the
-    /// robot daemon it draws (images and the state WebSocket), and no framing by any page (clickjacking the stop button).
+    /// The page's Content-Security-Policy: its own scripts and styles only (no inline code, no eval), data only from the kernel, the
+    /// robot daemon it draws (images and the state WebSocket) and the simulated ROS robots of ROSA_ROSSIM_URLS, and no framing by any page (clickjacking the stop button).
     /// </summary>
     public static string ContentSecurityPolicy
     {
@@ -46,8 +46,10 @@ public static class UiEndpoints
         {
             var daemon = Uri.TryCreate(DaemonUrl, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : "";
             var daemonWs = daemon.Length == 0 ? "" : (uri!.Scheme == "https" ? "wss" : "ws") + daemon[uri.Scheme.Length..];
-            return $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {daemon}; " +
-                $"connect-src 'self' {daemon} {daemonWs}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+            // The simulated ROS robots' maps (GET /api/state) and cameras (GET /api/camera.jpg) come from their own ports.
+            var rossims = string.Join(" ", RosSimUrls.Select(u => new Uri(u).GetLeftPart(UriPartial.Authority)));
+            return $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {daemon} {rossims}; " +
+                $"connect-src 'self' {daemon} {daemonWs} {rossims}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
         }
     }
 

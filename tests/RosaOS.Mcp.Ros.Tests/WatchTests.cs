@@ -82,6 +82,73 @@ public sealed class WatchTests
     }
 
     [Fact]
+    public async Task Equals_changes_and_silent_for_each_fire_once_per_occurrence_and_wake_the_kernel_agent()
+    {
+        await using var llm = await ScriptedLlmServer.StartAsync();
+        llm.Fallback = ScriptedTurn.Say("ok");
+        await using var stack = await WatchStack.StartAsync(llm);
+        const string Left = "TurtleBot left its dock";
+        const string Changed = "TurtleBot dock state changed";
+        const string Quiet = "Nobody is driving the TurtleBot";
+        int Woken(string text) => llm.ChatRequests.Count(r => r.LastUserText.Contains("[Robot event] " + text, StringComparison.Ordinal));
+        Task UntilWokenAsync(string text, int times) => Poll.UntilAsync(() => Task.FromResult(Woken(text) >= times), $"'{text}' to reach the kernel agent {times}×");
+
+        // The simulated base starts on its dock (is_docked true, published once a second).
+        var left = (await stack.CallAsync("add_watch", new
+        {
+            topic = "/dock_status", msg_type = "irobot_create_msgs/msg/DockStatus", field = "is_docked", condition = "equals", value = false, text = Left,
+        }))["watch"]!["id"]!.GetValue<string>();
+        var changed = (await stack.CallAsync("add_watch", new
+        {
+            topic = "/dock_status", msg_type = "irobot_create_msgs/msg/DockStatus", field = "is_docked", condition = "changes", text = Changed,
+        }))["watch"]!["id"]!.GetValue<string>();
+        var quiet = (await stack.CallAsync("add_watch", new
+        {
+            topic = "/cmd_vel", msg_type = "geometry_msgs/msg/Twist", condition = "silent_for", silent_seconds = 1, text = Quiet,
+        }))["watch"]!["id"]!.GetValue<string>();
+
+        // Nobody drives: the first silence (1 s after the watch subscribed) is occurrence one.
+        await UntilWokenAsync(Quiet, 1);
+        // The dock watches have seen the docked state (one more dock_status message reaches every subscriber).
+        Assert.True((await stack.CallAsync("subscribe_once", new { topic = "/dock_status" }))["msg"]!["is_docked"]!.GetValue<bool>());
+        Assert.Equal(0, Woken(Left) + Woken(Changed));
+
+        // Backing off the dock by hand: cmd_vel arrives (re-arming the silence), the base leaves the dock, then silence again.
+        await stack.CallAsync("publish_for_durations", new
+        {
+            topic = "/cmd_vel", msg_type = "geometry_msgs/msg/Twist",
+            messages = new[] { new { linear = new { x = -0.2, y = 0.0, z = 0.0 }, angular = new { x = 0.0, y = 0.0, z = 0.0 } } },
+            durations = new[] { 1.5 },
+        });
+        await UntilWokenAsync(Left, 1);
+        await UntilWokenAsync(Changed, 1);
+        await UntilWokenAsync(Quiet, 2);
+        var message = llm.ChatRequests.First(r => r.LastUserText.Contains("[Robot event] " + Changed, StringComparison.Ordinal)).LastUserText;
+        Assert.Contains("is_docked on /dock_status changed from true to false", message, StringComparison.Ordinal);
+        Assert.Contains("robot=turtlebot", message, StringComparison.Ordinal);
+
+        // The dock action: seconds of undocked messages before it docks (equals must not fire again), no cmd_vel from anyone
+        // (the silence must not fire again), and one change when it docks.
+        var dock = await stack.CallAsync("send_action_goal", new { action_name = "/dock", action_type = "irobot_create_msgs/action/Dock", goal = new { }, timeout = 90 });
+        Assert.Equal("succeeded", dock["status"]!.ToString());
+        await UntilWokenAsync(Changed, 2);
+
+        // Undocking again is the second occurrence of "left the dock" and the third change.
+        var undock = await stack.CallAsync("send_action_goal", new { action_name = "/undock", action_type = "irobot_create_msgs/action/Undock", goal = new { }, timeout = 90 });
+        Assert.Equal("succeeded", undock["status"]!.ToString());
+        await UntilWokenAsync(Left, 2);
+        await UntilWokenAsync(Changed, 3);
+        Assert.Contains("is_docked on /dock_status = false", llm.ChatRequests.Last(r => r.LastUserText.Contains("[Robot event] " + Left, StringComparison.Ordinal)).LastUserText, StringComparison.Ordinal);
+
+        // Once per occurrence: 2 departures, 3 changes, 2 silences (the dock and undock drove the base without cmd_vel).
+        var fired = (await stack.CallAsync("list_watches"))["watches"]!.AsArray().ToDictionary(w => w!["id"]!.GetValue<string>(), w => w!["fired"]!.GetValue<long>());
+        Assert.Equal(2, fired[left]);
+        Assert.Equal(3, fired[changed]);
+        Assert.Equal(2, fired[quiet]);
+        Assert.Equal((2, 3, 2), (Woken(Left), Woken(Changed), Woken(Quiet)));
+    }
+
+    [Fact]
     public async Task Bad_watch_arguments_are_refused_with_the_argument_named()
     {
         await using var llm = await ScriptedLlmServer.StartAsync();

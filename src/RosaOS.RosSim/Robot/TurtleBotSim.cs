@@ -20,7 +20,14 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
     /// <summary>The Create 3 drops a velocity command this long after it arrived.</summary>
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>The TurtleBot 4 kind (the default).</summary>
+    public const string TurtleBot4 = "turtlebot4";
+
+    /// <summary>The small legged robot kind: no dock, walked by <c>/puppy/move_distance_trigger</c> and <c>/puppy/rotate_angle_trigger</c>.</summary>
+    public const string Dog = "dog";
+
     private const string BaseNode = "/motion_control";
+    private const string PuppyNode = "/puppy_control";
     private const string SimNode = "/rossim";
     private readonly RosGraph _graph;
     private readonly TimeProvider _time;
@@ -50,16 +57,34 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
     private readonly SemaphoreSlim _motionGoal = new(1, 1);
 
     /// <summary>Creates the robot docked, and registers its topics, actions and parameters on <paramref name="graph"/>.</summary>
-    public TurtleBotSim(RosGraph graph, World world, TimeProvider time, ILogger logger, RosCamera? camera)
+    public TurtleBotSim(RosGraph graph, World world, TimeProvider time, ILogger logger, RosCamera? camera, string kind = TurtleBot4)
     {
         _graph = graph;
         World = world;
         _time = time;
         _logger = logger;
         _camera = camera;
-        (_x, _y, _yaw) = world.DockPose;
+        Kind = kind;
+        if (IsDog)
+        {
+            // The dog has no dock: it starts in the middle of the room, facing north.
+            (_x, _y, _yaw) = (0, 0, Math.PI / 2);
+            _docked = false;
+        }
+        else
+        {
+            (_x, _y, _yaw) = world.DockPose;
+        }
         Register();
     }
+
+    /// <summary>"turtlebot4" or "dog".</summary>
+    public string Kind { get; }
+
+    private bool IsDog => Kind == Dog;
+
+    /// <summary>The camera's topic: the OAK-D preview on the TurtleBot 4, the dog's USB camera (as the shipped dog entry names it).</summary>
+    public string CameraTopic => IsDog ? "/image_raw/compressed" : "/oakd/rgb/preview/image_raw/compressed";
 
     /// <summary>The world the robot drives in.</summary>
     public World World { get; }
@@ -85,7 +110,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         lock (_lock)
         {
             (_x, _y, _yaw) = (x, y, yaw);
-            _docked = DistanceToDockPose() < 0.05;
+            _docked = !IsDog && DistanceToDockPose() < 0.05;
             _trail.Clear();
         }
     }
@@ -124,7 +149,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         {
             _graph.AddNode(node);
         }
-        _graph.DeclareParameter(BaseNode, "max_speed", 0.306);
+        _graph.DeclareParameter(BaseNode, "max_speed", IsDog ? 0.2 : 0.306);
         _graph.DeclareParameter(BaseNode, "max_angular_speed", 1.9);
         _graph.DeclareParameter(BaseNode, "safety_override", "none");
         _graph.DeclareParameter(BaseNode, "use_sim_time", false);
@@ -137,9 +162,12 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         _graph.AddPublisher("/tf", "tf2_msgs/msg/TFMessage", BaseNode);
         _graph.AddPublisher("/battery_state", "sensor_msgs/msg/BatteryState", "/robot_state");
         _graph.AddPublisher("/hazard_detection", "irobot_create_msgs/msg/HazardDetectionVector", BaseNode);
-        _graph.AddPublisher("/dock_status", "irobot_create_msgs/msg/DockStatus", "/docking");
+        if (!IsDog)
+        {
+            _graph.AddPublisher("/dock_status", "irobot_create_msgs/msg/DockStatus", "/docking");
+        }
         _graph.AddPublisher("/plan", "nav_msgs/msg/Path", "/nav2");
-        _graph.AddPublisher("/oakd/rgb/preview/image_raw/compressed", "sensor_msgs/msg/CompressedImage", "/oakd");
+        _graph.AddPublisher(CameraTopic, "sensor_msgs/msg/CompressedImage", "/oakd");
         _graph.GetOrAddTopic("/cmd_vel", "geometry_msgs/msg/Twist")!.Listen(BaseNode, OnCmdVel);
         foreach (var node in _graph.ParameterNodes.ToList())
         {
@@ -153,9 +181,18 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
             Teleport(World.DockPose.X, World.DockPose.Y, World.DockPose.Yaw);
             return Task.FromResult(new JsonObject { ["success"] = true, ["message"] = "back on the dock" });
         });
-        _graph.AddAction("/dock", "irobot_create_msgs/action/Dock", "/docking", DockAsync);
-        _graph.AddAction("/undock", "irobot_create_msgs/action/Undock", "/docking", UndockAsync);
         _graph.AddAction("/navigate_to_pose", "nav2_msgs/action/NavigateToPose", "/nav2", NavigateAsync);
+        if (IsDog)
+        {
+            _graph.AddNode(PuppyNode);
+            _graph.AddService("/puppy/move_distance_trigger", "puppy_control_msgs/srv/MoveDistanceTrigger", PuppyNode, WalkAsync);
+            _graph.AddService("/puppy/rotate_angle_trigger", "puppy_control_msgs/srv/RotateAngleTrigger", PuppyNode, RotateAsync);
+        }
+        else
+        {
+            _graph.AddAction("/dock", "irobot_create_msgs/action/Dock", "/docking", DockAsync);
+            _graph.AddAction("/undock", "irobot_create_msgs/action/Undock", "/docking", UndockAsync);
+        }
     }
 
     private void OnCmdVel(JsonObject twist)
@@ -231,7 +268,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
                     }
                 }
             }
-            _docked = DistanceToDockPose() < 0.08;
+            _docked = !IsDog && DistanceToDockPose() < 0.08;
             _battery = Math.Clamp(_docked ? _battery + (chargePerSecond * dt) : _battery - (drainPerSecond * dt), 0, 1);
         }
         var hazards = new JsonObject { ["header"] = Header("base_link"), ["detections"] = bump is null ? new JsonArray() : new JsonArray(bump) };
@@ -247,7 +284,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         }
         var fps = Math.Clamp(Param("/oakd", "fps", 5), 0.5, 20);
         if (_camera is not null && _tick % Math.Max(1, (int)Math.Round(20 / fps)) == 0
-            && _graph.FindTopic("/oakd/rgb/preview/image_raw/compressed") is { ListenerCount: > 0 })
+            && _graph.FindTopic(CameraTopic) is { ListenerCount: > 0 })
         {
             PublishCamera();
         }
@@ -266,7 +303,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         {
             return;
         }
-        _graph.Publish("/oakd/rgb/preview/image_raw/compressed", "sensor_msgs/msg/CompressedImage", new JsonObject
+        _graph.Publish(CameraTopic, "sensor_msgs/msg/CompressedImage", new JsonObject
         {
             ["header"] = Header("oakd_rgb_camera_optical_frame"),
             ["format"] = "bgr8; jpeg compressed bgr8",
@@ -323,6 +360,10 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
             ["location"] = "",
             ["serial_number"] = "",
         });
+        if (IsDog)
+        {
+            return;
+        }
         var (dx, dy) = (World.Dock.X - s.X, World.Dock.Y - s.Y);
         var visible = Math.Sqrt((dx * dx) + (dy * dy)) < 3.0 && Math.Cos(Math.Atan2(dy, dx) - s.Yaw) > Math.Cos(0.6);
         _graph.Publish("/dock_status", "irobot_create_msgs/msg/DockStatus", new JsonObject
@@ -395,6 +436,48 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         return (reached, new JsonObject { ["is_docked"] = State.Docked });
     }
 
+    /// <summary>
+    /// The dog's <c>/puppy/move_distance_trigger</c>: walks <c>distance</c> centimetres (negative: backwards, as the shipped dog
+    /// prompt says, "distance = 5 is 5cm") at <c>speed</c> m/s (capped by the base's max_speed), answering once the walk ends.
+    /// </summary>
+    private async Task<JsonObject> WalkAsync(JsonObject request, CancellationToken cancellationToken)
+    {
+        var distance = Number(request["distance"], 0) / 100;
+        var speed = Number(request["speed"], 0.1);
+        if (!double.IsFinite(distance) || !double.IsFinite(speed) || speed <= 0)
+        {
+            return new JsonObject { ["success"] = false, ["message"] = $"distance must be finite and speed above 0, got {distance * 100} cm at {speed} m/s" };
+        }
+        if (Math.Abs(distance) < 0.005)
+        {
+            return new JsonObject { ["success"] = true, ["message"] = "already there" };
+        }
+        var s = State;
+        var target = (s.X + (distance * Math.Cos(s.Yaw)), s.Y + (distance * Math.Sin(s.Yaw)));
+        var status = await DriveAsync("walking", [target], null, null, distance < 0, cancellationToken, Math.Min(speed, Param(BaseNode, "max_speed", 0.2)), tolerance: 0.005);
+        return status == 4
+            ? new JsonObject { ["success"] = true, ["message"] = $"walked {distance * 100:0.#} cm" }
+            : new JsonObject { ["success"] = false, ["message"] = status == 6 && State.Bumps > s.Bumps ? "stopped: bumped into something" : "stopped before the distance (another motion runs, or cancelled)" };
+    }
+
+    private static double Number(JsonNode? node, double fallback)
+        => node is JsonValue && double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+    /// <summary>The dog's <c>/puppy/rotate_angle_trigger</c>: turns on the spot by <c>angle</c> degrees (positive: left).</summary>
+    private async Task<JsonObject> RotateAsync(JsonObject request, CancellationToken cancellationToken)
+    {
+        var angle = Number(request["angle"], 0);
+        if (!double.IsFinite(angle))
+        {
+            return new JsonObject { ["success"] = false, ["message"] = "angle must be finite" };
+        }
+        var target = NormalizeAngle(State.Yaw + (angle * Math.PI / 180));
+        var status = await DriveAsync("turning", [], target, null, false, cancellationToken);
+        return status == 4
+            ? new JsonObject { ["success"] = true, ["message"] = $"turned {angle:0.#} degrees" }
+            : new JsonObject { ["success"] = false, ["message"] = "stopped before the angle (another motion runs, or cancelled)" };
+    }
+
     private async Task<(int, JsonObject)> NavigateAsync(JsonObject goal, Func<JsonObject, Task> feedback, CancellationToken cancellationToken)
     {
         var pose = goal["pose"]?["pose"];
@@ -442,7 +525,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
 
     /// <summary>Follows waypoints (turn, then drive) with velocity commands, then turns to <paramref name="finalYaw"/>; returns a GoalStatus.</summary>
     private async Task<int> DriveAsync(string activity, IReadOnlyList<(double X, double Y)> waypoints, double? finalYaw,
-        Func<double, Task>? feedback, bool reverse, CancellationToken cancellationToken)
+        Func<double, Task>? feedback, bool reverse, CancellationToken cancellationToken, double? speedLimit = null, double tolerance = 0.04)
     {
         if (!await _motionGoal.WaitAsync(0, cancellationToken))
         {
@@ -460,7 +543,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
         try
         {
             var index = 0;
-            var speed = Param("/nav2", "max_speed", 0.3);
+            var speed = Math.Min(Param("/nav2", "max_speed", 0.3), speedLimit ?? double.PositiveInfinity);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -477,7 +560,7 @@ public sealed partial class TurtleBotSim : IAsyncDisposable
                     var (dx, dy) = (wx - s.X, wy - s.Y);
                     var distance = Math.Sqrt((dx * dx) + (dy * dy));
                     remaining = distance + waypoints.Skip(index + 1).Zip(waypoints.Skip(index), (b, a) => Math.Sqrt(Math.Pow(b.X - a.X, 2) + Math.Pow(b.Y - a.Y, 2))).Sum();
-                    if (distance < 0.04)
+                    if (distance < tolerance)
                     {
                         index++;
                         continue;

@@ -68,7 +68,7 @@
         dynamic.trail.setAttribute("points", points(state.trail));
         dynamic.plan.setAttribute("points", points(state.plan.length ? [[state.pose.x, state.pose.y], ...state.plan] : []));
         dynamic.robot.setAttribute("transform", `translate(${state.pose.x} ${-state.pose.y}) rotate(${-state.pose.yaw * 180 / Math.PI})`);
-        section.querySelector(".rossim-name").textContent = `${state.name} (simulated TurtleBot 4)`;
+        section.querySelector(".rossim-name").textContent = `${state.name} (simulated ${state.kind === "dog" ? "robot dog" : "TurtleBot 4"})`;
         section.querySelector(".rossim-readout").textContent =
           `x ${state.pose.x.toFixed(2)} m, y ${state.pose.y.toFixed(2)} m, battery ${(state.battery * 100).toFixed(0)}%` +
           `${state.docked ? ", docked" : ""}${state.activity ? `, ${state.activity}` : ""}, bumps ${state.bumps}`;
