@@ -17,6 +17,8 @@ public sealed class ApprovalStackFixture : UiStackFixture
 {
     public const double TimeoutSeconds = 120;
 
+    protected override bool WithKasa => false;
+
     /// <summary>The shipped config, with the Reachy's goto_target gated: the driver and the kernel read this one file.</summary>
     protected override void EditDrivers(JsonObject servers)
     {

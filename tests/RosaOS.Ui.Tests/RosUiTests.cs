@@ -275,7 +275,8 @@ public sealed class RosUiTests(RosStackFixture stack) : IClassFixture<RosStackFi
         Assert.InRange(Math.Abs(Math.IEEERemainder(pose["yaw"]!.GetValue<double>() - cat, 2 * Math.PI)), 0, 0.2);
         await Assertions.Expect(page.Locator("#rossim-panel-0 svg g")).ToHaveAttributeAsync("transform", new Regex(Regex.Escape(Translate(pose))), new() { Timeout = 30_000 });
 
-        // Reachy's vision model was sent exactly the JPEG the TurtleBot's camera captured, with the worker's question.
+        // Reachy's vision model was sent the picture the TurtleBot's camera captured (re-encoded by the vision client, so compared
+        // by its JPEG frame size: Reachy's own camera gives 1280×720), with the worker's question.
         var worker = llm.ChatRequests.Last(r => r.SystemPrompt.Contains(Job, StringComparison.Ordinal));
         var toolResults = worker.Messages.Where(m => m.Role == "tool").Select(m => m.Text).ToList();
         Assert.Contains("succeeded", toolResults[0], StringComparison.Ordinal);
@@ -289,9 +290,32 @@ public sealed class RosUiTests(RosStackFixture stack) : IClassFixture<RosStackFi
         Assert.Contains(texts, t => t.Contains("What is in this picture?", StringComparison.Ordinal));
         const string Prefix = "data:image/jpeg;base64,";
         var sent = Assert.Single(texts, t => t.StartsWith(Prefix, StringComparison.Ordinal));
-        Assert.Equal(captured, Convert.FromBase64String(sent[Prefix.Length..]));
+        var sentJpeg = Convert.FromBase64String(sent[Prefix.Length..]);
+        Assert.Equal([0xFF, 0xD8, 0xFF], sentJpeg[..3]);
+        Assert.Equal(JpegSize(captured), JpegSize(sentJpeg));
         Assert.Contains(Seen, toolResults[2], StringComparison.Ordinal);
         await BrowserFixture.ScreenshotAsync(page, "done-when");
+    }
+
+    /// <summary>A JPEG's width and height, from its start-of-frame segment.</summary>
+    private static (int Width, int Height) JpegSize(byte[] jpeg)
+    {
+        for (var i = 2; i + 9 < jpeg.Length;)
+        {
+            if (jpeg[i] != 0xFF)
+            {
+                break;
+            }
+            var marker = jpeg[i + 1];
+            var length = (jpeg[i + 2] << 8) | jpeg[i + 3];
+            // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+            if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
+            {
+                return ((jpeg[i + 7] << 8) | jpeg[i + 8], (jpeg[i + 5] << 8) | jpeg[i + 6]);
+            }
+            i += 2 + length;
+        }
+        throw new InvalidDataException("no start-of-frame segment in the JPEG");
     }
 
     /// <summary>Every string in a JSON document (the request body escapes '+' in base64, so it is read as JSON, not as text).</summary>

@@ -14,7 +14,6 @@ public class UiStackFixture : IAsyncLifetime
     public ScriptedLlmServer Llm => _stack.Llm!;
     public BrowserFixture Browser { get; } = new();
     public int ReachyPort => new Uri(_stack.ReachyUrl).Port;
-    public int KasaPort => new Uri(_stack.KasaUrl).Port;
     public string SimUrl => _stack.SimUrl;
     public string KernelUrl => _stack.KernelUrl + "/";
     public RosaProcess Kernel => _stack.Kernel!;
@@ -25,6 +24,9 @@ public class UiStackFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>False leaves the light's drivers.json entry on a closed port.</summary>
+    protected virtual bool WithKasa => true;
+
     public async ValueTask InitializeAsync()
     {
         _stack = await TestStack.StartAsync(new TestStackOptions
@@ -33,7 +35,7 @@ public class UiStackFixture : IAsyncLifetime
             Sim = new SimPart { TrustKernelPage = true },
             Reachy = new ReachyPart(),
             // The Kasa light's simulated bulb, as rosa up starts it: the page draws it as a lamp.
-            Kasa = new KasaPart(),
+            Kasa = WithKasa ? new KasaPart() : null,
             Kernel = new KernelPart { Llm = true },
             Drivers = EditDrivers,
         });
