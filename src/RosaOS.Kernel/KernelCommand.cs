@@ -239,19 +239,26 @@ public static partial class KernelCommand
             };
         });
         var bound = app.Services.GetRequiredService<BoundAddresses>();
-        // The process manager's MCP answers only on its own port (as RequireHost would), a port that may be chosen by the OS
-        // at bind time: until that port is bound, no request can be addressed to it.
-        app.Use((context, next) =>
+        // The process manager's MCP answers only on its own port. A fixed port goes into the route (RequireHost, which route
+        // listings and the fuzzer read); a port the OS chooses at bind time is checked per request, since no request can be
+        // addressed to it before it is bound.
+        var mcp = app.MapMcp("/mcp");
+        if (options.ProcessPort != 0)
         {
-            if (context.Request.Path.StartsWithSegments("/mcp", StringComparison.Ordinal)
-                && !(options.ProcessPort != 0 ? context.Request.Host.Port == options.ProcessPort : bound.IsPortOf(ProcessEndpoint, context.Request.Host.Port)))
+            mcp.RequireHost($"*:{options.ProcessPort}");
+        }
+        else
+        {
+            app.Use((context, next) =>
             {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            }
-            return next(context);
-        });
-        app.MapMcp("/mcp");
+                if (context.Request.Path.StartsWithSegments("/mcp", StringComparison.Ordinal) && !bound.IsPortOf(ProcessEndpoint, context.Request.Host.Port))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+                return next(context);
+            });
+        }
         KernelApi.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>

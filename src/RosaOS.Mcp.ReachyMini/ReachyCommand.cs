@@ -23,7 +23,7 @@ public static class ReachyCommand
         var ttsElevenLabs = new Option<bool>("--tts-elevenlabs") { Description = "Speak with ElevenLabs (needs ELEVENLABS_API_KEY); same as TTS_ENGINE=elevenlabs." };
         var ttsVoice = new Option<string?>("--tts-voice") { Description = "Voice name or ID of the network TTS engine (default TTS_VOICE, else the engine's default)." };
         var listen = new Option<bool>("--listen") { Description = "With --stdio, run the speech input loop too (off by default in stdio mode, so a desktop client beside `rosa up` does not hear every utterance a second time)." };
-        var noHeadPat = new Option<bool>("--no-head-pat") { Description = "Do not play an emotion when the head is moved by hand (the original's head-pat reaction, on by default)." };
+        var headPat = new Option<bool>("--head-pat") { Description = "Play an emotion when the head is moved by hand (the original's head-pat reaction). Off by default: the daemon does not report a hand, and another client streaming set_target looks like one." };
         var headPatEmotion = new Option<string>("--head-pat-emotion") { Description = "Emotion the head-pat reaction plays.", DefaultValueFactory = _ => "loving" };
         var kernelUrl = new Option<string?>("--kernel-url") { Description = "Kernel URL that watches report to (default RAG_AGENT_URL, else http://localhost:RAG_AGENT_PORT)." };
         var ttsTimeout = new Option<double>("--tts-timeout") { Description = "Seconds to wait for a network TTS engine before using espeak-ng.", DefaultValueFactory = _ => 15 };
@@ -31,7 +31,7 @@ public static class ReachyCommand
         var hearing = Speech.SpeechInputCommandLine.Create();
         var command = new Command("reachy", "Run the Reachy Mini MCP server (device layer, port 5001).")
         {
-            port, bind, daemon, stdio, listen, sim, speaker, device, ttsElevenLabs, ttsVoice, ttsTimeout, name, drivers, noHeadPat, headPatEmotion, kernelUrl,
+            port, bind, daemon, stdio, listen, sim, speaker, device, ttsElevenLabs, ttsVoice, ttsTimeout, name, drivers, headPat, headPatEmotion, kernelUrl,
         };
         hearing.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -54,7 +54,7 @@ public static class ReachyCommand
                     TtsVoice = parse.GetValue(ttsVoice) ?? RosaEnvironment.Get("TTS_VOICE"),
                     TtsTimeout = TimeSpan.FromSeconds(parse.GetValue(ttsTimeout)),
                     Hearing = hearing.Read(parse),
-                    HeadPat = !parse.GetValue(noHeadPat),
+                    HeadPat = parse.GetValue(headPat),
                     HeadPatEmotion = parse.GetValue(headPatEmotion)!,
                     Watches = RosaOS.Hosting.Watches.WatchSettings.Resolve(parse.GetValue(kernelUrl)),
                 };

@@ -63,9 +63,10 @@ public sealed class ReachyServerOptions
 
     /// <summary>
     /// The head-pat reaction (the original's headpat module): play <see cref="HeadPatEmotion"/> when the head is moved by
-    /// hand. On by default; <c>--no-head-pat</c> turns it off (the head_touched watches still work).
+    /// hand. Off unless <c>--head-pat</c>: through REST another client's streamed set_target looks like a hand, and a reaction
+    /// is a motion nobody asked for (the head_touched watches work either way).
     /// </summary>
-    public bool HeadPat { get; set; } = true;
+    public bool HeadPat { get; set; }
 
     /// <summary>The emotion the head-pat reaction plays (a list_emotions name).</summary>
     public string HeadPatEmotion { get; set; } = "loving";

@@ -219,7 +219,7 @@ internal sealed class ReachyWatchStack : IAsyncDisposable
     private async Task StartReachyAsync()
     {
         // --sim: no speech input loop (the sim's voices are for the watches here).
-        _reachy = await SimProcesses.StartReachyAsync(ReachyPort, _daemonUrl, _env, "--sim", "--kernel-url", $"http://127.0.0.1:{Str(KernelPort)}");
+        _reachy = await SimProcesses.StartReachyAsync(ReachyPort, _daemonUrl, _env, "--sim", "--head-pat", "--kernel-url", $"http://127.0.0.1:{Str(KernelPort)}");
         Client = await McpTestClient.ConnectAsync($"http://127.0.0.1:{Str(ReachyPort)}/mcp", TestContext.Current.CancellationToken);
     }
 
