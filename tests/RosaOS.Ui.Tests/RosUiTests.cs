@@ -155,7 +155,8 @@ public sealed class RosUiTests(RosStackFixture stack) : IClassFixture<RosStackFi
         await Assertions.Expect(panel.Locator("svg g")).ToHaveAttributeAsync("transform", new Regex(Regex.Escape(Translate(pose) + $" rotate({Num(-pose["yaw"]!.GetValue<double>() * 180 / Math.PI)})")),
             new() { Timeout = 30_000 });
         Assert.True((await panel.Locator("svg polyline.trail").GetAttributeAsync("points"))!.Split(' ').Length >= 3, "the trail shows the path driven");
-        await Assertions.Expect(panel.Locator(".rossim-readout")).ToContainTextAsync($"x {pose["x"]!.GetValue<double>().ToString("F2", CultureInfo.InvariantCulture)} m");
+        // + 0.0 turns a negative zero positive: JavaScript's toFixed prints -0 as "0.00", .NET as "-0.00".
+        await Assertions.Expect(panel.Locator(".rossim-readout")).ToContainTextAsync($"x {(pose["x"]!.GetValue<double>() + 0.0).ToString("F2", CultureInfo.InvariantCulture)} m");
         await BrowserFixture.ScreenshotAsync(page, "rossim-map");
     }
 
