@@ -26,13 +26,16 @@ public sealed partial class KernelDatabase
 
     /// <summary>
     /// The last <paramref name="limit"/> lines of the conversation, oldest first: the user's speech and chat, the kernel's
-    /// answers, what the robot said (the kernel's reply tool and the workers' speak calls), and requests that expired.
+    /// answers, what the robot said (the kernel's reply tool and the workers' speak calls), and requests that expired,
+    /// since the conversation was last started over.
     /// </summary>
     public IReadOnlyList<ConversationLine> RecentConversation(int limit)
     {
         var lines = new List<ConversationLine>();
+        string? start;
         lock (_lock)
         {
+            start = ConversationStart();
             using (var events = Command("""
                 SELECT id, kind, payload, text, status, accepted_at, done_at, output FROM events ORDER BY id DESC LIMIT $n
                 """, null, ("$n", limit)))
@@ -99,7 +102,8 @@ public sealed partial class KernelDatabase
             }
         }
         // ISO 8601 UTC times of one format sort as text; a stable sort keeps an event's user line before its answer.
-        return [.. lines.OrderBy(l => l.At, StringComparer.Ordinal).TakeLast(limit)];
+        // Lines from before the last "start over" stay in the journal but not in the conversation.
+        return [.. lines.Where(l => start is null || string.CompareOrdinal(l.At, start) > 0).OrderBy(l => l.At, StringComparer.Ordinal).TakeLast(limit)];
     }
 
     /// <summary>The latest <paramref name="limit"/> processes, newest first, each with its audited tool calls (at most <paramref name="callsPerProcess"/>, oldest first).</summary>

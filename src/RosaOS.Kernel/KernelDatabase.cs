@@ -39,6 +39,7 @@ public sealed partial class KernelDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS audit (
                 id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, worker_id TEXT NOT NULL, server TEXT NOT NULL, tool TEXT NOT NULL,
                 arguments TEXT NOT NULL, outcome TEXT NOT NULL, is_error INTEGER NOT NULL, duration_ms REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS conversation_starts (at TEXT NOT NULL);
             """);
         Migrate();
         CreateScheduleTables();

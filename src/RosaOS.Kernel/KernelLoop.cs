@@ -270,7 +270,7 @@ public sealed partial class KernelLoop : BackgroundService
     public long ResetConversation()
     {
         Interlocked.Exchange(ref _resetPending, 1);
-        return _database.ClearHistory();
+        return _database.StartConversationOver();
     }
 
     private void ApplyPendingReset()

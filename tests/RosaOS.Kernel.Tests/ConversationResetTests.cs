@@ -4,7 +4,7 @@ using static RosaOS.Kernel.Tests.Asker;
 
 namespace RosaOS.Kernel.Tests;
 
-/// <summary>The kernel's history survives restarts; POST /api/conversation/reset starts it over, in memory and on disk.</summary>
+/// <summary>The kernel's history survives restarts; POST /api/conversation/reset starts it over, in memory, on disk and in the page's history.</summary>
 public sealed class ConversationResetTests
 {
     [Fact]
@@ -30,6 +30,8 @@ public sealed class ConversationResetTests
 
             await kernel.ChatAsync("what was my word?");
             Assert.DoesNotContain("pineapple", llm.ChatRequests.Where(IsKernel).Last().Body, StringComparison.Ordinal);
+            // A page opened after the reset starts its conversation there too.
+            Assert.Equal(["what was my word?"], await UserLinesAsync(kernel));
         }
         await using (var again = await KernelHarness.StartOnAsync(port, processPort, llm, data, config, "--pool-size", "0"))
         {
@@ -37,6 +39,11 @@ public sealed class ConversationResetTests
             var last = llm.ChatRequests.Where(IsKernel).Last().Body;
             Assert.DoesNotContain("pineapple", last, StringComparison.Ordinal);
             Assert.Contains("what was my word?", last, StringComparison.Ordinal);
+            Assert.Equal(["what was my word?", "anything?"], await UserLinesAsync(again));
         }
     }
+
+    private static async Task<string[]> UserLinesAsync(KernelHarness kernel)
+        => [.. (await kernel.GetJsonAsync("/api/history")).GetProperty("conversation").EnumerateArray()
+            .Where(l => l.GetProperty("role").GetString() == "user").Select(l => l.GetProperty("text").GetString()!)];
 }
