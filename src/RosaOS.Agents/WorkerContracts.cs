@@ -31,14 +31,7 @@ public sealed record WorkerDriver(
 
     /// <summary>A request to the driver's own HTTP routes (<c>/lease</c>) carrying <see cref="Headers"/>.</summary>
     public HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null)
-    {
-        var request = new HttpRequestMessage(method, new Uri(Url, path)) { Content = content };
-        foreach (var (name, value) in Headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-        return request;
-    }
+        => RosaOS.Configuration.DriverEntry.RequestTo(Url, Headers, method, path, content);
 }
 
 /// <summary>
