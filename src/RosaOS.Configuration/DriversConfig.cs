@@ -30,9 +30,15 @@ public sealed record DriverEntry(string Name, Uri Url, string Description, strin
     /// <summary>A request to this driver's own HTTP routes (<c>/lease</c>, <c>/approvals</c>) carrying <see cref="Headers"/>: a driver on
     /// another machine asks for its token on every route, not only on MCP.</summary>
     public HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null)
+        => RequestTo(Url, Headers, method, path, content);
+
+    /// <summary>A request to <paramref name="path"/> on the driver at <paramref name="url"/> carrying its drivers.json <paramref name="headers"/>
+    /// (also for a worker, which has the driver's url and headers from its task rather than the entry).</summary>
+    public static HttpRequestMessage RequestTo(Uri url, IReadOnlyDictionary<string, string> headers, HttpMethod method, string path, HttpContent? content = null)
     {
-        var request = new HttpRequestMessage(method, new Uri(Url, path)) { Content = content };
-        foreach (var (name, value) in Headers)
+        ArgumentNullException.ThrowIfNull(headers);
+        var request = new HttpRequestMessage(method, new Uri(url, path)) { Content = content };
+        foreach (var (name, value) in headers)
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }

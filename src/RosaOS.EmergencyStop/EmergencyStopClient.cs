@@ -5,7 +5,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace RosaOS.EmergencyStop;
@@ -216,14 +215,7 @@ public sealed class EmergencyStopClient : IDisposable
 
     private static async Task<(bool Ok, string Text)> McpAsync(StopTarget target, string role, Dictionary<string, object?> arguments, CancellationToken cancellationToken)
     {
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions
-            {
-                Endpoint = target.McpUrl!,
-                Name = target.Name,
-                AdditionalHeaders = new Dictionary<string, string>(target.Headers),
-            }),
-            new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
+        await using var client = await DriverMcp.ConnectAsync(target.Name, target.McpUrl!, target.Headers, cancellationToken: cancellationToken);
         var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
         var tool = tools.FirstOrDefault(t => EmergencyStopSetup.RoleOf(t.ProtocolTool) == role);
         if (tool is null)

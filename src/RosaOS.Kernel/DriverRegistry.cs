@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using RosaOS.Configuration;
+using RosaOS.EmergencyStop;
 
 namespace RosaOS.Kernel;
 
@@ -20,7 +21,7 @@ public sealed partial class DriverRegistry
     private readonly ILogger<DriverRegistry> _logger;
     private readonly Dictionary<string, DriverStatus> _status = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, McpClient> _clients = new(StringComparer.Ordinal);
+    private readonly DriverClientPool _clients = new(leaseHolder: LeaseContract.Person);
 
     public DriverRegistry(KernelOptions options, ILogger<DriverRegistry> logger)
     {
@@ -161,50 +162,12 @@ public sealed partial class DriverRegistry
     }
 
     /// <summary>
-    /// The kept MCP client of a driver, connected on first use. The drivers' MCP servers are stateless, so one client
-    /// serves every call: a call (the kernel's reply tool, manual control) no longer pays a new connection and the
-    /// initialize handshake; a client whose transport failed is forgotten and the next call connects again.
+    /// The kept MCP client of a driver, connected on first use (<see cref="DriverClientPool"/>): a call (the kernel's reply
+    /// tool, manual control) no longer pays a new connection and the initialize handshake; a client whose transport failed
+    /// is forgotten and the next call connects again. The kernel's calls are a person's (manual control): they move a robot
+    /// only when a person holds it or nobody does.
     /// </summary>
     private async Task<McpClient> ClientAsync(string name, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            if (_clients.TryGetValue(name, out var kept))
-            {
-                return kept;
-            }
-        }
-        var client = await ConnectAsync(name, cancellationToken);
-        McpClient? extra = null;
-        lock (_lock)
-        {
-            if (!_clients.TryAdd(name, client))
-            {
-                // Another call connected meanwhile: use its client.
-                extra = client;
-                client = _clients[name];
-            }
-        }
-        if (extra is not null)
-        {
-            await extra.DisposeAsync();
-        }
-        return client;
-    }
-
-    private void Forget(string name, McpClient client)
-    {
-        lock (_lock)
-        {
-            if (_clients.TryGetValue(name, out var kept) && ReferenceEquals(kept, client))
-            {
-                _clients.Remove(name);
-            }
-        }
-        _ = client.DisposeAsync().AsTask();
-    }
-
-    private async Task<McpClient> ConnectAsync(string name, CancellationToken cancellationToken)
     {
         var driver = Config.Find(name)
             ?? throw new KeyNotFoundException($"no driver named '{name}'; configured: {string.Join(", ", All.Select(d => d.Name))}");
@@ -212,16 +175,10 @@ public sealed partial class DriverRegistry
         {
             throw new DriverDisabledException($"driver '{name}' is disabled ({Config.DisabledReason(driver)}); set \"enabled\": true to use it");
         }
-        return await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions
-            {
-                Endpoint = driver.Url,
-                Name = name,
-                // The kernel's calls are a person's (manual control): they move a robot only when a person holds it or nobody does.
-                AdditionalHeaders = new Dictionary<string, string>(driver.Headers) { [RosaOS.EmergencyStop.LeaseContract.Header] = RosaOS.EmergencyStop.LeaseContract.Person },
-            }),
-            new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
+        return (await _clients.GetAsync(name, driver.Url, driver.Headers, cancellationToken)).Client;
     }
+
+    private void Forget(string name, McpClient client) => _ = _clients.ForgetAsync(name, client).AsTask();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MCP server {Name} at {Url}: its drivers.json headers (a token?) are sent over plain http to another machine; anyone on the network can read them. Use https (a certificate on the driver, or a TLS reverse proxy) or a tunnel")]
     private static partial void LogHeadersInClear(ILogger logger, string name, string url);

@@ -7,8 +7,8 @@ using RosaOS.Hosting;
 namespace RosaOS.Kernel;
 
 /// <summary>
-/// One `rosa worker` OS process of this kernel. Its stdin is the kernel's line to it: task lines (pool
-/// workers) and a blank heartbeat line every half second. When the kernel dies the pipe closes and the
+/// One `rosa worker` OS process of this kernel. Its stdin is the kernel's line to it: task lines (many for a pool
+/// worker, one for a one-off worker) and a blank heartbeat line every half second. When the kernel dies the pipe closes and the
 /// worker sees end-of-file at once; when the kernel hangs the heartbeats stop. Either way the worker
 /// stops the motion it started and exits.
 /// </summary>
@@ -94,16 +94,19 @@ public sealed partial class WorkerSpawner : IDisposable
     /// <summary>Where workers post callbacks (set once the API port is known).</summary>
     public string CallbackUrl { get; set; } = "";
 
-    /// <summary>Starts a worker; pool workers get tasks on stdin, one-off workers from <paramref name="environment"/>.</summary>
-    public WorkerChild Start(bool pool, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts a worker; it gets its task lines on stdin (<see cref="WorkerChild.Send"/>): a pooled one many, a one-off one one.</summary>
+    public WorkerChild Start(bool pool)
     {
-        ArgumentNullException.ThrowIfNull(environment);
         var rosa = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the rosa program to start workers");
         var psi = new ProcessStartInfo(rosa) { UseShellExecute = false, RedirectStandardInput = true };
         psi.ArgumentList.Add("worker");
         if (pool)
         {
             psi.ArgumentList.Add("--pool");
+        }
+        foreach (var name in WorkerEnvironment.HandStarted)
+        {
+            psi.Environment.Remove(name);
         }
         psi.Environment["CALLBACK_URL"] = CallbackUrl;
         psi.Environment["ROSAOS_CONFIG_DIR"] = Path.GetFullPath(_options.ConfigDirectory);
@@ -114,10 +117,6 @@ public sealed partial class WorkerSpawner : IDisposable
         psi.Environment[WorkerEnvironment.KernelPid] = kernel.Pid.ToString(CultureInfo.InvariantCulture);
         psi.Environment[WorkerEnvironment.KernelStart] = kernel.StartTicks.ToString(CultureInfo.InvariantCulture);
         psi.Environment[WorkerEnvironment.HeartbeatMs] = ((int)HeartbeatInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-        foreach (var (key, value) in environment)
-        {
-            psi.Environment[key] = value;
-        }
         var process = Process.Start(psi) ?? throw new InvalidOperationException("the worker process did not start");
         var child = new WorkerChild(process, ProcessIdentity.Of(process.Id), pool);
         if (child.Identity is { } identity)

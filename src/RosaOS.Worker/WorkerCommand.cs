@@ -11,7 +11,7 @@ public static class WorkerCommand
     public static Command Create()
     {
         var pool = new Option<bool>("--pool") { Description = "Pool mode: read tasks as JSON lines on stdin (also WORKER_POOL=1)." };
-        var command = new Command("worker", "Run a worker agent process (pool mode on stdin, or one-shot from the environment).") { pool };
+        var command = new Command("worker", "Run a worker agent process: task lines on stdin (--pool: one after another; else one), or one task from WORKER_ID, WORKER_SYSTEM_PROMPT, WORKER_MCP_SERVERS.") { pool };
         command.SetAction(async (parse, cancellationToken) =>
         {
             // A SIGTERM before the first await would find System.CommandLine's handler not ready (exit 143, no clean stop).
@@ -38,7 +38,8 @@ public static class WorkerCommand
                 : null;
             return poolMode
                 ? await host.RunPoolAsync(link.Tasks, cancellationToken)
-                : await host.RunOneShotAsync(cancellationToken);
+                // A worker its kernel started reads its one task line from stdin, as a pooled one does; one started by hand has no line.
+                : await host.RunOneShotAsync(link.Watching ? link.Tasks : null, cancellationToken);
         });
         return command;
     }

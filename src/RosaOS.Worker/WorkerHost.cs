@@ -32,29 +32,13 @@ internal sealed partial class WorkerHost
     // A pooled worker keeps its MCP clients from task to task (the drivers' MCP servers are stateless): a task then
     // costs one tools/list per driver instead of a new connection with its initialize handshake, on the path to the
     // first spoken word. The lease header names the task running now, read per request.
-    private readonly Dictionary<string, KeptClient> _kept = new(StringComparer.Ordinal);
-    private static readonly HttpClient s_driverHttp = new(new LeaseHeaderHandler(() => s_holder));
+    private static readonly HttpClient s_driverHttp = DriverMcp.LeaseHttpClient(() => s_holder);
+    private readonly DriverClientPool _kept = new(http: s_driverHttp);
     private static volatile string? s_holder;
     private bool _keepClients;
 
     /// <summary>"0": a pooled worker connects to its drivers anew for every task.</summary>
     public const string KeepClientsVariable = "ROSA_WORKER_KEEP_MCP";
-
-    private sealed record KeptClient(McpClient Client, Uri Url, string HeadersKey);
-
-    /// <summary>Adds the lease header of the task running now to every request to a driver.</summary>
-    private sealed class LeaseHeaderHandler(Func<string?> holder) : DelegatingHandler(new SocketsHttpHandler())
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (holder() is { } id)
-            {
-                request.Headers.Remove(LeaseContract.Header);
-                request.Headers.TryAddWithoutValidation(LeaseContract.Header, id);
-            }
-            return base.SendAsync(request, cancellationToken);
-        }
-    }
 
     private WorkerHost(ILogger logger, LlmSelection llm, AgentLimits limits, string configDirectory, string callbackUrl, string toolCallUrl)
     {
@@ -92,10 +76,10 @@ internal sealed partial class WorkerHost
 
     private volatile LeaseHolding? _leases;
 
-    private sealed record LeaseHolding(string WorkerId, List<DriverEntry> Drivers);
+    private sealed record LeaseHolding(string WorkerId, List<WorkerDriver> Drivers);
 
     /// <summary><c>POST /lease</c> if_holder with the driver's drivers.json headers (its token, for a driver on another machine).</summary>
-    private static async Task GiveUpLeaseAsync(DriverEntry driver, string workerId, CancellationToken cancellationToken)
+    private static async Task GiveUpLeaseAsync(WorkerDriver driver, string workerId, CancellationToken cancellationToken)
     {
         using var request = driver.Request(HttpMethod.Post, LeaseContract.HttpPath,
             JsonContent.Create(new LeaseGrant { Holder = null, IfHolder = workerId }, LeaseJson.Default.LeaseGrant));
@@ -125,47 +109,74 @@ internal sealed partial class WorkerHost
         _keepClients = RosaEnvironment.Get(KeepClientsVariable) != "0";
         await foreach (var line in lines.ReadAllAsync(cancellationToken))
         {
-            WorkerTask? task;
-            try
+            if (ReadTask(line) is { } task)
             {
-                task = JsonSerializer.Deserialize<WorkerTask>(line);
+                await RunTaskAsync(task, cancellationToken);
             }
-            catch (JsonException e)
-            {
-                LogBadTask(_logger, e.Message);
-                continue;
-            }
-            if (task is null || string.IsNullOrWhiteSpace(task.WorkerId))
-            {
-                LogBadTask(_logger, "missing worker_id");
-                continue;
-            }
-            // One identity per task: a task this process already ran is never run again.
-            if (!_ranTasks.Add(task.WorkerId))
-            {
-                LogBadTask(_logger, $"task {task.WorkerId} was already run by this worker");
-                continue;
-            }
-            await RunTaskAsync(task with { McpServers = task.McpServers is { Count: > 0 } ? task.McpServers : ["reachy-mini"], SystemPrompt = task.SystemPrompt ?? "" }, cancellationToken);
         }
         return 0;
     }
 
-    /// <summary>One-shot mode: WORKER_ID, WORKER_SYSTEM_PROMPT, WORKER_MCP_SERVERS.</summary>
-    public async Task<int> RunOneShotAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One-shot mode: one task, then exit. A worker started by hand takes it from the original's WORKER_ID,
+    /// WORKER_SYSTEM_PROMPT and WORKER_MCP_SERVERS (its drivers from drivers.json); the kernel's one-off worker reads the
+    /// same task line as a pooled one from <paramref name="lines"/> (its stdin).
+    /// </summary>
+    public async Task<int> RunOneShotAsync(ChannelReader<string>? lines, CancellationToken cancellationToken)
     {
-        var id = RosaEnvironment.Get("WORKER_ID");
-        if (id is null)
+        WorkerTask? task = null;
+        if (RosaEnvironment.Get("WORKER_ID") is { } id)
+        {
+            var servers = (RosaEnvironment.Get("WORKER_MCP_SERVERS") ?? "reachy-mini")
+                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            task = new WorkerTask(id, Environment.GetEnvironmentVariable("WORKER_SYSTEM_PROMPT") ?? "", servers,
+                RosaEnvironment.Get(WorkerEnvironment.TraceParent));
+            LogReady(_logger, "one-shot", Environment.ProcessId);
+        }
+        else if (lines is not null)
+        {
+            LogReady(_logger, "one-shot", Environment.ProcessId);
+            await foreach (var line in lines.ReadAllAsync(cancellationToken))
+            {
+                if ((task = ReadTask(line)) is not null)
+                {
+                    break;
+                }
+            }
+        }
+        if (task is null)
         {
             await Console.Error.WriteLineAsync("rosa worker: WORKER_ID is not set (one-shot mode), and --pool / WORKER_POOL=1 was not given.");
             return 2;
         }
-        LogReady(_logger, "one-shot", Environment.ProcessId);
-        var servers = (RosaEnvironment.Get("WORKER_MCP_SERVERS") ?? "reachy-mini")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var success = await RunTaskAsync(new WorkerTask(id, Environment.GetEnvironmentVariable("WORKER_SYSTEM_PROMPT") ?? "", servers,
-            RosaEnvironment.Get(WorkerEnvironment.TraceParent)), cancellationToken);
-        return success ? 0 : 1;
+        return await RunTaskAsync(task, cancellationToken) ? 0 : 1;
+    }
+
+    /// <summary>A task line (the same for pooled and one-off workers), or null (logged) when it cannot be run.</summary>
+    private WorkerTask? ReadTask(string line)
+    {
+        WorkerTask? task;
+        try
+        {
+            task = JsonSerializer.Deserialize<WorkerTask>(line);
+        }
+        catch (JsonException e)
+        {
+            LogBadTask(_logger, e.Message);
+            return null;
+        }
+        if (task is null || string.IsNullOrWhiteSpace(task.WorkerId))
+        {
+            LogBadTask(_logger, "missing worker_id");
+            return null;
+        }
+        // One identity per task: a task this process already ran is never run again.
+        if (!_ranTasks.Add(task.WorkerId))
+        {
+            LogBadTask(_logger, $"task {task.WorkerId} was already run by this worker");
+            return null;
+        }
+        return task with { McpServers = task.McpServers is { Count: > 0 } ? task.McpServers : ["reachy-mini"], SystemPrompt = task.SystemPrompt ?? "" };
     }
 
     private async Task<bool> RunTaskAsync(WorkerTask task, CancellationToken cancellationToken)
@@ -196,21 +207,23 @@ internal sealed partial class WorkerHost
 
     private async Task<(bool, string)> RunAgentAsync(WorkerTask task, CancellationToken cancellationToken)
     {
-        DriversConfig drivers;
+        // The kernel resolves the task's robots when it launches it; only a worker started by hand reads drivers.json.
+        IReadOnlyList<WorkerDriver> drivers;
         try
         {
-            drivers = DriversConfig.Load(_configDirectory);
+            drivers = task.Drivers ?? WorkerDriver.For(task.McpServers, DriversConfig.Load(_configDirectory));
         }
         catch (DriversConfigException e)
         {
             return (false, e.Message);
         }
+        WorkerDriver? Find(string name) => drivers.FirstOrDefault(d => d.Name == name);
         var clients = new List<McpClient>();
         var tools = new List<AIFunction>();
         var serverOfTool = new Dictionary<string, string>(StringComparer.Ordinal);
         var notes = new List<string>();
         var calls = new TaskCalls(this, task.WorkerId, serverOfTool);
-        var holding = new LeaseHolding(task.WorkerId, [.. task.McpServers.Select(drivers.Find).OfType<DriverEntry>().Where(d => d.Enabled)]);
+        var holding = new LeaseHolding(task.WorkerId, [.. task.McpServers.Select(Find).OfType<WorkerDriver>().Where(d => d.Disabled is null)]);
         _leases = holding;
         // The driver moves the robot for this worker only while the kernel has granted it the robot's lease.
         s_holder = task.WorkerId;
@@ -218,15 +231,15 @@ internal sealed partial class WorkerHost
         {
             foreach (var name in task.McpServers)
             {
-                var driver = drivers.Find(name);
+                var driver = Find(name);
                 if (driver is null)
                 {
                     notes.Add($"{name}: not in drivers.json");
                     continue;
                 }
-                if (!driver.Enabled)
+                if (driver.Disabled is { } reason)
                 {
-                    notes.Add($"{name}: disabled ({drivers.DisabledReason(driver)})");
+                    notes.Add($"{name}: disabled ({reason})");
                     continue;
                 }
                 try
@@ -251,7 +264,7 @@ internal sealed partial class WorkerHost
                     notes.Add($"{name}: MCP server at {driver.Url} is not reachable ({e.Message})");
                 }
             }
-            var instructions = BuildInstructions(task, drivers, notes);
+            var instructions = BuildInstructions(task, Find, notes);
             // Tool-result images reach models that can see (docs/kernel.md "Images"); stored under the data folder either way.
             var runner = new AgentRunner(_llm.Client!, _limits, _logger,
                 new AgentImages(LlmVision.SeesImages(_llm.Provider, _llm.Model), Path.Combine(RosaEnvironment.DataDirectory, "tool-images")));
@@ -277,60 +290,57 @@ internal sealed partial class WorkerHost
 
     /// <summary>
     /// An MCP client of <paramref name="driver"/> and its tools: the one kept from an earlier task when it still answers
-    /// tools/list at the same URL with the same drivers.json headers (a remote driver's token), else a new one.
+    /// tools/list at the same URL with the same headers (a remote driver's token), else a new one.
     /// </summary>
-    private async Task<(McpClient Client, IList<McpClientTool> Tools)> ConnectAsync(string name, DriverEntry driver, CancellationToken cancellationToken)
+    private async Task<(McpClient Client, IList<McpClientTool> Tools)> ConnectAsync(string name, WorkerDriver driver, CancellationToken cancellationToken)
     {
-        var headersKey = string.Join('\n', driver.Headers.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => h.Key + "=" + h.Value));
-        if (_kept.Remove(name, out var kept))
+        if (!_keepClients)
         {
-            if (kept.Url == driver.Url && kept.HeadersKey == headersKey)
+            var single = await DriverMcp.ConnectAsync(name, driver.Url, driver.Headers, http: s_driverHttp, cancellationToken: cancellationToken);
+            try
             {
-                try
-                {
-                    var tools = await kept.Client.ListToolsAsync(cancellationToken: cancellationToken);
-                    _kept[name] = kept;
-                    return (kept.Client, tools);
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    LogReconnecting(_logger, name, e.Message);
-                }
+                return (single, await single.ListToolsAsync(cancellationToken: cancellationToken));
             }
-            await kept.Client.DisposeAsync();
-        }
-        var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions
+            catch
             {
-                Endpoint = driver.Url,
-                Name = name,
-                // drivers.json headers (a remote driver's token) go with it; the lease header is added per request.
-                AdditionalHeaders = new Dictionary<string, string>(driver.Headers),
-            }, s_driverHttp, ownsHttpClient: false),
-            new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
+                await single.DisposeAsync();
+                throw;
+            }
+        }
+        var (client, reused) = await _kept.GetAsync(name, driver.Url, driver.Headers, cancellationToken);
         try
         {
-            var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
-            if (_keepClients)
-            {
-                _kept[name] = new KeptClient(client, driver.Url, headersKey);
-            }
-            return (client, tools);
+            return (client, await client.ListToolsAsync(cancellationToken: cancellationToken));
+        }
+        catch (Exception e) when (reused && !cancellationToken.IsCancellationRequested)
+        {
+            LogReconnecting(_logger, name, e.Message);
         }
         catch
         {
-            await client.DisposeAsync();
+            await _kept.ForgetAsync(name, client);
+            throw;
+        }
+        await _kept.ForgetAsync(name, client);
+        (client, _) = await _kept.GetAsync(name, driver.Url, driver.Headers, cancellationToken);
+        try
+        {
+            return (client, await client.ListToolsAsync(cancellationToken: cancellationToken));
+        }
+        catch
+        {
+            await _kept.ForgetAsync(name, client);
             throw;
         }
     }
 
-    private string BuildInstructions(WorkerTask task, DriversConfig drivers, List<string> notes)
+    private string BuildInstructions(WorkerTask task, Func<string, WorkerDriver?> find, List<string> notes)
     {
         var path = Path.Combine(_configDirectory, "process.txt");
         var template = File.Exists(path)
             ? File.ReadAllText(path).Trim()
             : "You are a process in an agentic operating system integrated with robots.\nHere are instructions for the robot(s) you have access to:\n{robot_instructions}\nHere are the instructions from the kernel:\n{kernel_instructions}";
-        var robots = string.Join("\n", task.McpServers.Select(n => $"{n}: {drivers.Find(n)?.Prompt ?? ""}".TrimEnd())).Trim();
+        var robots = string.Join("\n", task.McpServers.Select(n => $"{n}: {find(n)?.Prompt ?? ""}".TrimEnd())).Trim();
         if (notes.Count > 0)
         {
             robots += "\nUnavailable right now (their tools are missing): " + string.Join("; ", notes);
