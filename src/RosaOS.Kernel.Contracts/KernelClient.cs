@@ -70,7 +70,9 @@ public sealed partial class KernelClient
         _options = options ?? new KernelClientOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Attempts, 1);
         _logger = logger ?? NullLogger.Instance;
-        _base = _options.BaseAddress ?? http.BaseAddress ?? new Uri("http://localhost:8765/");
+        var origin = _options.BaseAddress ?? http.BaseAddress ?? new Uri("http://localhost:8765/");
+        // Paths resolve under the base (a kernel behind a path prefix keeps it).
+        _base = origin.AbsoluteUri.EndsWith('/') ? origin : new Uri(origin.AbsoluteUri + "/");
     }
 
     /// <summary>The kernel's origin.</summary>
@@ -107,6 +109,9 @@ public sealed partial class KernelClient
     public Task<KernelReply<ProcessesAnswer>> ProcessesAsync(CancellationToken cancellationToken)
         => GetAsync("/api/processes", KernelJson.Default.ProcessesAnswer, cancellationToken);
 
+    /// <summary><c>GET /health</c>: the kernel's version, uptime and queues.</summary>
+    public Task<KernelReply<JsonObject>> HealthAsync(CancellationToken cancellationToken) => GetObjectAsync("/health", cancellationToken);
+
     /// <summary>The latest journal entries.</summary>
     public Task<KernelReply<JournalAnswer>> JournalAsync(int limit, CancellationToken cancellationToken)
         => GetAsync($"/api/journal?limit={limit}", KernelJson.Default.JournalAnswer, cancellationToken);
@@ -136,7 +141,7 @@ public sealed partial class KernelClient
         // A GET changes nothing: every failure may be tried again.
         => SendAsync(HttpMethod.Get, Url(path), null, answer, "get", null, _options.AttemptTimeout, cancellationToken);
 
-    private Uri Url(string path) => new(_base, path);
+    private Uri Url(string path) => new(_base, path.TrimStart('/'));
 
     private static Func<HttpContent> Json<T>(T value, JsonTypeInfo<T> info) => () => JsonContent.Create(value, info);
 
