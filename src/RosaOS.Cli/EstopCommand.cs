@@ -104,7 +104,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
         var watch = System.Diagnostics.Stopwatch.StartNew();
         // The drivers are stopped directly; the kernel is told at the same time (it terminates workers and audits).
         var drivers = client.EngageAllAsync(targets, new EngageRequest { Source = EstopContract.Sources.Cli, Reason = reason }, deadline, CancellationToken.None);
-        var kernelAnswer = KernelAsync(http, "engage", (kernel, limit, token) => kernel.EngageEstopAsync(new EstopRequest(EstopContract.Sources.Cli, reason), limit, token),
+        var kernelAnswer = KernelAsync(http, "engage", (client, limit, token) => client.EngageEstopAsync(new EstopRequest(EstopContract.Sources.Cli, reason), limit, token),
             latch => latch.Engage(EstopContract.Sources.Cli, reason).Persisted, cancellationToken);
         var results = await drivers;
         var elapsed = watch.Elapsed.TotalMilliseconds;
@@ -130,7 +130,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         // Drivers first, the kernel last, so the kernel never sees a driver still engaged after its own release.
         var results = await client.ReleaseAllAsync(targets, new ReleaseRequest { By = EstopContract.Sources.Cli, Confirm = true }, deadline, cancellationToken);
-        var kernelLine = await KernelAsync(http, "release", (kernel, limit, token) => kernel.ReleaseEstopAsync(new EstopReleaseRequest(EstopContract.Sources.Cli, true), limit, token),
+        var kernelLine = await KernelAsync(http, "release", (client, limit, token) => client.ReleaseEstopAsync(new EstopReleaseRequest(EstopContract.Sources.Cli, true), limit, token),
             latch =>
             {
                 latch.Release(EstopContract.Sources.Cli);
@@ -155,7 +155,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
         using var client = new EmergencyStopClient();
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var results = await client.StateAllAsync(targets, deadline, cancellationToken);
-        var kernelLine = await KernelAsync(http, "status", (kernel, _, token) => kernel.GetObjectAsync("api/estop", token), null, cancellationToken);
+        var kernelLine = await KernelAsync(http, "status", (client, _, token) => client.GetObjectAsync("api/estop", token), null, cancellationToken);
         var engaged = results.Any(r => r.Engaged == true) || kernelLine?["engaged"]?.GetValue<bool>() == true;
         if (json)
         {

@@ -58,12 +58,8 @@ public sealed partial class KernelClient
     private readonly ILogger _logger;
     private readonly Uri _base;
 
-    public KernelClient(HttpClient http, KernelClientOptions? options = null, ILogger<KernelClient>? logger = null)
-        : this(http, options, (ILogger?)logger)
-    {
-    }
-
-    public KernelClient(HttpClient http, KernelClientOptions? options, ILogger? logger)
+    /// <summary>One constructor, so a typed-client registration can build it; <paramref name="logger"/> gets the retries.</summary>
+    public KernelClient(HttpClient http, KernelClientOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         _http = http;

@@ -202,7 +202,7 @@ public sealed partial class SpeechLoop
         _kernel = new KernelClient(http, new KernelClientOptions
         {
             SttUrl = options.CallbackUrl, Attempts = options.CallbackAttempts, AttemptTimeout = TimeSpan.FromSeconds(5), FirstDelay = TimeSpan.FromSeconds(0.5),
-        }, (ILogger)logger);
+        }, logger);
         var wake = PocketSphinxTranscriber.Normalise(options.WakeWord);
         _wake = new Regex($@"(?:^|\s){Regex.Escape(wake)}(?:\s|$)", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
