@@ -34,22 +34,6 @@ public sealed record WorkerDriver(
         => RosaOS.Configuration.DriverEntry.RequestTo(Url, Headers, method, path, content);
 }
 
-/// <summary>
-/// A tool call a worker reports to the kernel (the kernel is the single writer of the audit log). Beyond the
-/// original's fields: <c>call_id</c> names the call within its task, and <c>phase</c> is "started" (sent
-/// before the call runs, so a call cut short by a crash is known to have an unknown outcome) or "done".
-/// </summary>
-public sealed record ToolCallReport(
-    [property: System.Text.Json.Serialization.JsonPropertyName("worker_id")] string WorkerId,
-    [property: System.Text.Json.Serialization.JsonPropertyName("server")] string Server,
-    [property: System.Text.Json.Serialization.JsonPropertyName("tool")] string Tool,
-    [property: System.Text.Json.Serialization.JsonPropertyName("arguments")] string Arguments,
-    [property: System.Text.Json.Serialization.JsonPropertyName("result")] string Result,
-    [property: System.Text.Json.Serialization.JsonPropertyName("is_error")] bool IsError,
-    [property: System.Text.Json.Serialization.JsonPropertyName("duration_ms")] double DurationMs,
-    [property: System.Text.Json.Serialization.JsonPropertyName("call_id")] string? CallId = null,
-    [property: System.Text.Json.Serialization.JsonPropertyName("phase")] string? Phase = null);
-
 /// <summary>Environment variables shared by the kernel and its workers (beyond the original's WORKER_* and CALLBACK_URL).</summary>
 public static class WorkerEnvironment
 {

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Cli;
 
@@ -59,10 +59,16 @@ internal static class ApprovalsCommand
                 await Console.Error.WriteLineAsync($"rosa approvals: {e.Message}");
                 return 2;
             }
-            using var http = new HttpClient { BaseAddress = kernel, Timeout = TimeSpan.FromSeconds(15) };
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            var client = new KernelClient(http, new KernelClientOptions { BaseAddress = kernel });
             try
             {
-                var list = JsonNode.Parse(await http.GetStringAsync(new Uri("api/approvals", UriKind.Relative), cancellationToken))!;
+                var listed = await client.GetObjectAsync("api/approvals", cancellationToken);
+                if (!listed.Success || listed.Answer is not { } list)
+                {
+                    await Console.Error.WriteLineAsync($"rosa approvals: HTTP {listed.Status}: {listed.Body}");
+                    return 1;
+                }
                 var pending = list["pending"]!.AsArray();
                 if (id is null)
                 {
@@ -75,19 +81,18 @@ internal static class ApprovalsCommand
                         (pending.Count == 0 ? "none" : string.Join(", ", pending.Select(p => $"{p!["id"]} ({p["driver"]} {p["tool"]})"))));
                     return 1;
                 }
-                var body = new JsonObject { ["by"] = EstopContract.Sources.Cli, ["note"] = parse.GetValue(note), ["digest"] = call["digest"]!.ToString() };
-                using var response = await http.PostAsJsonAsync(new Uri($"api/approvals/{Uri.EscapeDataString(call["driver"]!.ToString())}/{id}/{(approving ? "approve" : "deny")}", UriKind.Relative), body, cancellationToken);
-                var answer = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (!response.IsSuccessStatusCode)
+                var decision = new ApprovalDecisionBody(EstopContract.Sources.Cli, parse.GetValue(note), call["digest"]!.ToString());
+                var decided = await client.DecideApprovalAsync(call["driver"]!.ToString(), id, approving, decision, cancellationToken);
+                if (!decided.Success)
                 {
-                    await Console.Error.WriteLineAsync($"rosa approvals: HTTP {(int)response.StatusCode}: {answer}");
+                    await Console.Error.WriteLineAsync($"rosa approvals: HTTP {decided.Status}: {decided.Body}");
                     return 1;
                 }
-                Console.WriteLine(parse.GetValue(json) ? answer
+                Console.WriteLine(parse.GetValue(json) ? decided.Body
                     : $"{(approving ? "Approved" : "Denied")}: {call["driver"]} {call["tool"]} {call["arguments"]?.ToJsonString()} (id {id}).");
                 return 0;
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or TimeoutException)
             {
                 await Console.Error.WriteLineAsync($"rosa approvals: the kernel at {kernel} is unreachable ({e.Message}); start it with `rosa up`.");
                 return 1;

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Cli;
 
@@ -47,13 +46,14 @@ internal sealed class ChatSession(Uri kernel, TimeSpan replyTimeout)
     public async Task<int> RunAsync(bool poll, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new KernelClient(http, new KernelClientOptions { BaseAddress = kernel });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (_interactive)
         {
             Console.WriteLine($"rosaOS chat with {kernel}. Type a message and press Enter; Ctrl-D or Ctrl-C to quit.");
             Console.WriteLine("(Background worker results appear as [Background] Robot: ...)\n");
         }
-        var poller = poll ? PollUpdatesAsync(http, stop.Token) : Task.CompletedTask;
+        var poller = poll ? PollUpdatesAsync(client, stop.Token) : Task.CompletedTask;
         var failures = 0;
         try
         {
@@ -70,7 +70,7 @@ internal sealed class ChatSession(Uri kernel, TimeSpan replyTimeout)
                 {
                     continue;
                 }
-                if (!await SendAsync(http, prompt, stop.Token))
+                if (!await SendAsync(client, prompt, stop.Token))
                 {
                     failures++;
                 }
@@ -82,7 +82,7 @@ internal sealed class ChatSession(Uri kernel, TimeSpan replyTimeout)
         if (poll)
         {
             // One last look so a reply that arrived while we were reading is not lost on exit.
-            await DrainUpdatesAsync(http, CancellationToken.None);
+            await DrainUpdatesAsync(client, CancellationToken.None);
         }
         await stop.CancelAsync();
         await poller;
@@ -93,21 +93,23 @@ internal sealed class ChatSession(Uri kernel, TimeSpan replyTimeout)
         return failures == 0 ? 0 : 1;
     }
 
-    private async Task<bool> SendAsync(HttpClient http, string prompt, CancellationToken cancellationToken)
+    private async Task<bool> SendAsync(KernelClient client, string prompt, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(replyTimeout);
         try
         {
-            using var response = await http.PostAsJsonAsync(new Uri(kernel, "chat"), new JsonObject { ["prompt"] = prompt }, timeout.Token);
-            var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            if (!response.IsSuccessStatusCode)
+            var reply = await client.ChatAsync(new ChatRequest(prompt), timeout.Token);
+            if (!reply.Success)
             {
-                Write($"Error: the kernel answered {(int)response.StatusCode}: {text}", error: true);
+                Write($"Error: the kernel answered {reply.Status}: {reply.Body}", error: true);
                 return false;
             }
-            var output = JsonNode.Parse(text)?["output"]?.ToString() ?? "";
-            Write($"Robot: {output}\n");
+            if (reply.Answer is null)
+            {
+                throw new System.Text.Json.JsonException("not JSON");
+            }
+            Write($"Robot: {reply.Answer.Output ?? ""}\n");
             return true;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -125,11 +127,11 @@ internal sealed class ChatSession(Uri kernel, TimeSpan replyTimeout)
         return false;
     }
 
-    private async Task PollUpdatesAsync(HttpClient http, CancellationToken cancellationToken)
+    private async Task PollUpdatesAsync(KernelClient client, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            await DrainUpdatesAsync(http, cancellationToken);
+            await DrainUpdatesAsync(client, cancellationToken);
             try
             {
                 await Task.Delay(s_pollInterval, cancellationToken);
@@ -141,21 +143,21 @@ internal sealed class ChatSession(Uri kernel, TimeSpan replyTimeout)
         }
     }
 
-    private async Task DrainUpdatesAsync(HttpClient http, CancellationToken cancellationToken)
+    private async Task DrainUpdatesAsync(KernelClient client, CancellationToken cancellationToken)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            var body = JsonNode.Parse(await http.GetStringAsync(new Uri(kernel, "updates"), timeout.Token));
-            foreach (var message in body?["messages"]?.AsArray() ?? [])
+            var reply = await client.UpdatesAsync(timeout.Token);
+            foreach (var message in reply.Answer?.Messages ?? [])
             {
-                var content = message?["content"]?.ToString() ?? "";
-                var background = message?["worker_id"] is JsonValue w && w.ToString().Length > 0;
+                var content = message.Content ?? "";
+                var background = message.WorkerId is { Length: > 0 };
                 Write($"{(background ? "[Background] " : "")}Robot: {content}\n", reprompt: true);
             }
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or TimeoutException or System.Text.Json.JsonException or InvalidOperationException)
         {
             // The kernel may be restarting; the next poll tries again.
         }

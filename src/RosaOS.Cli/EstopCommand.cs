@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,6 +8,7 @@ using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 using RosaOS.Kernel;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Cli;
 
@@ -104,7 +104,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
         var watch = System.Diagnostics.Stopwatch.StartNew();
         // The drivers are stopped directly; the kernel is told at the same time (it terminates workers and audits).
         var drivers = client.EngageAllAsync(targets, new EngageRequest { Source = EstopContract.Sources.Cli, Reason = reason }, deadline, CancellationToken.None);
-        var kernelAnswer = KernelAsync(http, HttpMethod.Post, "api/estop", new JsonObject { ["source"] = EstopContract.Sources.Cli, ["reason"] = reason },
+        var kernelAnswer = KernelAsync(http, "engage", (client, limit, token) => client.EngageEstopAsync(new EstopRequest(EstopContract.Sources.Cli, reason), limit, token),
             latch => latch.Engage(EstopContract.Sources.Cli, reason).Persisted, cancellationToken);
         var results = await drivers;
         var elapsed = watch.Elapsed.TotalMilliseconds;
@@ -130,7 +130,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         // Drivers first, the kernel last, so the kernel never sees a driver still engaged after its own release.
         var results = await client.ReleaseAllAsync(targets, new ReleaseRequest { By = EstopContract.Sources.Cli, Confirm = true }, deadline, cancellationToken);
-        var kernelLine = await KernelAsync(http, HttpMethod.Post, "api/estop/release", new JsonObject { ["by"] = EstopContract.Sources.Cli, ["confirm"] = true },
+        var kernelLine = await KernelAsync(http, "release", (client, limit, token) => client.ReleaseEstopAsync(new EstopReleaseRequest(EstopContract.Sources.Cli, true), limit, token),
             latch =>
             {
                 latch.Release(EstopContract.Sources.Cli);
@@ -155,7 +155,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
         using var client = new EmergencyStopClient();
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var results = await client.StateAllAsync(targets, deadline, cancellationToken);
-        var kernelLine = await KernelAsync(http, HttpMethod.Get, "api/estop", null, null, cancellationToken);
+        var kernelLine = await KernelAsync(http, "status", (client, _, token) => client.GetObjectAsync("api/estop", token), null, cancellationToken);
         var engaged = results.Any(r => r.Engaged == true) || kernelLine?["engaged"]?.GetValue<bool>() == true;
         if (json)
         {
@@ -174,24 +174,20 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
     /// Calls the kernel; when it is not running, applies <paramref name="offline"/> to its latch file in the data folder
     /// (same machine) so a kernel started later knows. Returns a JSON summary.
     /// </summary>
-    private async Task<JsonObject?> KernelAsync(HttpClient http, HttpMethod method, string path, JsonObject? body,
-        Func<EmergencyStopLatch, Task>? offline, CancellationToken cancellationToken)
+    private async Task<JsonObject?> KernelAsync(HttpClient http, string action,
+        Func<KernelClient, TimeSpan, CancellationToken, Task<KernelReply<JsonObject>>> call, Func<EmergencyStopLatch, Task>? offline, CancellationToken cancellationToken)
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The kernel answers after its own per-driver deadline (a press may also wait for workers to be terminated).
-        limit.CancelAfter(deadline + 2 * EmergencyStopCoordinator.DriverDeadline + TimeSpan.FromSeconds(1));
+        var limit = deadline + 2 * EmergencyStopCoordinator.DriverDeadline + TimeSpan.FromSeconds(1);
+        // One try: a kernel that is down gets its latch file written at once (below) instead of a wait for it.
+        var client = new KernelClient(http, new KernelClientOptions { BaseAddress = kernel, Attempts = 1, AttemptTimeout = limit });
         try
         {
-            using var request = new HttpRequestMessage(method, new Uri(kernel, path));
-            if (body is not null)
-            {
-                request.Content = JsonContent.Create(body);
-            }
-            using var response = await http.SendAsync(request, limit.Token);
-            var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(limit.Token)) as JsonObject ?? [];
-            answer["summary"] = !response.IsSuccessStatusCode ? $"refused ({(int)response.StatusCode}): {answer["error"]}"
-                : method == HttpMethod.Get ? (answer["engaged"]?.GetValue<bool>() == true ? "ENGAGED" : "released")
-                : path.EndsWith("release", StringComparison.Ordinal) ? "released"
+            var reply = await call(client, limit, cancellationToken);
+            var answer = JsonNode.Parse(reply.Body) as JsonObject ?? [];
+            answer["summary"] = !reply.Success ? $"refused ({reply.Status}): {answer["error"]}"
+                : action == "status" ? (answer["engaged"]?.GetValue<bool>() == true ? "ENGAGED" : "released")
+                : action == "release" ? "released"
                 : $"latched; {(answer["terminated"] as JsonArray)?.Count ?? 0} worker(s) terminated";
             return answer;
         }
@@ -209,7 +205,7 @@ internal sealed class EstopRun(IReadOnlyList<StopTarget> targets, Uri kernel, st
                 ["summary"] = $"not running at {kernel.Authority}; its latch {latch.StatePath} is {(latch.IsEngaged ? "engaged" : "released")}",
             };
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or TimeoutException or JsonException)
         {
             return new JsonObject { ["summary"] = $"no usable answer from {kernel.Authority}: {e.Message}" };
         }

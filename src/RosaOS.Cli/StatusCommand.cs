@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using RosaOS.Cli.Stack;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Cli;
 
@@ -35,7 +36,16 @@ internal static class StatusCommand
                 ("kernel", layout.KernelUrl, new Uri(layout.KernelUrl, "/health"), false),
             };
             checks.AddRange(layout.RosDrivers.Select(d => (d.Name, new Uri($"http://127.0.0.1:{d.Port}/mcp"), new Uri($"http://127.0.0.1:{d.Port}/health"), false)));
-            var results = await Task.WhenAll(checks.Select(c => ProbeAsync(http, c.Probe, c.Daemon, cancellationToken)));
+            // The kernel through its client (one try: a status line reports what is up now).
+            var kernel = new KernelClient(http, new KernelClientOptions { BaseAddress = layout.KernelUrl, Attempts = 1, AttemptTimeout = TimeSpan.FromSeconds(2) });
+            var results = await Task.WhenAll(checks.Select(c => c.Name == "kernel"
+                ? ProbeAsync(() => kernel.HealthAsync(cancellationToken), false)
+                : ProbeAsync(async () =>
+                {
+                    using var response = await http.GetAsync(c.Probe, cancellationToken);
+                    var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                    return new KernelReply<JsonObject>((int)response.StatusCode, null, null, text);
+                }, c.Daemon)));
             var down = 0;
             for (var i = 0; i < checks.Count; i++)
             {
@@ -51,16 +61,16 @@ internal static class StatusCommand
         return command;
     }
 
-    private static async Task<(bool Up, string Version, string Uptime, string Error)> ProbeAsync(HttpClient http, Uri probe, bool daemon, CancellationToken cancellationToken)
+    private static async Task<(bool Up, string Version, string Uptime, string Error)> ProbeAsync(Func<Task<KernelReply<JsonObject>>> probe, bool daemon)
     {
         try
         {
-            using var response = await http.GetAsync(probe, cancellationToken);
-            if (!response.IsSuccessStatusCode)
+            var reply = await probe();
+            if (!reply.Success)
             {
-                return (false, "", "", $"answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                return (false, "", "", $"answered {reply.Status} {Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(reply.Status)}");
             }
-            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            var body = JsonNode.Parse(reply.Body);
             var version = body?["version"]?.ToString() ?? "?";
             if (daemon)
             {
@@ -70,9 +80,9 @@ internal static class StatusCommand
                 ? "uptime " + FormatUptime(TimeSpan.FromSeconds(seconds)) : "";
             return (true, version, uptime, "");
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or TimeoutException or System.Text.Json.JsonException)
         {
-            return (false, "", "", e is TaskCanceledException ? "no answer within 2 s" : "not reachable");
+            return (false, "", "", e is TaskCanceledException or TimeoutException ? "no answer within 2 s" : "not reachable");
         }
     }
 

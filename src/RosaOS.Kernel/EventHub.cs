@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -18,7 +19,7 @@ public sealed class EventHub
 {
     private const int UpdatesLimit = 1000;
     private readonly List<Channel<LiveEvent>> _subscribers = [];
-    private readonly List<Dictionary<string, object?>> _updates = [];
+    private readonly List<UpdateMessage> _updates = [];
     private readonly LinkedList<LiveEvent> _recent = new();
     private readonly Lock _lock = new();
     private long _nextId;
@@ -75,17 +76,18 @@ public sealed class EventHub
     /// </summary>
     public void PushOutgoing(string role, string content, string? workerId = null, bool? done = null, long? eventId = null)
     {
+        var at = DateTimeOffset.UtcNow.ToString("O");
         var message = new Dictionary<string, object?>
         {
             ["role"] = role,
             ["content"] = content,
             ["worker_id"] = workerId,
             ["done"] = done,
-            ["at"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["at"] = at,
         };
         lock (_lock)
         {
-            _updates.Add(message);
+            _updates.Add(new UpdateMessage(role, content, workerId, done, at));
             if (_updates.Count > UpdatesLimit)
             {
                 _updates.RemoveAt(0);
@@ -99,11 +101,11 @@ public sealed class EventHub
     }
 
     /// <summary>Returns and clears the pending outgoing messages.</summary>
-    public List<Dictionary<string, object?>> DrainUpdates()
+    public List<UpdateMessage> DrainUpdates()
     {
         lock (_lock)
         {
-            var messages = new List<Dictionary<string, object?>>(_updates);
+            var messages = new List<UpdateMessage>(_updates);
             _updates.Clear();
             return messages;
         }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using RosaOS.Agents;
 using RosaOS.EmergencyStop;
+using RosaOS.Kernel.Contracts;
 
 using RosaOS.Ui;
 
@@ -27,15 +28,12 @@ public static class KernelApi
         app.MapPost("/event", PostEventAsync);
         app.MapPost("/stt", PostSttAsync);
         app.MapPost("/chat", PostChatAsync);
-        app.MapGet("/updates", (EventHub hub) => Results.Json(new { messages = hub.DrainUpdates() }));
+        app.MapGet("/updates", (EventHub hub) => TypedResults.Json(new UpdatesAnswer(hub.DrainUpdates()), KernelJson.Default.UpdatesAnswer));
         app.MapRosaUi();
         app.MapGet("/api/events", StreamEventsAsync);
-        app.MapGet("/api/processes", (ProcessManager pm) => Results.Json(new
-        {
-            running = pm.RunningProcesses().Select(p => p.ToJson()),
-            all = pm.AllProcesses().Select(p => p.ToJson()),
-            pool_pids = pm.PoolPids(),
-        }));
+        app.MapGet("/api/processes", (ProcessManager pm) => TypedResults.Json(
+            new ProcessesAnswer([.. pm.RunningProcesses().Select(p => p.ToRow())], [.. pm.AllProcesses().Select(p => p.ToRow())], pm.PoolPids()),
+            KernelJson.Default.ProcessesAnswer));
         app.MapPost("/api/processes/{workerId}/terminate", TerminateAsync);
         app.MapPost("/api/estop", EmergencyStopAsync);
         app.MapGet("/api/estop", (EmergencyStopCoordinator estop) => Results.Json(estop.Status));
@@ -74,7 +72,7 @@ public static class KernelApi
         }
         body.Dispose();
         var cleared = loop.ResetConversation();
-        return Results.Json(new { ok = true, cleared_messages = cleared });
+        return TypedResults.Json(new ResetAnswer(true, cleared), KernelJson.Default.ResetAnswer);
     }
 
     /// <summary>The latest journal entries (optionally one status: pending, done, expired), newest first.</summary>
@@ -84,11 +82,9 @@ public static class KernelApi
         {
             return Bad($"\"status\" must be pending, done, expired or corrupt, not \"{status}\"");
         }
-        var events = database.RecentEvents(Math.Clamp(limit ?? 100, 1, 1000), status).Select(e => new
-        {
-            id = e.Id, kind = e.Kind, text = e.Text, status = e.Status, accepted_at = e.AcceptedAt, done_at = e.DoneAt, output = e.Output,
-        });
-        return Results.Json(new { events });
+        var events = database.RecentEvents(Math.Clamp(limit ?? 100, 1, 1000), status)
+            .Select(e => new JournalEntry(e.Id, e.Kind, e.Text, e.Status, e.AcceptedAt, e.DoneAt, e.Output));
+        return TypedResults.Json(new JournalAnswer([.. events]), KernelJson.Default.JournalAnswer);
     }
 
     /// <summary>
@@ -148,7 +144,7 @@ public static class KernelApi
         // Journaled first, then the task is freed: a crash in between leaves a task the next kernel finds already answered.
         intake.AcceptCallback(workerId!, message, done, key);
         processes.MarkFinished(workerId!, done);
-        return Results.Json(new { ok = true });
+        return Ack();
     }
 
     private static async Task<IResult> PostSttAsync(HttpContext context, EventIntake intake, KernelOptions options)
@@ -166,7 +162,7 @@ public static class KernelApi
         if (string.IsNullOrEmpty(text))
         {
             // The original's answer, kept for its speech loop.
-            return Results.Json(new { ok = false, error = "missing or empty text" });
+            return Error("missing or empty text", StatusCodes.Status200OK);
         }
         if (text.Length > options.MaxEventChars)
         {
@@ -178,7 +174,7 @@ public static class KernelApi
         }
         // A repeated key (a retry whose first answer was lost) is answered as the first, and journals nothing.
         intake.AcceptSpeech(text, key, KernelTurnApi.TraceParentOf(context));
-        return Results.Json(new { ok = true });
+        return Ack();
     }
 
     private static async Task<IResult> PostChatAsync(HttpContext context, EventIntake intake, KernelOptions options)
@@ -186,22 +182,22 @@ public static class KernelApi
         var (body, error) = await ReadObjectAsync(context);
         if (body is null)
         {
-            return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
+            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Default.ChatAnswer, statusCode: 400);
         }
         if (!TryString(body.RootElement, "prompt", required: true, out var prompt, out error) || string.IsNullOrWhiteSpace(prompt))
         {
             error ??= "\"prompt\" must not be empty";
-            return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
+            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Default.ChatAnswer, statusCode: 400);
         }
         if (prompt!.Length > options.MaxEventChars)
         {
             error = $"\"prompt\" is {prompt.Length} characters, over the limit of {options.MaxEventChars}";
-            return Results.Json(new { output = "Error: " + error, error }, statusCode: 400);
+            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Default.ChatAnswer, statusCode: 400);
         }
         var (id, output) = intake.AcceptChat(prompt, KernelTurnApi.TraceParentOf(context));
         try
         {
-            return Results.Json(new { output = await output.WaitAsync(context.RequestAborted) });
+            return TypedResults.Json(new ChatAnswer(await output.WaitAsync(context.RequestAborted)), KernelJson.Default.ChatAnswer);
         }
         catch (OperationCanceledException)
         {
@@ -259,7 +255,7 @@ public static class KernelApi
         var running = processes.RunningProcesses().Any(p => p.WorkerId == workerId);
         var result = processes.Terminate(workerId, force);
         var terminated = running && !processes.RunningProcesses().Any(p => p.WorkerId == workerId);
-        return Results.Json(new { ok = terminated, result }, statusCode: running ? 200 : 404);
+        return TypedResults.Json(new TerminateAnswer(terminated, result), KernelJson.Default.TerminateAnswer, statusCode: running ? 200 : 404);
     }
 
     private static async Task<IResult> EmergencyStopAsync(HttpContext context, EmergencyStopCoordinator estop)
@@ -307,7 +303,7 @@ public static class KernelApi
         }
         if (!EstopContract.Sources.Releasers.Contains(by))
         {
-            return Results.Json(new { ok = false, error = $"only a person releases the emergency stop: \"by\" must be \"ui\" or \"cli\", got \"{by}\"" }, statusCode: 403);
+            return Error($"only a person releases the emergency stop: \"by\" must be \"ui\" or \"cli\", got \"{by}\"", 403);
         }
         if (!root.TryGetProperty("confirm", out var confirm) || confirm.ValueKind != JsonValueKind.True)
         {
@@ -374,7 +370,7 @@ public static class KernelApi
             }
             if (!ApprovalContract.Deciders.Contains(by))
             {
-                return Results.Json(new { ok = false, error = $"only a person decides an approval: \"by\" must be \"ui\" or \"cli\", got \"{by}\"" }, statusCode: 403);
+                return Error($"only a person decides an approval: \"by\" must be \"ui\" or \"cli\", got \"{by}\"", 403);
             }
             if (note is { Length: > ApprovalContract.MaxTextLength })
             {
@@ -386,7 +382,7 @@ public static class KernelApi
             }
             if (approvals.Gated.FirstOrDefault(d => d.Name == driver) is not { } entry)
             {
-                return Results.Json(new { ok = false, error = $"no enabled driver named '{driver}' has an approval policy; with one: {(approvals.Gated.Count == 0 ? "none" : string.Join(", ", approvals.Gated.Select(d => d.Name)))}" }, statusCode: 404);
+                return Error($"no enabled driver named '{driver}' has an approval policy; with one: {(approvals.Gated.Count == 0 ? "none" : string.Join(", ", approvals.Gated.Select(d => d.Name)))}", 404);
             }
             try
             {
@@ -395,21 +391,18 @@ public static class KernelApi
             }
             catch (HttpRequestException e)
             {
-                return Results.Json(new { ok = false, error = $"{driver} is unreachable: {e.Message}" }, statusCode: 502);
+                return Error($"{driver} is unreachable: {e.Message}", 502);
             }
         }
     }
 
     /// <summary>Who may move each robot now (one mover per robot): a worker, a person (manual control), or nobody.</summary>
-    private static IResult ListLeases(LeaseCoordinator leases, DriverRegistry drivers)
+    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<LeasesAnswer> ListLeases(LeaseCoordinator leases, DriverRegistry drivers)
     {
         var holders = leases.Holders;
-        return Results.Json(new
-        {
-            leases = drivers.All.Where(d => d.Enabled).Select(d => holders.TryGetValue(d.Name, out var h)
-                ? new { robot = d.Name, holder = (string?)h.Id, kind = (string?)h.Kind, note = h.Note, since = (DateTimeOffset?)h.Since }
-                : new { robot = d.Name, holder = (string?)null, kind = (string?)null, note = (string?)null, since = (DateTimeOffset?)null }),
-        });
+        return TypedResults.Json(new LeasesAnswer([.. drivers.All.Where(d => d.Enabled).Select(d => holders.TryGetValue(d.Name, out var h)
+            ? new LeaseRow(d.Name, h.Id, h.Kind, h.Note, h.Since)
+            : new LeaseRow(d.Name, null, null, null, null))]), KernelJson.Default.LeasesAnswer);
     }
 
     /// <summary>A person takes control of a robot (its worker loses the lease and waits) or gives it back; audited.</summary>
@@ -425,13 +418,13 @@ public static class KernelApi
         {
             if (drivers.Config.Find(robot) is not { Enabled: true })
             {
-                return Results.Json(new { ok = false, error = $"no enabled robot named '{robot}'; enabled: {string.Join(", ", drivers.All.Where(d => d.Enabled).Select(d => d.Name))}" }, statusCode: 404);
+                return Error($"no enabled robot named '{robot}'; enabled: {string.Join(", ", drivers.All.Where(d => d.Enabled).Select(d => d.Name))}", 404);
             }
             var before = leases.HolderOf(robot);
             var after = take ? leases.TakeControl(robot) : leases.ReturnControl(robot);
             var text = $"{(take ? "took control" : "returned control")}: holder was {before?.Id ?? "nobody"}, now {after?.Id ?? "nobody"}";
             database.Audit("person", robot, take ? "take_control" : "return_control", body.RootElement.GetRawText(), text, false, 0);
-            return Results.Json(new { ok = true, robot, holder = after?.Id, kind = after?.Kind, previous = before?.Id });
+            return TypedResults.Json(new LeaseChangeAnswer(true, robot, after?.Id, after?.Kind, before?.Id), KernelJson.Default.LeaseChangeAnswer);
         }
     }
 
@@ -444,19 +437,19 @@ public static class KernelApi
         }
         if (drivers.Config.Find(name) is not { } entry)
         {
-            return Results.Json(new { ok = false, error = $"no driver named '{name}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}" }, statusCode: 404);
+            return Error($"no driver named '{name}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}", 404);
         }
         if (!entry.Enabled)
         {
-            return Results.Json(new { ok = false, error = $"driver '{name}' is disabled ({drivers.Config.DisabledReason(entry)}); set \"enabled\": true to use it" }, statusCode: 409);
+            return Error($"driver '{name}' is disabled ({drivers.Config.DisabledReason(entry)}); set \"enabled\": true to use it", 409);
         }
         if (tool.Length is 0 or > 128 || !tool.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '/'))
         {
-            return Results.Json(new { ok = false, error = $"tool name must be 1 to 128 ASCII letters, digits, '_', '-', '.' or '/' (got '{tool}')" }, statusCode: 400);
+            return Error($"tool name must be 1 to 128 ASCII letters, digits, '_', '-', '.' or '/' (got '{tool}')", 400);
         }
         if (FirstInvalidText(body.RootElement) is { } invalid)
         {
-            return Results.Json(new { ok = false, error = $"argument {invalid} holds text that is not valid Unicode (a lone UTF-16 surrogate)" }, statusCode: 400);
+            return Error($"argument {invalid} holds text that is not valid Unicode (a lone UTF-16 surrogate)", 400);
         }
         var arguments = body.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -467,16 +460,16 @@ public static class KernelApi
             var args = body.RootElement.GetRawText();
             database.Audit("manual", name, tool, args, text, isError, ms);
             hub.Publish("tool_call", new { worker_id = "manual", server = name, tool, arguments = args, result = text, is_error = isError, duration_ms = ms });
-            return Results.Json(new { ok = !isError, result = text }, statusCode: isError ? 422 : 200);
+            return TypedResults.Json(new ToolCallAnswer(!isError, text), KernelJson.Default.ToolCallAnswer, statusCode: isError ? 422 : 200);
         }
         catch (ModelContextProtocol.McpException e) when (!context.RequestAborted.IsCancellationRequested)
         {
             // The driver answered and refused the call (an unknown tool, arguments its schema rejects): the caller's error.
-            return Results.Json(new { ok = false, error = $"calling {tool} on {name} was refused: {e.Message}" }, statusCode: 400);
+            return Error($"calling {tool} on {name} was refused: {e.Message}", 400);
         }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
-            return Results.Json(new { ok = false, error = $"calling {tool} on {name} failed: {e.Message}" }, statusCode: 502);
+            return Error($"calling {tool} on {name} failed: {e.Message}", 502);
         }
     }
 
@@ -530,7 +523,7 @@ public static class KernelApi
         ToolCallReport? report;
         try
         {
-            report = body.RootElement.Deserialize<ToolCallReport>();
+            report = body.RootElement.Deserialize(KernelJson.Default.ToolCallReport);
         }
         catch (JsonException e)
         {
@@ -554,7 +547,7 @@ public static class KernelApi
         {
             hub.Publish("tool_call", report);
         }
-        return Results.Json(new { ok = true });
+        return Ack();
     }
 
     /// <summary>Reads a JSON object body (at most 1 MiB); returns the error to show otherwise.</summary>
@@ -607,5 +600,11 @@ public static class KernelApi
         return true;
     }
 
-    private static IResult Bad(string error) => Results.Json(new { ok = false, error }, statusCode: 400);
+    private static IResult Bad(string error) => Error(error, StatusCodes.Status400BadRequest);
+
+    /// <summary>A refusal in the API's one error shape, <c>{"ok": false, "error": "…"}</c> (see <see cref="KernelError"/>).</summary>
+    internal static IResult Error(string error, int statusCode) => TypedResults.Json(KernelError.Of(error), KernelJson.Default.KernelError, statusCode: statusCode);
+
+    /// <summary><c>{"ok": true}</c>.</summary>
+    internal static IResult Ack() => TypedResults.Json(new KernelAck(), KernelJson.Default.KernelAck);
 }

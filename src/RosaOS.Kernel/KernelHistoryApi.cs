@@ -27,11 +27,11 @@ public static class KernelHistoryApi
             var rows = processes ?? 20;
             if (lines is < 1 or > MaxLimit)
             {
-                return Results.Json(new { ok = false, error = $"\"limit\" must be 1 to {MaxLimit} (lines of conversation), not {lines}" }, statusCode: 400);
+                return KernelApi.Error($"\"limit\" must be 1 to {MaxLimit} (lines of conversation), not {lines}", StatusCodes.Status400BadRequest);
             }
             if (rows is < 1 or > MaxLimit)
             {
-                return Results.Json(new { ok = false, error = $"\"processes\" must be 1 to {MaxLimit}, not {rows}" }, statusCode: 400);
+                return KernelApi.Error($"\"processes\" must be 1 to {MaxLimit}, not {rows}", StatusCodes.Status400BadRequest);
             }
             return Results.Json(new
             {

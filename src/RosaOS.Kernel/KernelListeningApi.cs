@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -20,7 +21,7 @@ public static class KernelListeningApi
         ArgumentNullException.ThrowIfNull(app);
         var board = new ListeningBoard();
         app.MapPost("/api/listening", (HttpContext context, EventHub hub) => PostAsync(context, hub, board));
-        app.MapGet("/api/listening", () => Results.Json(board.Current.ToJson()));
+        app.MapGet("/api/listening", () => TypedResults.Json(board.Current, KernelJson.Default.ListeningState));
     }
 
     private static async Task<IResult> PostAsync(HttpContext context, EventHub hub, ListeningBoard board)
@@ -69,12 +70,14 @@ public static class KernelListeningApi
                 until = parsed;
             }
             var state = board.Set(listening.GetBoolean(), reason, until);
-            hub.Publish("listening", state.ToJson());
-            return Results.Json(new { ok = true });
+            hub.Publish("listening", ToJson(state));
+            return KernelApi.Ack();
         }
     }
 
-    private static IResult Bad(string error) => Results.Json(new { ok = false, error }, statusCode: 400);
+    private static IResult Bad(string error) => KernelApi.Error(error, StatusCodes.Status400BadRequest);
+
+    private static object ToJson(ListeningState state) => new { listening = state.Listening, reason = state.Reason, until = state.Until, changed_at = state.ChangedAt };
 
     /// <summary>The latest state (one robot's ear per kernel, as the original's single STT callback).</summary>
     private sealed class ListeningBoard
@@ -101,14 +104,4 @@ public static class KernelListeningApi
             }
         }
     }
-}
-
-/// <summary>What <c>GET /api/listening</c> and the <c>listening</c> event carry (snake_case on the wire).</summary>
-/// <param name="Listening">True while the robot takes speech as a request.</param>
-/// <param name="Reason">wake_word (after the wake word) or follow_up (the window after it spoke), while listening.</param>
-/// <param name="Until">When the follow-up window closes, if known.</param>
-/// <param name="ChangedAt">When the kernel learned it (null before the first report).</param>
-internal sealed record ListeningState(bool Listening, string? Reason, DateTimeOffset? Until, DateTimeOffset? ChangedAt)
-{
-    public object ToJson() => new { listening = Listening, reason = Reason, until = Until, changed_at = ChangedAt };
 }

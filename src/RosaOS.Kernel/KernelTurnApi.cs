@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -22,7 +23,7 @@ public static class KernelTurnApi
         app.MapPost(TurnTracing.SpansPath, PostSpansAsync);
         app.MapGet("/api/turns", (KernelDatabase db, int? limit) => Results.Json(new { turns = db.RecentTurns(Math.Clamp(limit ?? 20, 1, 200)).Select(ToJson) }));
         app.MapGet("/api/turns/{traceId}", (KernelDatabase db, string traceId) =>
-            db.RecentTurns(1, traceId) is [var turn] ? Results.Json(ToJson(turn)) : Results.Json(new { ok = false, error = $"no turn with trace id \"{traceId}\"" }, statusCode: 404));
+            db.RecentTurns(1, traceId) is [var turn] ? Results.Json(ToJson(turn)) : KernelApi.Error($"no turn with trace id \"{traceId}\"", 404));
     }
 
     /// <summary>The W3C traceparent header of a request, when well formed.</summary>
@@ -87,8 +88,8 @@ public static class KernelTurnApi
             }
         }
         database.SaveTurnSpans(batch.Spans);
-        return Results.Json(new { ok = true, stored = batch.Spans.Count });
+        return TypedResults.Json(new SpansAnswer(true, batch.Spans.Count), KernelJson.Default.SpansAnswer);
     }
 
-    private static IResult Bad(string error) => Results.Json(new { ok = false, error }, statusCode: 400);
+    private static IResult Bad(string error) => KernelApi.Error(error, StatusCodes.Status400BadRequest);
 }

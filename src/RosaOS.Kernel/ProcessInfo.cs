@@ -46,6 +46,10 @@ public sealed class ProcessInfo
         ["outcome"] = Outcome,
     };
 
+    /// <summary>The row of GET /api/processes (the same fields as <see cref="ToJson"/>).</summary>
+    public RosaOS.Kernel.Contracts.ProcessRow ToRow() => new(WorkerId, SystemPrompt, Robots, Kind, Pid, State,
+        StartedAt.ToString("O", CultureInfo.InvariantCulture), EndedAt?.ToString("O", CultureInfo.InvariantCulture), Outcome);
+
     /// <summary>launch_process's answer for this task (the original's wording).</summary>
     public string LaunchAnswer(string note = "")
         => (Kind == "pool" ? "Worker launched successfully (pool). Worker ID: " : "Worker launched successfully. Worker ID: ") + WorkerId + note;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -60,10 +61,10 @@ public static class ScheduleApi
             return Bad($"\"message\" must be 1 to {MaxRobotEventChars} characters, not {message.Length}");
         }
         var accepted = intake.AcceptRobotEvent(robot!, watchId, message, key);
-        return Results.Json(new { ok = true, duplicate = !accepted });
+        return TypedResults.Json(new RobotEventAnswer(true, !accepted), KernelJson.Default.RobotEventAnswer);
     }
 
-    private static IResult Bad(string error) => Results.Json(new { ok = false, error }, statusCode: 400);
+    private static IResult Bad(string error) => KernelApi.Error(error, StatusCodes.Status400BadRequest);
 
     private static async Task<IResult> CancelTimerAsync(HttpContext context, string id, TimerService timers)
     {
@@ -77,7 +78,7 @@ public static class ScheduleApi
         body.Dispose();
         return timers.Cancel(id, by) switch
         {
-            (null, _) => Results.Json(new { ok = false, error = $"no timer \"{id}\"" }, statusCode: 404),
+            (null, _) => KernelApi.Error($"no timer \"{id}\"", 404),
             ({ } t, true) => Results.Json(new { ok = true, timer = t.ToJson() }),
             ({ } t, false) => Results.Json(new { ok = false, error = $"timer \"{id}\" already ended ({t.Status}); nothing to cancel", timer = t.ToJson() }, statusCode: 409),
         };

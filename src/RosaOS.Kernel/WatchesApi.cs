@@ -148,11 +148,11 @@ public static class WatchesApi
         }
         if (drivers.Config.Find(driver) is not { } entry)
         {
-            return Results.Json(new { ok = false, error = $"no driver named '{driver}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}" }, statusCode: 404);
+            return KernelApi.Error($"no driver named '{driver}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}", 404);
         }
         if (!entry.Enabled)
         {
-            return Results.Json(new { ok = false, error = $"driver '{driver}' is disabled ({drivers.Config.DisabledReason(entry)}); it has no active watches" }, statusCode: 409);
+            return KernelApi.Error($"driver '{driver}' is disabled ({drivers.Config.DisabledReason(entry)}); it has no active watches", 409);
         }
         try
         {
@@ -172,11 +172,11 @@ public static class WatchesApi
             {
                 // The driver's own reason when it has one ("No active watch …"); a bare 404 means it serves no watches at all.
                 var reason = answer?["error"]?.ToString() ?? $"{driver} serves no watches (no /watches/{{id}}/cancel)";
-                return Results.Json(new { ok = false, error = reason }, statusCode: 404);
+                return KernelApi.Error(reason, 404);
             }
             if (!response.IsSuccessStatusCode)
             {
-                return Results.Json(new { ok = false, error = $"{driver} answered HTTP {(int)response.StatusCode}: {answer?["error"]?.ToString() ?? text}" }, statusCode: 502);
+                return KernelApi.Error($"{driver} answered HTTP {(int)response.StatusCode}: {answer?["error"]?.ToString() ?? text}", 502);
             }
             var watch = answer?["watch"] as JsonObject;
             var summary = watch is null ? id : $"{id} ({Normalise(driver, watch)["summary"]}: {watch["text"]})";
@@ -186,9 +186,9 @@ public static class WatchesApi
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
-            return Results.Json(new { ok = false, error = $"{driver} is unreachable: {e.Message}" }, statusCode: 502);
+            return KernelApi.Error($"{driver} is unreachable: {e.Message}", 502);
         }
     }
 
-    private static IResult Bad(string error) => Results.Json(new { ok = false, error }, statusCode: 400);
+    private static IResult Bad(string error) => KernelApi.Error(error, StatusCodes.Status400BadRequest);
 }

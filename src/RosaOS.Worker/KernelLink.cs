@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Worker;
 
@@ -131,6 +132,46 @@ internal sealed partial class KernelLink
             onGone(reason);
         }
     }
+
+    /// <summary>
+    /// The worker's client of the kernel's HTTP API: callbacks to <paramref name="callbackUrl"/> (the original's CALLBACK_URL)
+    /// and tool-call reports to <paramref name="toolCallUrl"/>, each under its idempotency key, tried up to 5 times
+    /// (10 s each, waits from 200 ms doubling) by the client's one retry policy.
+    /// </summary>
+    public static KernelClient CreateClient(HttpClient http, string callbackUrl, string toolCallUrl, ILogger logger)
+    {
+        var callback = new Uri(callbackUrl);
+        return new KernelClient(http, new KernelClientOptions
+        {
+            BaseAddress = new Uri(callback, "/"), EventUrl = callback, ToolCallUrl = new Uri(toolCallUrl),
+            Attempts = 5, AttemptTimeout = TimeSpan.FromSeconds(10), FirstDelay = TimeSpan.FromMilliseconds(200),
+        }, logger);
+    }
+
+    /// <summary>True once the kernel took the post; false (logged) when it refused it or could not be reached after the retries.</summary>
+    public static async Task<bool> DeliveredAsync(Task<KernelReply<KernelAck>> post, Uri url, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(post);
+        try
+        {
+            var reply = await post;
+            if (reply.Success)
+            {
+                return true;
+            }
+            // Refused as it stands (4xx), or still failing after the retries (5xx).
+            LogPostFailed(logger, url, $"{reply.Status} {reply.Body}");
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException)
+        {
+            // The kernel notices the missing callback when this process exits or times out.
+            LogPostFailed(logger, url, e.Message);
+        }
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Posting to {Url} failed: {Reason}")]
+    private static partial void LogPostFailed(ILogger logger, Uri url, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The kernel is gone: {Reason}. Stopping the motion this worker started and exiting.")]
     private static partial void LogKernelGone(ILogger logger, string reason);

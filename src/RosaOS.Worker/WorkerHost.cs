@@ -9,6 +9,7 @@ using RosaOS.Agents;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Worker;
 
@@ -27,6 +28,7 @@ internal sealed partial class WorkerHost
     private readonly string _configDirectory;
     private readonly string _callbackUrl;
     private readonly string _toolCallUrl;
+    private readonly KernelClient _kernel;
     private readonly MotionGuard _motion;
     private readonly HashSet<string> _ranTasks = new(StringComparer.Ordinal);
     // A pooled worker keeps its MCP clients from task to task (the drivers' MCP servers are stateless): a task then
@@ -48,6 +50,7 @@ internal sealed partial class WorkerHost
         _configDirectory = configDirectory;
         _callbackUrl = callbackUrl;
         _toolCallUrl = toolCallUrl;
+        _kernel = KernelLink.CreateClient(s_http, callbackUrl, toolCallUrl, logger);
         _motion = new MotionGuard(logger);
     }
 
@@ -200,7 +203,7 @@ internal sealed partial class WorkerHost
         }
         var message = WorkerEnvironment.CallbackMessage(success, task.SystemPrompt, output);
         // The task's one callback key: a retry whose answer was lost, or the kernel's own failure report, adds nothing.
-        await PostWithRetriesAsync(_callbackUrl, new { worker_id = task.WorkerId, message, done = success }, WorkerEnvironment.CallbackKey(task.WorkerId), cancellationToken);
+        await PostWithRetriesAsync(new EventRequest(task.WorkerId, message, success), WorkerEnvironment.CallbackKey(task.WorkerId), cancellationToken);
         LogTaskFinished(_logger, task.WorkerId, success);
         return success;
     }
@@ -350,37 +353,12 @@ internal sealed partial class WorkerHost
             .Replace("{robot_instructions}", robots, StringComparison.Ordinal);
     }
 
-    /// <summary>POSTs with an idempotency key, retrying transport failures and 5xx with the same key; true once the kernel took it.</summary>
-    private async Task<bool> PostWithRetriesAsync(string url, object payload, string idempotencyKey, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url)) { Content = JsonContent.Create(payload) };
-                request.Headers.Add("Idempotency-Key", idempotencyKey);
-                using var response = await s_http.SendAsync(request, cancellationToken);
-                if ((int)response.StatusCode is >= 400 and < 500)
-                {
-                    // Refused as it stands: repeating it would not help.
-                    LogPostFailed(_logger, url, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
-                    return false;
-                }
-                response.EnsureSuccessStatusCode();
-                return true;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                if (attempt >= 5)
-                {
-                    // The kernel notices the missing callback when this process exits or times out.
-                    LogPostFailed(_logger, url, e.Message);
-                    return false;
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
-            }
-        }
-    }
+    /// <summary>Posts through the kernel client (its retry policy, the same key on every try); true once the kernel took it.</summary>
+    private Task<bool> PostWithRetriesAsync(EventRequest callback, string idempotencyKey, CancellationToken cancellationToken)
+        => KernelLink.DeliveredAsync(_kernel.PostEventAsync(callback, idempotencyKey, cancellationToken), new Uri(_callbackUrl), _logger);
+
+    private Task<bool> PostWithRetriesAsync(ToolCallReport report, string idempotencyKey, CancellationToken cancellationToken)
+        => KernelLink.DeliveredAsync(_kernel.ReportToolCallAsync(report, idempotencyKey, cancellationToken), new Uri(_toolCallUrl), _logger);
 
     /// <summary>
     /// The tool calls of one task: each is reported "started" to the kernel before it runs (so a call cut
@@ -404,7 +382,7 @@ internal sealed partial class WorkerHost
                 callId = _pending is { } pending && pending.Tool == call.Tool ? pending.CallId : (++_next).ToString(CultureInfo.InvariantCulture);
                 _pending = null;
             }
-            await host.PostWithRetriesAsync(host._toolCallUrl,
+            await host.PostWithRetriesAsync(
                 new ToolCallReport(workerId, Server(call.Tool), call.Tool, call.Arguments, call.Result, call.IsError, call.DurationMs, callId, "done"),
                 WorkerEnvironment.ToolCallKey(workerId, callId, "done"), cancellationToken);
         }
@@ -420,7 +398,7 @@ internal sealed partial class WorkerHost
                 _pending = (tool.Name, callId);
             }
             host._motion.BeforeCall(Server(tool.Name), tool);
-            return await host.PostWithRetriesAsync(host._toolCallUrl,
+            return await host.PostWithRetriesAsync(
                 new ToolCallReport(workerId, Server(tool.Name), tool.Name, JsonSerializer.Serialize(arguments, AIJsonUtilities.DefaultOptions), "", false, 0, callId, "started"),
                 WorkerEnvironment.ToolCallKey(workerId, callId, "started"), cancellationToken);
         }
@@ -451,9 +429,6 @@ internal sealed partial class WorkerHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Driver {Name} at {Url} is not reachable: {Reason}")]
     private static partial void LogDriverUnreachable(ILogger logger, string name, string url, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "POST {Url} failed after retries: {Reason}")]
-    private static partial void LogPostFailed(ILogger logger, string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The kept MCP connection to {Driver} did not answer ({Reason}); connecting again")]
     private static partial void LogReconnecting(ILogger logger, string driver, string reason);

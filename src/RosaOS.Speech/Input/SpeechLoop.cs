@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using RosaOS.Kernel.Contracts;
 using RosaOS.ReachyMini.Protocol;
 using RosaOS.Speech.Audio;
 
@@ -175,6 +176,7 @@ public sealed partial class SpeechLoop
     private readonly ISpeechToText _stt;
     private readonly ISpeechRobot _robot;
     private readonly HttpClient _http;
+    private readonly KernelClient _kernel;
     private readonly SpeechLoopOptions _options;
     private readonly ILogger _logger;
     private readonly Regex _wake;
@@ -196,6 +198,11 @@ public sealed partial class SpeechLoop
         _http = http ?? throw new ArgumentNullException(nameof(http));
         _options = options;
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        // Each try gets 5 s; waits of 0.5 s, 1 s, … between them (retries are logged by the client).
+        _kernel = new KernelClient(http, new KernelClientOptions
+        {
+            SttUrl = options.CallbackUrl, Attempts = options.CallbackAttempts, AttemptTimeout = TimeSpan.FromSeconds(5), FirstDelay = TimeSpan.FromSeconds(0.5),
+        }, logger);
         var wake = PocketSphinxTranscriber.Normalise(options.WakeWord);
         _wake = new Regex($@"(?:^|\s){Regex.Escape(wake)}(?:\s|$)", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
@@ -482,54 +489,31 @@ public sealed partial class SpeechLoop
 
     private async Task PostAsync(string text, string? traceParent, CancellationToken cancellationToken)
     {
-        // One key per utterance, the same on every retry: a retry whose first answer was lost is not a second request.
+        // One key per utterance, the same on every retry (the kernel client's policy): a retry whose first answer was lost
+        // is not a second request.
         var idempotencyKey = "stt:" + Guid.NewGuid().ToString("N");
-        var delay = TimeSpan.FromSeconds(0.5);
-        for (var attempt = 1; ; attempt++)
+        string reason;
+        try
         {
-            string reason;
-            var retry = true;
-            try
+            var reply = await _kernel.PostSttAsync(new SttRequest(text), idempotencyKey, traceParent, cancellationToken);
+            if (reply.Success)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                using var request = new HttpRequestMessage(HttpMethod.Post, _options.CallbackUrl)
-                {
-                    Content = JsonContent.Create(new SttCallback(text), SpeechJson.Default.SttCallback),
-                };
-                request.Headers.Add("Idempotency-Key", idempotencyKey);
-                if (traceParent is not null)
-                {
-                    request.Headers.TryAddWithoutValidation("traceparent", traceParent);
-                }
-                using var response = await _http.SendAsync(request, timeout.Token);
-                if (response.IsSuccessStatusCode)
-                {
-                    LogPosted(_logger, _options.CallbackUrl, text);
-                    Update(s => s with { Posted = s.Posted + 1 });
-                    return;
-                }
-                reason = $"{(int)response.StatusCode} {response.StatusCode}";
-                retry = (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                reason = "no answer within 5 s";
-            }
-            catch (HttpRequestException ex)
-            {
-                reason = ex.Message;
-            }
-            if (!retry || attempt >= _options.CallbackAttempts)
-            {
-                LogPostDropped(_logger, _options.CallbackUrl, attempt, reason, text);
-                Update(s => s with { PostFailures = s.PostFailures + 1, LastError = $"kernel: {reason}" });
+                LogPosted(_logger, _options.CallbackUrl, text);
+                Update(s => s with { Posted = s.Posted + 1 });
                 return;
             }
-            LogPostRetry(_logger, _options.CallbackUrl, reason);
-            await Task.Delay(delay, cancellationToken);
-            delay *= 2;
+            reason = $"{reply.Status} {(HttpStatusCode)reply.Status}";
         }
+        catch (TimeoutException)
+        {
+            reason = "no answer within 5 s";
+        }
+        catch (HttpRequestException ex)
+        {
+            reason = ex.Message;
+        }
+        LogPostDropped(_logger, _options.CallbackUrl, _options.CallbackAttempts, reason, text);
+        Update(s => s with { PostFailures = s.PostFailures + 1, LastError = $"kernel: {reason}" });
     }
 
     private async Task CaptureAsync(ChannelWriter<Utterance> queue, CancellationToken cancellationToken)
@@ -737,10 +721,7 @@ public sealed partial class SpeechLoop
     [LoggerMessage(Level = LogLevel.Information, Message = "Posted to {Url}: \"{Text}\".")]
     private static partial void LogPosted(ILogger logger, Uri url, string text);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Posting to {Url} failed ({Reason}); retrying.")]
-    private static partial void LogPostRetry(ILogger logger, Uri url, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped the transcript after {Attempts} attempt(s) to {Url} ({Reason}): \"{Text}\".")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped the transcript after up to {Attempts} attempt(s) to {Url} ({Reason}): \"{Text}\".")]
     private static partial void LogPostDropped(ILogger logger, Uri url, int attempts, string reason, string text);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not tell {Url} whether the robot is listening: {Reason}.")]
