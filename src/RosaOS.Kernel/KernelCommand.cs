@@ -112,7 +112,14 @@ public static partial class KernelCommand
 
     private static TimeSpan Days(double value) => double.IsFinite(value) && value > 0 && value < 36_500 ? TimeSpan.FromDays(value) : TimeSpan.FromSeconds(-1);
 
-    private static async Task<int> RunAsync(KernelOptions options, CancellationToken cancellationToken)
+    private static Task<int> RunAsync(KernelOptions options, CancellationToken cancellationToken) => RunAsync(options, null, null, cancellationToken);
+
+    /// <summary>
+    /// Runs the kernel until shutdown. The two hooks are the seam for hosting it in memory (tests): <paramref name="configure"/> adjusts
+    /// the builder before it is built (e.g. a TestServer instead of Kestrel), <paramref name="started"/> gets the started app.
+    /// </summary>
+    internal static async Task<int> RunAsync(KernelOptions options, Action<WebApplicationBuilder>? configure, Action<WebApplication>? started,
+        CancellationToken cancellationToken)
     {
         var builder = RosaWebHost.CreateBuilder("kernel", options.BindAddress, options.Port);
         var host = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
@@ -203,6 +210,7 @@ public static partial class KernelCommand
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KernelLoop>());
         builder.Services.AddMcpServer().WithHttpTransport(o => o.Stateless = true).WithTools<ProcessTools>().WithToolArgumentBinding();
 
+        configure?.Invoke(builder);
         var app = builder.Build();
         var intake = app.Services.GetRequiredService<EventIntake>();
         app.Services.GetRequiredService<Retention>().TryRunOnce();
@@ -270,6 +278,7 @@ public static partial class KernelCommand
             Console.WriteLine($"rosa kernel listening on {scheme}://{host}:{apiPort} (process manager MCP on {scheme}://{host}:{processPort}/mcp, data {database.Path})");
         });
         await app.StartAsync(cancellationToken);
+        started?.Invoke(app);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
     }

@@ -3,33 +3,29 @@ using RosaOS.Testing.Llm;
 
 namespace RosaOS.Kernel.Tests;
 
-/// <summary>Every endpoint refuses malformed input with a 400 and a reason, queues nothing, and keeps running.</summary>
+/// <summary>
+/// Every endpoint refuses malformed input with a 400 and a reason, queues nothing, and keeps running. Validation needs no other
+/// process, so these run against the kernel hosted in memory (<see cref="InMemoryKernel"/>); the proxy to a live driver is in
+/// <see cref="DriverProxyTests"/>.
+/// </summary>
 public sealed class BadInputTests : IAsyncLifetime
 {
-    private ScriptedLlmServer _llm = null!;
     private readonly System.Net.Sockets.TcpListener _trap = new(System.Net.IPAddress.Loopback, 0);
-    private KernelHarness _kernel = null!;
+    private InMemoryKernel _kernel = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _llm = await ScriptedLlmServer.StartAsync();
-        _llm.Fallback = ScriptedTurn.Say("fine");
-        var port = RosaOS.Testing.FreePort.Next();
-        var processPort = RosaOS.Testing.FreePort.Next();
-        // The kernel's own process-manager MCP server stands in as a reachable driver for the proxy endpoints.
         // A switched-off entry points at a listener nobody accepts on: any connection the kernel made would wait in its backlog.
         _trap.Start();
         var config = KernelHarness.NewConfigDir(
-            new Dictionary<string, string> { ["Kasa Lightbulb Controller"] = $"http://127.0.0.1:{processPort}/mcp" },
-            new Dictionary<string, string> { ["lab-dog"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)_trap.LocalEndpoint).Port}/mcp" });
-        _kernel = await KernelHarness.StartOnAsync(port, processPort, _llm, configDir: config, extraArgs: ["--pool-size", "0"]);
+            disabled: new Dictionary<string, string> { ["lab-dog"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)_trap.LocalEndpoint).Port}/mcp" });
+        _kernel = await InMemoryKernel.StartAsync(config);
     }
 
     public async ValueTask DisposeAsync()
     {
         _trap.Stop();
         await _kernel.DisposeAsync();
-        await _llm.DisposeAsync();
     }
 
     public static TheoryData<string, string, string> Cases => new()
@@ -65,8 +61,8 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal(400, status);
         Assert.Contains(reason, answer.GetProperty("error").GetString(), StringComparison.Ordinal);
         var health = await _kernel.GetJsonAsync("/health");
+        // Nothing queued, so no turn and no LLM call.
         Assert.Equal(0, health.GetProperty("events").GetProperty("pending").GetInt64() + health.GetProperty("events").GetProperty("done").GetInt64());
-        Assert.Empty(_llm.ChatRequests);
     }
 
     [Fact]
@@ -79,7 +75,8 @@ public sealed class BadInputTests : IAsyncLifetime
         var (tooBig, big) = await _kernel.PostJsonAsync("/stt", JsonSerializer.Serialize(new { text = new string('y', 2 << 20) }));
         Assert.Equal(400, tooBig);
         Assert.Contains("larger than", big.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Empty(_llm.ChatRequests);
+        var events = (await _kernel.GetJsonAsync("/health")).GetProperty("events");
+        Assert.Equal(0, events.GetProperty("pending").GetInt64() + events.GetProperty("done").GetInt64());
         Assert.Equal("ok", (await _kernel.GetJsonAsync("/health")).GetProperty("status").GetString());
     }
 
@@ -93,6 +90,52 @@ public sealed class BadInputTests : IAsyncLifetime
         var (missing, driver) = await _kernel.PostJsonAsync("/api/drivers/unicorn/tools/fly", "{}");
         Assert.Equal(404, missing);
         Assert.Contains("configured: reachy-mini", driver.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_switched_off_driver_is_shown_with_the_reason_never_contacted_and_never_called()
+    {
+        var drivers = (await _kernel.GetJsonAsync("/api/drivers")).GetProperty("drivers").EnumerateArray().ToList();
+        var dog = drivers.Single(d => d.GetProperty("name").GetString() == "lab-dog");
+        Assert.False(dog.GetProperty("enabled").GetBoolean());
+        Assert.False(dog.GetProperty("reachable").GetBoolean());
+        Assert.Contains("\"enabled\": false", dog.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        Assert.Empty(dog.GetProperty("tools").EnumerateArray());
+        Assert.True(drivers.Single(d => d.GetProperty("name").GetString() == "reachy-mini").GetProperty("enabled").GetBoolean());
+
+        var health = (await _kernel.GetJsonAsync("/health")).GetProperty("drivers").EnumerateArray();
+        Assert.Contains(health, d => d.GetProperty("name").GetString() == "lab-dog" && !d.GetProperty("enabled").GetBoolean());
+
+        var (status, answer) = await _kernel.PostJsonAsync("/api/drivers/lab-dog/tools/stop_move", "{}");
+        Assert.Equal(409, status);
+        Assert.Contains("disabled", answer.GetProperty("error").GetString(), StringComparison.Ordinal);
+        // The listing above probed every switched-on driver; none of that (nor the refused call) reached the switched-off one.
+        Assert.False(_trap.Pending(), "the kernel connected to a driver that drivers.json switches off");
+    }
+}
+
+/// <summary>The kernel proxies a person's tool call to a live driver (its own process-manager MCP server stands in) and audits it: real process.</summary>
+public sealed class DriverProxyTests : IAsyncLifetime
+{
+    private ScriptedLlmServer _llm = null!;
+    private KernelHarness _kernel = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _llm = await ScriptedLlmServer.StartAsync();
+        _llm.Fallback = ScriptedTurn.Say("fine");
+        var port = RosaOS.Testing.FreePort.Next();
+        var processPort = RosaOS.Testing.FreePort.Next();
+        // The kernel's own process-manager MCP server stands in as a reachable driver for the proxy endpoints.
+        var config = KernelHarness.NewConfigDir(new Dictionary<string, string> { ["Kasa Lightbulb Controller"] = $"http://127.0.0.1:{processPort}/mcp" },
+            new Dictionary<string, string> { ["lab-dog"] = $"http://127.0.0.1:{RosaOS.Testing.FreePort.Next()}/mcp" });
+        _kernel = await KernelHarness.StartOnAsync(port, processPort, _llm, configDir: config, extraArgs: ["--pool-size", "0"]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _kernel.DisposeAsync();
+        await _llm.DisposeAsync();
     }
 
     [Fact]
@@ -117,26 +160,5 @@ public sealed class BadInputTests : IAsyncLifetime
         var audit = (await _kernel.GetJsonAsync("/api/audit")).EnumerateArray().ToList();
         Assert.Contains(audit, a => a.GetProperty("tool").GetString() == "terminate_process" && a.GetProperty("arguments").GetString()!.Contains("ghost", StringComparison.Ordinal));
         Assert.Empty(_llm.ChatRequests);
-    }
-
-    [Fact]
-    public async Task A_switched_off_driver_is_shown_with_the_reason_never_contacted_and_never_called()
-    {
-        var drivers = (await _kernel.GetJsonAsync("/api/drivers")).GetProperty("drivers").EnumerateArray().ToList();
-        var dog = drivers.Single(d => d.GetProperty("name").GetString() == "lab-dog");
-        Assert.False(dog.GetProperty("enabled").GetBoolean());
-        Assert.False(dog.GetProperty("reachable").GetBoolean());
-        Assert.Contains("\"enabled\": false", dog.GetProperty("problem").GetString(), StringComparison.Ordinal);
-        Assert.Empty(dog.GetProperty("tools").EnumerateArray());
-        Assert.True(drivers.Single(d => d.GetProperty("name").GetString() == "reachy-mini").GetProperty("enabled").GetBoolean());
-
-        var health = (await _kernel.GetJsonAsync("/health")).GetProperty("drivers").EnumerateArray();
-        Assert.Contains(health, d => d.GetProperty("name").GetString() == "lab-dog" && !d.GetProperty("enabled").GetBoolean());
-
-        var (status, answer) = await _kernel.PostJsonAsync("/api/drivers/lab-dog/tools/stop_move", "{}");
-        Assert.Equal(409, status);
-        Assert.Contains("disabled", answer.GetProperty("error").GetString(), StringComparison.Ordinal);
-        // The listing above probed every switched-on driver; none of that (nor the refused call) reached the switched-off one.
-        Assert.False(_trap.Pending(), "the kernel connected to a driver that drivers.json switches off");
     }
 }

@@ -5,20 +5,25 @@ using RosaOS.Testing.Llm;
 
 namespace RosaOS.Kernel.Tests;
 
-/// <summary>A real `rosa kernel` process on free ports, with its own data and config folders, talking to a scripted LLM as "Groq".</summary>
+/// <summary>
+/// A real `rosa kernel` process with its own data and config folders, talking to a scripted LLM as "Groq"; started through
+/// <see cref="TestStack"/> (port 0 unless the test names ports, e.g. for a config that points a driver at the kernel itself).
+/// </summary>
 public sealed class KernelHarness : IAsyncDisposable
 {
-    private KernelHarness(RosaProcess process, int port, int processPort, string dataDir, string configDir)
+    private readonly TestStack _stack;
+
+    private KernelHarness(TestStack stack, string dataDir, string configDir)
     {
-        Process = process;
-        Port = port;
-        ProcessPort = processPort;
+        _stack = stack;
+        Port = new Uri(stack.KernelUrl).Port;
+        ProcessPort = new Uri(stack.ProcessManagerUrl).Port;
         DataDir = dataDir;
         ConfigDir = configDir;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+        Http = new HttpClient { BaseAddress = new Uri(stack.KernelUrl), Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public RosaProcess Process { get; }
+    public RosaProcess Process => _stack.Kernel!;
 
     public int Port { get; }
 
@@ -59,11 +64,11 @@ public sealed class KernelHarness : IAsyncDisposable
         return dir;
     }
 
-    /// <summary>Starts a kernel; <paramref name="llm"/> null means no provider at all.</summary>
+    /// <summary>Starts a kernel on ports the OS chooses; <paramref name="llm"/> null means no provider at all.</summary>
     public static async Task<KernelHarness> StartAsync(ScriptedLlmServer? llm, string? dataDir = null, string? configDir = null, params string[] extraArgs)
-        => await StartOnAsync(FreePort.Next(), FreePort.Next(), llm, dataDir, configDir, extraArgs);
+        => await StartOnAsync(0, 0, llm, dataDir, configDir, extraArgs);
 
-    /// <summary>Starts a kernel on given ports (so a config can point a driver at its own MCP server).</summary>
+    /// <summary>Starts a kernel on given ports (so a config can point a driver at its own MCP server); 0 lets the OS choose.</summary>
     public static async Task<KernelHarness> StartOnAsync(int port, int processPort, ScriptedLlmServer? llm, string? dataDir = null, string? configDir = null, params string[] extraArgs)
         => await StartWithEnvironmentAsync(port, processPort, llm, new Dictionary<string, string?>(), dataDir, configDir, extraArgs);
 
@@ -74,26 +79,21 @@ public sealed class KernelHarness : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(environment);
         dataDir ??= TestPaths.NewTempDirectory("data");
         configDir ??= NewConfigDir();
-        var env = new Dictionary<string, string?>
+        var stack = await TestStack.StartAsync(new TestStackOptions
         {
-            ["ROSAOS_DATA_DIR"] = dataDir,
-            ["ROSAOS_CONFIG_DIR"] = configDir,
-            ["LOCAL_LLM_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        if (llm is not null)
-        {
-            env["GROQ_API_KEY"] = "gsk_test";
-            env["GROQ_BASE_URL"] = llm.GroqBaseUrl;
-        }
-        foreach (var (name, value) in environment)
-        {
-            env[name] = value;
-        }
-        var process = RosaProcess.StartRosa(["kernel", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--process-port", processPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArgs], env);
-        var harness = new KernelHarness(process, port, processPort, dataDir, configDir);
-        await process.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
-        return harness;
+            ConfigDirectory = configDir,
+            DataDirectory = dataDir,
+            Llm = llm,
+            Kernel = new KernelPart
+            {
+                Llm = llm is not null,
+                Port = port,
+                ProcessPort = processPort,
+                Arguments = extraArgs,
+                Environment = new Dictionary<string, string?>(environment),
+            },
+        });
+        return new KernelHarness(stack, dataDir, configDir);
     }
 
     /// <summary>Waits until the pool workers are up (they print "worker ready").</summary>
@@ -159,7 +159,7 @@ public sealed class KernelHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await Process.DisposeAsync();
+        await _stack.DisposeAsync();
     }
 }
 

@@ -21,7 +21,7 @@ public sealed class OtlpExportTests
         await using var receiver = await OtlpReceiver.StartAsync();
         await using var llm = await ScriptedLlmServer.StartAsync();
         llm.When(r => r.SystemPrompt.Contains("You are the kernel", StringComparison.Ordinal) && r.LastUserText == "how are you", ScriptedTurn.Say("Fine, thanks."));
-        await using var kernel = await KernelHarness.StartWithEnvironmentAsync(FreePort.Next(), FreePort.Next(), llm, new Dictionary<string, string?>
+        await using var kernel = await KernelHarness.StartWithEnvironmentAsync(0, 0, llm, new Dictionary<string, string?>
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Url,
             // The SDK's batch delay (5 s by default), shortened so the test does not wait for it.

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
+using RosaOS.Mcp.Arguments;
 using RosaOS.Mcp.Kasa.Protocol;
 using RosaOS.Testing;
 
@@ -103,18 +105,6 @@ public sealed class KasaTests(KasaSimFixture sim) : IClassFixture<KasaSimFixture
         Assert.Contains("saturation 50%", status, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("set_brightness", """{"brightness":"bright"}""", "argument 'brightness' must be an integer, got the string \"bright\"")]
-    [InlineData("set_brightness", """{}""", "argument 'brightness' is required")]
-    [InlineData("set_preset_color", """{"color":"ultraviolet"}""", "Unknown colour 'ultraviolet'")]
-    public async Task BadArguments_SayWhatIsWrong(string tool, string json, string expected)
-    {
-        await using var client = await ConnectAsync();
-        var (text, isError) = await CallAsync(client, tool, json);
-        Assert.True(isError, text);
-        Assert.Contains(expected, text, StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task Klap_WithTheWrongPassword_IsRefusedAtTheHandshake()
     {
@@ -152,5 +142,35 @@ public sealed class KasaKlapServerTests
         using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/health"), TestContext.Current.CancellationToken));
         Assert.Equal("klap", health.RootElement.GetProperty("protocol").GetString());
         Assert.False(health.RootElement.GetProperty("simulated").GetProperty("light").GetProperty("on").GetBoolean());
+    }
+}
+
+/// <summary>The light's MCP tools served in memory (<see cref="InMemoryMcp"/>): argument errors need no process.</summary>
+public sealed class KasaToolArgumentTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(string Text, bool IsError)> CallAsync(McpClient client, string tool, string json)
+    {
+        var result = await client.CallToolAsync(new CallToolRequestParams { Name = tool, Arguments = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)! }, Ct);
+        return (string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text)), result.IsError == true);
+    }
+
+    [Theory]
+    [InlineData("set_brightness", """{"brightness":"bright"}""", "argument 'brightness' must be an integer, got the string \"bright\"")]
+    [InlineData("set_brightness", """{}""", "argument 'brightness' is required")]
+    [InlineData("set_preset_color", """{"color":"ultraviolet"}""", "Unknown colour 'ultraviolet'")]
+    public async Task BadArguments_SayWhatIsWrong(string tool, string json, string expected)
+    {
+        // No bulb is contacted: binding (or the tool's own check) refuses the call first.
+        await using var mcp = await InMemoryMcp.StartAsync((services, server) =>
+        {
+            services.AddSingleton(new KasaOptions { Host = "127.0.0.1", XorPort = 9, KlapPort = 9 });
+            services.AddSingleton<KasaBulbProvider>();
+            server.WithTools<KasaTools>().WithToolArgumentBinding();
+        });
+        var (text, isError) = await CallAsync(mcp.Client, tool, json);
+        Assert.True(isError, text);
+        Assert.Contains(expected, text, StringComparison.Ordinal);
     }
 }

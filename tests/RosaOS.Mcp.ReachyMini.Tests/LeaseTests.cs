@@ -28,7 +28,7 @@ public sealed class LeaseTests(SimFixture fixture) : IClassFixture<SimFixture>
             var (refused, refusedIsError) = await other.CallAsync("goto_target", new() { ["head_yaw"] = 30, ["duration"] = 0.5 });
             Assert.True(refusedIsError, refused);
             Assert.Contains("goto_target refused: reachy-mini is held by worker w-first (greet the visitor)", refused, StringComparison.Ordinal);
-            // Nothing moved on the robot.
+            // Nothing moved on the robot. Kept on purpose: "still after 0.8 s" is the assertion (a refused move would have started by then).
             await Task.Delay(TimeSpan.FromSeconds(0.8), Ct);
             Assert.Equal(before, await HeadYawAsync(), 1.0);
             // Reads are never leased.

@@ -63,7 +63,8 @@ public sealed class SpeakToolTests(SimFixture sim) : IClassFixture<SimFixture>
                 var client = await McpTestClient.ConnectAsync(sim.McpUrl, Ct);
                 clients.Add(client);
                 calls.Add(client.CallAsync("speak", new() { ["text"] = word, ["wait_until_spoken"] = true }));
-                // Arrival order is the order of requests reaching the server.
+                // Arrival order is the order of requests reaching the server. Kept: the speech queue is not observable from outside
+                // (the call blocks until spoken), so 150 ms between independent clients' requests is what orders them.
                 await Task.Delay(150, Ct);
             }
             var results = await Task.WhenAll(calls);
@@ -97,6 +98,7 @@ public sealed class SpeakToolTests(SimFixture sim) : IClassFixture<SimFixture>
         var first = a.CallAsync("speak", new() { ["text"] = Long, ["wait_until_spoken"] = true });
         await Poll.UntilAsync(async () => (await SinceAsync(since)).Count > 0, "the first text to start playing");
         var second = b.CallAsync("speak", new() { ["text"] = "I was queued behind it.", ["wait_until_spoken"] = true });
+        // Kept: the queued call is not observable until it plays; 200 ms lets it reach the queue before the interruption.
         await Task.Delay(200, Ct);
         var (urgent, urgentError) = await c.CallAsync("speak", new() { ["text"] = "Stop! Urgent message.", ["forcefully_interrupt"] = true, ["wait_until_spoken"] = true });
         var (firstText, _) = await first;

@@ -143,10 +143,10 @@ public sealed class MotionToolTests(SimFixture sim) : IClassFixture<SimFixture>
         Assert.Contains("Stopped 1 move(s): stopped goto_target", stop, StringComparison.Ordinal);
         Assert.False(moveError, moveText);
         Assert.Contains("Stopped after", moveText, StringComparison.Ordinal);
-        // The measured pose trails the command by one 20 ms control tick, so read it once that tick has passed.
-        await Task.Delay(100, Ct);
-        var stoppedAt = Deg((await StateAsync()).HeadPose?.Yaw);
-        await Task.Delay(300, Ct); // another process: give it time to (wrongly) keep moving
+        // The measured pose trails the command by one 20 ms control tick: read it once it has settled.
+        var stoppedAt = await Poll.SettledAsync(async () => Deg((await StateAsync()).HeadPose?.Yaw), "the stopped head's yaw", 0.05);
+        // Kept on purpose: "nothing moves for 300 ms" is the assertion (another process could wrongly keep moving); no state says "never".
+        await Task.Delay(300, Ct);
         Assert.InRange(stoppedAt, 5, 55);
         Assert.InRange(Deg((await StateAsync()).HeadPose?.Yaw), stoppedAt - 0.5, stoppedAt + 0.5);
         Assert.Contains(await sim.Daemon.GetMoveLogAsync(Ct), m => m.Kind == "goto" && m.Outcome == "cancelled");

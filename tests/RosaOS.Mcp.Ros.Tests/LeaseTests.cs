@@ -149,7 +149,7 @@ public sealed class LeaseTests(RosRobotFixture robot)
     private static async Task<JsonObject> DriverLeaseAsync(KernelStack stack)
     {
         using var http = new HttpClient();
-        return JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{stack.RosPort}{LeaseContract.HttpPath}"), Ct))!.AsObject();
+        return JsonNode.Parse(await http.GetStringAsync(new Uri(stack.RosUrl + LeaseContract.HttpPath), Ct))!.AsObject();
     }
 
     /// <summary>The text of the worker's <paramref name="n"/>th tool result, once its model has been asked with it.</summary>

@@ -81,6 +81,7 @@ public sealed class SafetyEnvelopeTests(RosRobotFixture robot)
         var before = robot.Graph.Robot.Lines.Count;
         var first = await robot.CallAsync("publish_once", new { topic = "/cmd_vel", msg_type = "geometry_msgs/Twist", msg = new { linear = new { x = 0.1234 } } });
         Assert.Contains("1.5 s", first["deadman"]!.ToString(), StringComparison.Ordinal);
+        // Kept on purpose: the renewal must come inside the 1.5 s dead-man time, 0.5 s after the first message.
         await Task.Delay(TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
         // A renewal within the dead-man time restarts it.
         await robot.CallAsync("publish_once", new { topic = "/cmd_vel", msg_type = "geometry_msgs/Twist", msg = new { linear = new { x = 0.1111 } } });

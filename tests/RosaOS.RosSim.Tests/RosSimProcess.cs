@@ -73,7 +73,7 @@ public sealed class RosSimProcess : IAsyncDisposable
         while (DateTime.UtcNow < end)
         {
             await publisher.PublishAsync(new JsonObject { ["linear"] = new JsonObject { ["x"] = linear }, ["angular"] = new JsonObject { ["z"] = angular } });
-            await Task.Delay(100);
+            await Task.Delay(100); // the teleop's 10 Hz rate, not a wait for state
         }
     }
 

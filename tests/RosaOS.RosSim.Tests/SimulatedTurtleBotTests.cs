@@ -45,7 +45,8 @@ public sealed class SimulatedTurtleBotTests
         // Docked facing the dock: reverse away from it at 0.2 m/s for 1.5 s.
         await sim.DriveAsync(-0.2, 0, 1.5);
         var atStop = await sim.PositionAsync();
-        await Task.Delay(1500);
+        // The dead-man stop: odometry reports zero speed, then the base has gone no further than the last half second allows.
+        await sim.NextAsync("/odom", o => o["twist"]!["twist"]!["linear"]!["x"]!.GetValue<double>() == 0.0, TimeSpan.FromSeconds(5));
         var later = await sim.PositionAsync();
         var moved = Math.Abs(atStop.Y - start.Y);
         Assert.InRange(moved, 0.15, 0.45);

@@ -14,7 +14,8 @@ public sealed class GotoTests(MotionSim sim)
         await sim.WaitIdleAsync();
         await sim.GotoAsync("""{"head_pose":{"x":0,"y":0,"z":0,"roll":0,"pitch":0,"yaw":0},"antennas":[0,0],"body_yaw":0,"duration":0.5}""");
         await sim.WaitIdleAsync();
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        // The measured pose trails the last command by a control tick: start from a settled head.
+        await global::RosaOS.Testing.Poll.SettledAsync(async () => (await sim.PoseAsync()).Yaw, "the head's yaw", 1e-4);
         const double Target = 0.6;
         const double Duration = 2.0;
         // interpolation is ignored by the REST route: the daemon always uses minjerk.
@@ -90,8 +91,8 @@ public sealed class GotoTests(MotionSim sim)
         Assert.Equal(200, status);
         Assert.Equal($"Stopped move with UUID: {id}", body!["message"]!.GetValue<string>());
         Assert.Equal("cancelled", (await sim.WaitMoveEndAsync(id))["outcome"]!.GetValue<string>());
-        await Task.Delay(150, TestContext.Current.CancellationToken);
-        var frozen = (await sim.PoseAsync()).Yaw;
+        var frozen = await global::RosaOS.Testing.Poll.SettledAsync(async () => (await sim.PoseAsync()).Yaw, "the cancelled head's yaw", 1e-4);
+        // Kept on purpose: "frozen for 500 ms" is the assertion.
         await Task.Delay(500, TestContext.Current.CancellationToken);
         var later = (await sim.PoseAsync()).Yaw;
         Assert.InRange(frozen, 0.05, 0.75);
@@ -132,6 +133,7 @@ public sealed class GotoTests(MotionSim sim)
         // 30 cm up is far beyond the rods' reach: IK fails, the head stays.
         (status, _, _) = await sim.PostJsonAsync("api/move/set_target", """{"target_head_pose":{"z":0.3}}""");
         Assert.Equal(200, status);
+        // Kept on purpose: "the head stays for 200 ms" is the assertion (an unreachable target must not move it).
         await Task.Delay(200, TestContext.Current.CancellationToken);
         var after = await sim.PoseAsync();
         Assert.Equal(before.Z, after.Z, 2e-4);

@@ -42,4 +42,21 @@ public static class Poll
         }
         return value;
     }
+
+    /// <summary>
+    /// Re-reads a number until two readings <paramref name="interval"/> apart agree within <paramref name="tolerance"/> (e.g. a pose
+    /// that trails its command by a control tick has settled), and returns the last one.
+    /// </summary>
+    public static async Task<double> SettledAsync(Func<Task<double>> read, string what, double tolerance, TimeSpan? timeout = null, TimeSpan? interval = null)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var previous = await read();
+        var settled = await ForAsync(async () =>
+        {
+            var reading = (Before: previous, Now: await read());
+            previous = reading.Now;
+            return reading;
+        }, r => Math.Abs(r.Now - r.Before) <= tolerance, what + " to settle", timeout, interval);
+        return settled.Now;
+    }
 }

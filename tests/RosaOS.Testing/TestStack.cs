@@ -17,10 +17,18 @@ public sealed class TestStack : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _parts = [];
 
-    private TestStack(string configDirectory) => ConfigDirectory = configDirectory;
+    private TestStack(string configDirectory, string? dataDirectory)
+    {
+        ConfigDirectory = configDirectory;
+        DataDirectory = dataDirectory;
+    }
 
     /// <summary>The config folder the drivers and the kernel read (ROSAOS_CONFIG_DIR); its drivers.json names the stack's ports.</summary>
     public string ConfigDirectory { get; }
+
+    /// <summary>The data folder every part shares (ROSAOS_DATA_DIR, as under <c>rosa up</c>), when the options asked for one;
+    /// otherwise each process has its own.</summary>
+    public string? DataDirectory { get; }
 
     /// <summary>Its drivers.json.</summary>
     public string DriversPath => Path.Combine(ConfigDirectory, "drivers.json");
@@ -49,6 +57,9 @@ public sealed class TestStack : IAsyncDisposable
     /// <summary>The simulated robot's rosbridge, e.g. <c>ws://127.0.0.1:41235</c>.</summary>
     public Uri? RosbridgeUrl { get; private set; }
 
+    /// <summary>The simulated ROS robot's HTTP side (map state, camera) on the same port, e.g. <c>http://127.0.0.1:41235</c>.</summary>
+    public string RosSimUrl { get; private set; } = "";
+
     public string RosUrl { get; private set; } = "";
 
     public string KasaUrl { get; private set; } = "";
@@ -63,7 +74,7 @@ public sealed class TestStack : IAsyncDisposable
     public static async Task<TestStack> StartAsync(TestStackOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var stack = new TestStack(options.ConfigDirectory ?? CopyShippedConfig());
+        var stack = new TestStack(options.ConfigDirectory ?? CopyShippedConfig(), options.DataDirectory);
         try
         {
             await stack.StartPartsAsync(options);
@@ -84,19 +95,29 @@ public sealed class TestStack : IAsyncDisposable
         environment.TryAdd("ROSAOS_CONFIG_DIR", ConfigDirectory);
         // A closed port: a local vLLM a developer runs on 6000 is never found.
         environment.TryAdd("LOCAL_LLM_PORT", Port(FreePort.Next()));
-        environment.TryAdd("ROSAOS_DATA_DIR", TestPaths.NewTempDirectory("data"));
+        environment.TryAdd("ROSAOS_DATA_DIR", DataDirectory ?? TestPaths.NewTempDirectory("data"));
         if (SimUrl.Length > 0)
         {
             environment.TryAdd("ROSA_DAEMON_URL", SimUrl);
+        }
+        if (RosSimUrl.Length > 0)
+        {
+            // The page shows the simulated ROS robot's map, as under rosa up.
+            environment.TryAdd("ROSA_ROSSIM_URLS", RosSimUrl);
         }
         if (llm is not null)
         {
             environment["GROQ_API_KEY"] = "gsk_test";
             environment["GROQ_BASE_URL"] = llm.GroqBaseUrl;
         }
-        var kernel = Add(RosaProcess.StartRosa(["kernel", "--port", Port(part.Port), "--process-port", "0", .. part.Arguments], environment));
+        var kernel = Add(RosaProcess.StartRosa(["kernel", "--port", Port(part.Port), "--process-port", Port(part.ProcessPort), .. part.Arguments], environment));
         await kernel.WaitForListeningAsync("kernel");
         await kernel.WaitForListeningAsync("kernel-process");
+        if (part.PoolWorkers > 0)
+        {
+            await Poll.UntilAsync(() => Task.FromResult(kernel.Lines.Count(l => l.Contains("worker ready (pool", StringComparison.Ordinal)) >= part.PoolWorkers),
+                $"{part.PoolWorkers} pool workers");
+        }
         return kernel;
     }
 
@@ -121,26 +142,46 @@ public sealed class TestStack : IAsyncDisposable
     private async Task StartPartsAsync(TestStackOptions options)
     {
         // Every driver a test leaves out stays in drivers.json on a closed port (the kernel reports it unreachable at once);
-        // the policy edit comes first, as the drivers read their approval policy from this file at start.
-        EditDrivers(servers =>
+        // the policy edit comes first, as the drivers read their approval policy from this file at start. A config folder of
+        // the test's own is left as written, except for the entries of the parts the stack starts.
+        if (options.ConfigDirectory is null || options.Drivers is not null)
         {
-            foreach (var entry in servers.Select(s => s.Value!.AsObject()).ToList())
+            EditDrivers(servers =>
             {
-                entry["url"] = $"http://127.0.0.1:{Port(FreePort.Next())}/mcp";
-                entry.Remove("ros");
-            }
-            options.Drivers?.Invoke(servers);
-        });
-        var kernelPort = 0;
+                if (options.ConfigDirectory is null)
+                {
+                    foreach (var entry in servers.Select(s => s.Value!.AsObject()).ToList())
+                    {
+                        entry["url"] = $"http://127.0.0.1:{Port(FreePort.Next())}/mcp";
+                        entry.Remove("ros");
+                    }
+                }
+                options.Drivers?.Invoke(servers);
+            });
+        }
+        // A part that must know the kernel's address before the kernel starts (a page origin to trust, a URL to call back) makes the
+        // stack choose the kernel's port ahead; every other part binds port 0.
+        var kernelPort = options.Kernel is not null
+            && (options.Sim?.TrustKernelPage == true || options.RosSim?.TrustKernelPage == true || options.Ros?.KernelUrl == true || options.Reachy?.SpeechToKernel == true)
+            ? FreePort.Next() : 0;
+        var kernelOrigin = $"http://127.0.0.1:{Port(kernelPort)}";
+        if (options.Llm is not null)
+        {
+            Llm = options.Llm;
+        }
+        else if (options.Kernel?.Llm == true || options.Reachy?.Llm == true)
+        {
+            // First, as rosa reachy may use it too (Whisper, vision) and the test may add routes (ConfigureLlm).
+            Llm = await ScriptedLlmServer.StartAsync(options.ConfigureLlm);
+            _parts.Add(Llm);
+        }
         if (options.Sim is { } sim)
         {
-            var environment = new Dictionary<string, string?>(sim.Environment);
-            if (sim.TrustKernelPage && options.Kernel is not null)
+            var environment = PartEnvironment(sim.Environment);
+            if (sim.TrustKernelPage && kernelPort != 0)
             {
-                // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin (as under rosa up),
-                // so this one port is chosen before the kernel starts.
-                kernelPort = FreePort.Next();
-                environment["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{Port(kernelPort)}";
+                // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin (as under rosa up).
+                environment["ROSAOS_TRUSTED_ORIGINS"] = kernelOrigin;
             }
             string[] dataset = sim.Emotions ? ["--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"] : [];
             Sim = Add(RosaProcess.StartRosa(["sim", "--port", "0", .. dataset, .. sim.Arguments], environment));
@@ -157,24 +198,56 @@ public sealed class TestStack : IAsyncDisposable
         if (options.Reachy is { } reachy)
         {
             var daemon = reachy.DaemonUrl ?? (SimUrl.Length > 0 ? SimUrl : throw new InvalidOperationException("rosa reachy needs a simulator in the stack or a DaemonUrl."));
-            Reachy = Add(RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", daemon, .. Bind(reachy.Bind), .. reachy.Arguments],
-                DriverEnvironment(reachy.Environment)));
+            var environment = DriverEnvironment(reachy.Environment);
+            if (reachy.Llm)
+            {
+                environment.TryAdd("GROQ_API_KEY", "gsk_test");
+                environment.TryAdd("GROQ_BASE_URL", Llm!.GroqBaseUrl);
+            }
+            if (reachy.SpeechToKernel && kernelPort != 0)
+            {
+                environment.TryAdd("STT_CALLBACK_URL", kernelOrigin + "/stt");
+            }
+            Reachy = Add(RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", daemon, .. Bind(reachy.Bind), .. reachy.Arguments], environment));
             ReachyUrl = Authority(await Reachy.WaitForListeningAsync("reachy"));
             PointDriver("reachy-mini", ReachyUrl);
+            if (reachy.WaitCapturing)
+            {
+                using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{ReachyUrl}/health"), TestContext.Current.CancellationToken))!["speech_input"]?["capturing"]?.GetValue<bool>() == true,
+                    "rosa reachy capturing the virtual microphone", TestTimeouts.Startup);
+            }
         }
         if (options.RosSim is { } rossim)
         {
-            RosSim = Add(RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", "0", .. rossim.Arguments], new Dictionary<string, string?>(rossim.Environment)));
+            var environment = PartEnvironment(rossim.Environment);
+            if (rossim.TrustKernelPage && kernelPort != 0)
+            {
+                // The page fetches the map from the simulator's port: it trusts the kernel's origin, as under rosa up.
+                environment["ROSAOS_TRUSTED_ORIGINS"] = kernelOrigin;
+            }
+            RosSim = Add(RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", "0", .. rossim.Arguments], environment));
             var bridge = await RosSim.WaitForListeningAsync("rossim-" + rossim.Name);
             RosbridgeUrl = new Uri($"ws://{bridge.Authority}");
+            RosSimUrl = $"http://{bridge.Authority}";
         }
         if (options.Ros is { } ros)
         {
             var rosbridge = ros.Rosbridge ?? RosbridgeUrl ?? throw new InvalidOperationException("rosa ros needs a rossim in the stack or a Rosbridge URL.");
-            Ros = Add(RosaProcess.StartRosa(["ros", "--name", ros.Name, "--rosbridge", rosbridge.ToString(), "--port", "0", .. ros.Arguments],
+            // Watches report to the kernel (--kernel-url), whose port is then chosen ahead.
+            // rosa ros reads its safety from its entry's ROS section at start: the section goes in first, the URL once it listens.
+            PointDriver(ros.Name, null, rosbridge);
+            string[] kernelUrl = ros.KernelUrl && kernelPort != 0 ? ["--kernel-url", kernelOrigin] : [];
+            Ros = Add(RosaProcess.StartRosa(["ros", "--name", ros.Name, "--rosbridge", rosbridge.ToString(), "--port", "0", .. kernelUrl, .. ros.Arguments],
                 DriverEnvironment(ros.Environment)));
             RosUrl = Authority(await Ros.WaitForListeningAsync("ros-" + ros.Name));
-            PointDriver(ros.Name, RosUrl, rosbridge);
+            PointDriver(ros.Name, RosUrl);
+            if (ros.WaitConnected)
+            {
+                using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{RosUrl}/health"), TestContext.Current.CancellationToken))!["connected"]!.GetValue<bool>(),
+                    "rosa ros to connect to rosbridge", TestTimeouts.Startup);
+            }
         }
         if (options.Kasa is { } kasa)
         {
@@ -184,12 +257,7 @@ public sealed class TestStack : IAsyncDisposable
         }
         if (options.Kernel is { } kernel)
         {
-            if (kernel.Llm)
-            {
-                Llm = await ScriptedLlmServer.StartAsync();
-                _parts.Add(Llm);
-            }
-            Kernel = await StartKernelAsync(kernelPort == 0 ? kernel : kernel with { Port = kernelPort }, Llm);
+            Kernel = await StartKernelAsync(kernelPort == 0 ? kernel : kernel with { Port = kernelPort }, kernel.Llm ? Llm : null);
             KernelUrl = Authority(await Kernel.WaitForListeningAsync("kernel"));
             ProcessManagerUrl = Authority(await Kernel.WaitForListeningAsync("kernel-process")) + "/mcp";
         }
@@ -197,17 +265,31 @@ public sealed class TestStack : IAsyncDisposable
 
     private Dictionary<string, string?> DriverEnvironment(IReadOnlyDictionary<string, string?> given)
     {
-        var environment = new Dictionary<string, string?>(given);
+        var environment = PartEnvironment(given);
         environment.TryAdd("ROSAOS_CONFIG_DIR", ConfigDirectory);
         return environment;
     }
 
+    /// <summary>A part's own environment plus the shared data folder, if the stack has one.</summary>
+    private Dictionary<string, string?> PartEnvironment(IReadOnlyDictionary<string, string?> given)
+    {
+        var environment = new Dictionary<string, string?>(given);
+        if (DataDirectory is not null)
+        {
+            environment.TryAdd("ROSAOS_DATA_DIR", DataDirectory);
+        }
+        return environment;
+    }
+
     /// <summary>Points the drivers.json entry <paramref name="name"/> (if the config has it) at a started server.</summary>
-    private void PointDriver(string name, string baseUrl, Uri? rosbridge = null) => EditDrivers(servers =>
+    private void PointDriver(string name, string? baseUrl, Uri? rosbridge = null) => EditDrivers(servers =>
     {
         if (servers[name] is JsonObject entry)
         {
-            entry["url"] = baseUrl + "/mcp";
+            if (baseUrl is not null)
+            {
+                entry["url"] = baseUrl + "/mcp";
+            }
             if (rosbridge is not null)
             {
                 // The test's ROS section, else the shipped one; switched on and pointed at the stack's graph.
@@ -263,8 +345,19 @@ public sealed record TestStackOptions
     /// <summary>Edits drivers.json's <c>mcpServers</c> before any driver starts (e.g. an approval policy).</summary>
     public Action<JsonObject>? Drivers { get; init; }
 
-    /// <summary>A config folder of the test's own instead of a copy of the shipped one.</summary>
+    /// <summary>A config folder of the test's own instead of a copy of the shipped one; its drivers.json is kept as written except
+    /// for the entries of the parts the stack starts.</summary>
     public string? ConfigDirectory { get; init; }
+
+    /// <summary>One data folder for every part (ROSAOS_DATA_DIR, as under <c>rosa up</c>: e.g. a driver's saved image the kernel reads);
+    /// null gives each process its own.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>A scripted LLM the test started (and disposes) itself, e.g. scripted before the stack starts; used where a part asks for the LLM.</summary>
+    public ScriptedLlmServer? Llm { get; init; }
+
+    /// <summary>Extra routes on the scripted LLM (e.g. Whisper's transcriptions), when the stack starts one.</summary>
+    public Action<Microsoft.AspNetCore.Builder.WebApplication, ScriptedLlmServer>? ConfigureLlm { get; init; }
 }
 
 /// <summary>What every part shares: extra command-line arguments and environment variables.</summary>
@@ -295,12 +388,24 @@ public sealed record ReachyPart : StackPart
 
     /// <summary>An address to bind instead of loopback (<c>--bind</c>).</summary>
     public string? Bind { get; init; }
+
+    /// <summary>Give it the stack's scripted LLM as Groq (Whisper, vision); the stack then starts one.</summary>
+    public bool Llm { get; init; }
+
+    /// <summary>Send what the speech loop hears to the stack's kernel (STT_CALLBACK_URL), whose port is then chosen ahead.</summary>
+    public bool SpeechToKernel { get; init; }
+
+    /// <summary>Wait until the speech loop captures the simulator's microphone.</summary>
+    public bool WaitCapturing { get; init; }
 }
 
 /// <summary><c>rosa rossim</c>: a simulated TurtleBot with its rosbridge.</summary>
 public sealed record RosSimPart : StackPart
 {
     public string Name { get; init; } = "simbot";
+
+    /// <summary>Trust the kernel page's origin (the page fetches the map): the kernel's port is then chosen ahead.</summary>
+    public bool TrustKernelPage { get; init; }
 }
 
 /// <summary><c>rosa ros</c>, on the stack's rossim unless <see cref="Rosbridge"/> says otherwise; its drivers.json entry is <see cref="Name"/>.</summary>
@@ -309,6 +414,12 @@ public sealed record RosPart : StackPart
     public string Name { get; init; } = "turtlebot";
 
     public Uri? Rosbridge { get; init; }
+
+    /// <summary>Point its watches at the stack's kernel (<c>--kernel-url</c>), whose port is then chosen ahead.</summary>
+    public bool KernelUrl { get; init; }
+
+    /// <summary>Wait until it is connected to its rosbridge.</summary>
+    public bool WaitConnected { get; init; }
 }
 
 /// <summary><c>rosa kasa --sim</c>: the light's MCP server with a simulated bulb.</summary>
@@ -322,4 +433,10 @@ public sealed record KernelPart : StackPart
 
     /// <summary>The API port; 0 (the default) lets the OS choose.</summary>
     public int Port { get; init; }
+
+    /// <summary>The process manager's MCP port; 0 (the default) lets the OS choose.</summary>
+    public int ProcessPort { get; init; }
+
+    /// <summary>Wait until this many pool workers are ready (<c>worker ready (pool</c> lines).</summary>
+    public int PoolWorkers { get; init; }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -13,34 +12,29 @@ namespace RosaOS.Testing;
 /// loop, speak with espeak-ng), <c>rosa kernel</c> with pooled workers; only the LLM and Whisper are scripted (one
 /// server, Groq's wire format). A turn: the user says "hello, {request}" through the simulated microphone; Whisper
 /// transcribes it (standing reply); the kernel launches a worker that calls <c>speak</c>; every LLM answer comes after
-/// <see cref="LlmDelay"/>. Used by the voice tests and bench/voice.
+/// <see cref="LlmDelay"/>. Started by <see cref="TestStack"/> on port 0. Used by the voice tests and bench/voice.
 /// </summary>
 public sealed class VoiceStack : IAsyncDisposable
 {
     /// <summary>What the worker says (one sentence).</summary>
     public const string Reply = "It is twelve o'clock.";
 
-    private readonly List<IAsyncDisposable> _parts = [];
+    private TestStack _stack = null!;
 
-    private VoiceStack(ScriptedLlmServer llm, Uri sim, Uri reachy, Uri kernel, RosaProcess kernelProcess)
+    private VoiceStack()
     {
-        Llm = llm;
-        SimUrl = sim;
-        ReachyUrl = reachy;
-        KernelUrl = kernel;
-        Kernel = kernelProcess;
     }
 
     /// <summary>The scripted LLM (and Whisper at /openai/v1/audio/transcriptions).</summary>
-    public ScriptedLlmServer Llm { get; }
+    public ScriptedLlmServer Llm => _stack.Llm!;
 
-    public Uri SimUrl { get; }
+    public Uri SimUrl => new(_stack.SimUrl + "/");
 
-    public Uri ReachyUrl { get; }
+    public Uri ReachyUrl => new(_stack.ReachyUrl + "/");
 
-    public Uri KernelUrl { get; }
+    public Uri KernelUrl => new(_stack.KernelUrl + "/");
 
-    public RosaProcess Kernel { get; }
+    public RosaProcess Kernel => _stack.Kernel!;
 
     /// <summary>How long every scripted LLM answer waits (the provider's think time).</summary>
     public TimeSpan LlmDelay { get; set; }
@@ -61,57 +55,33 @@ public sealed class VoiceStack : IAsyncDisposable
     /// <summary>Starts every part with extra flags for the kernel (e.g. --reply-tool) and rosa reachy.</summary>
     public static async Task<VoiceStack> StartAsync(TimeSpan llmDelay, string[] kernelArgs, string[] reachyArgs)
     {
-        VoiceStack? stack = null;
-        var llm = await ScriptedLlmServer.StartAsync((app, _) => app.MapPost("/openai/v1/audio/transcriptions", async (HttpContext context) =>
+        var stack = new VoiceStack { LlmDelay = llmDelay };
+        // Sim, reachy (its speech loop calls the kernel's /stt, so the stack picks the kernel's port ahead), then the kernel with its pool.
+        stack._stack = await TestStack.StartAsync(new TestStackOptions
         {
-            // Drain the upload like the real service, then answer the standing transcript.
-            await context.Request.ReadFormAsync(context.RequestAborted);
-            Interlocked.Increment(ref stack!._transcriptions);
-            await context.Response.WriteAsJsonAsync(new { text = stack.Transcript, x_groq = new { id = "req_voice" } }, context.RequestAborted);
-        }));
-        var simPort = FreePort.Next();
-        var reachyPort = FreePort.Next();
-        var kernelPort = FreePort.Next();
-        var config = TestPaths.NewTempDirectory("voice-cfg");
-        StackConfig.Write(config, reachyPort, FreePort.Next(), new Uri("ws://127.0.0.1:9/"));
-        var kernel = RosaProcess.StartRosa(["kernel", "--port", kernelPort.ToString(CultureInfo.InvariantCulture), "--process-port", FreePort.Next().ToString(CultureInfo.InvariantCulture), .. kernelArgs],
-            new Dictionary<string, string?>
+            ConfigureLlm = (app, _) => app.MapPost("/openai/v1/audio/transcriptions", async (HttpContext context) =>
             {
-                ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("voice-data"),
-                ["ROSAOS_CONFIG_DIR"] = config,
-                ["LOCAL_LLM_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-                ["GROQ_API_KEY"] = "gsk_test",
-                ["GROQ_BASE_URL"] = llm.GroqBaseUrl,
-            });
-        stack = new VoiceStack(llm, new Uri($"http://127.0.0.1:{simPort}/"), new Uri($"http://127.0.0.1:{reachyPort}/"), new Uri($"http://127.0.0.1:{kernelPort}/"), kernel)
-        {
-            LlmDelay = llmDelay,
-        };
-        stack._parts.Add(kernel);
+                // Drain the upload like the real service, then answer the standing transcript.
+                await context.Request.ReadFormAsync(context.RequestAborted);
+                Interlocked.Increment(ref stack._transcriptions);
+                await context.Response.WriteAsJsonAsync(new { text = stack.Transcript, x_groq = new { id = "req_voice" } }, context.RequestAborted);
+            }),
+            Sim = new SimPart { WaitAwake = true },
+            Reachy = new ReachyPart
+            {
+                Llm = true,
+                SpeechToKernel = true,
+                WaitCapturing = true,
+                Arguments = ["--wake-word", "hello", .. reachyArgs],
+                Environment = new Dictionary<string, string?> { ["TTS_ENGINE"] = "espeak" },
+            },
+            Kernel = new KernelPart { Llm = true, PoolWorkers = 2, Arguments = kernelArgs },
+        });
         try
         {
-            await kernel.WaitForHttpAsync(new Uri(stack.KernelUrl, "health").ToString());
-            var sim = RosaProcess.StartRosa(["sim", "--port", simPort.ToString(CultureInfo.InvariantCulture)]);
-            stack._parts.Add(sim);
-            await sim.WaitForHttpAsync(new Uri(stack.SimUrl, "health").ToString());
-            await Poll.UntilAsync(async () => (await stack.GetJsonAsync(stack.SimUrl, "api/daemon/status")).GetProperty("state").GetString() == "running", "sim awake");
-            var reachy = RosaProcess.StartRosa(["reachy", "--port", reachyPort.ToString(CultureInfo.InvariantCulture), "--daemon", stack.SimUrl.ToString(),
-                "--wake-word", "hello", .. reachyArgs], new Dictionary<string, string?>
-                {
-                    ["STT_CALLBACK_URL"] = new Uri(stack.KernelUrl, "stt").ToString(),
-                    ["GROQ_API_KEY"] = "gsk_test",
-                    ["GROQ_BASE_URL"] = llm.GroqBaseUrl,
-                    ["TTS_ENGINE"] = "espeak",
-                });
-            stack._parts.Add(reachy);
-            await reachy.WaitForHttpAsync(new Uri(stack.ReachyUrl, "health").ToString());
-            await Poll.UntilAsync(async () => (await stack.GetJsonAsync(stack.ReachyUrl, "health")).GetProperty("speech_input") is { ValueKind: JsonValueKind.Object } hearing
-                && hearing.GetProperty("capturing").GetBoolean(),
-                "rosa reachy capturing the virtual microphone");
-            // The kernel probes drivers every 3 s; wait until it knows Reachy, or launches fall back blindly.
+            // Launches fall back blindly until the kernel has probed Reachy (at start, then every 3 s).
             await Poll.UntilAsync(async () => (await stack.GetJsonAsync(stack.KernelUrl, "health")).GetProperty("drivers").EnumerateArray()
                 .Any(d => d.GetProperty("name").GetString() == "reachy-mini" && d.GetProperty("reachable").GetBoolean()), "the kernel reaching rosa reachy");
-            await Poll.UntilAsync(() => Task.FromResult(kernel.Lines.Count(l => l.Contains("worker ready (pool", StringComparison.Ordinal)) >= 2), "2 pool workers");
         }
         catch
         {
@@ -175,11 +145,10 @@ public sealed class VoiceStack : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = _parts.Count - 1; i >= 0; i--)
+        if (_stack is not null)
         {
-            await _parts[i].DisposeAsync();
+            await _stack.DisposeAsync();
         }
-        await Llm.DisposeAsync();
         Http.Dispose();
     }
 }

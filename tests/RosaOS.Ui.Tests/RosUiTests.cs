@@ -19,80 +19,46 @@ namespace RosaOS.Ui.Tests;
 /// </summary>
 public sealed class RosStackFixture : IAsyncLifetime
 {
-    private readonly List<RosaProcess> _processes = [];
+    private TestStack _stack = null!;
 
-    public ScriptedLlmServer Llm { get; private set; } = null!;
+    public ScriptedLlmServer Llm => _stack.Llm!;
     public BrowserFixture Browser { get; } = new();
     public string DataDir { get; } = TestPaths.NewTempDirectory("rosdata");
-    public string ConfigDir { get; } = TestPaths.NewTempDirectory("roscfg");
-    public int SimPort { get; } = FreePort.Next();
-    public int ReachyPort { get; } = FreePort.Next();
-    public int BridgePort { get; } = FreePort.Next();
-    public int RosPort { get; } = FreePort.Next();
-    public int KernelPort { get; } = FreePort.Next();
-    public string KernelUrl => $"http://127.0.0.1:{KernelPort}/";
-    public string RosSimUrl => $"http://127.0.0.1:{BridgePort}";
+    public string KernelUrl => _stack.KernelUrl + "/";
+    public string RosUrl => _stack.RosUrl;
+    public string RosSimUrl => _stack.RosSimUrl;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public async ValueTask InitializeAsync()
     {
-        Llm = await ScriptedLlmServer.StartAsync();
-        StackConfig.Write(ConfigDir, ReachyPort, RosPort, new Uri($"ws://127.0.0.1:{Port(BridgePort)}"));
-        var shared = new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = DataDir, ["ROSAOS_CONFIG_DIR"] = ConfigDir };
-        var llmEnv = new Dictionary<string, string?>(shared) { ["GROQ_API_KEY"] = "gsk_test", ["GROQ_BASE_URL"] = Llm.GroqBaseUrl };
-
-        var sim = Start(["sim", "--port", Port(SimPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"],
-            new Dictionary<string, string?>(shared) { ["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{KernelPort}" });
-        // The page fetches the map from the simulator's port: it trusts the kernel's origin, as under rosa up.
-        var rossim = Start(["rossim", "--name", "turtlebot", "--port", Port(BridgePort)],
-            new Dictionary<string, string?>(shared) { ["ROSAOS_TRUSTED_ORIGINS"] = $"http://127.0.0.1:{KernelPort}" });
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{SimPort}/health");
-        await rossim.WaitForHttpAsync($"{RosSimUrl}/health");
-        var reachy = Start(["reachy", "--port", Port(ReachyPort), "--daemon", $"http://127.0.0.1:{SimPort}"], llmEnv);
-        var ros = Start(["ros", "--name", "turtlebot", "--kernel-url", $"http://127.0.0.1:{Port(KernelPort)}"], shared);
-        await reachy.WaitForHttpAsync($"http://127.0.0.1:{ReachyPort}/health");
-        await ros.WaitForHttpAsync($"http://127.0.0.1:{RosPort}/health");
-        await Poll.UntilAsync(async () => JsonNode.Parse(await Http.GetStringAsync($"http://127.0.0.1:{RosPort}/health", TestContext.Current.CancellationToken))!["connected"]!.GetValue<bool>(),
-            "rosa ros to connect to rosa rossim");
-        // The kernel probes its drivers at start, so the robots' servers are up before it.
-        var kernel = Start(["kernel", "--port", Port(KernelPort), "--process-port", Port(FreePort.Next())], new Dictionary<string, string?>(llmEnv)
+        // The page fetches the robot's state and the map from the simulators' ports: both trust the kernel's origin, as under rosa up;
+        // rosa ros reports watches to the kernel. The kernel probes its drivers at start, so the robots' servers are up before it.
+        _stack = await TestStack.StartAsync(new TestStackOptions
         {
-            ["LOCAL_LLM_PORT"] = Port(FreePort.Next()),
-            ["ROSA_DAEMON_URL"] = $"http://127.0.0.1:{SimPort}",
-            ["ROSA_ROSSIM_URLS"] = RosSimUrl,
+            DataDirectory = DataDir,
+            Sim = new SimPart { TrustKernelPage = true },
+            Reachy = new ReachyPart { Llm = true },
+            RosSim = new RosSimPart { Name = "turtlebot", TrustKernelPage = true },
+            Ros = new RosPart { KernelUrl = true, WaitConnected = true },
+            Kernel = new KernelPart { Llm = true, PoolWorkers = 1 },
         });
-        await kernel.WaitForHttpAsync($"{KernelUrl}health");
-        await Poll.UntilAsync(() => Task.FromResult(kernel.Lines.Any(l => l.Contains("worker ready (pool", StringComparison.Ordinal))), "a pool worker");
         await Browser.InitializeAsync();
     }
 
     /// <summary>An MCP session with the TurtleBot's <c>rosa ros</c> as the kernel agent has it (no lease header: owner "kernel").</summary>
     public async Task<McpClient> TurtleBotAsync() => await McpClient.CreateAsync(
-        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{Port(RosPort)}/mcp") }),
+        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"{RosUrl}/mcp") }),
         new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Current.CancellationToken);
 
     /// <summary>The simulator's map state (pose, trail, battery …).</summary>
     public async Task<JsonObject> RosSimStateAsync() => JsonNode.Parse(await Http.GetStringAsync($"{RosSimUrl}/api/state", TestContext.Current.CancellationToken))!.AsObject();
 
-    private RosaProcess Start(string[] args, Dictionary<string, string?> environment)
-    {
-        var process = RosaProcess.StartRosa(args, environment);
-        _processes.Add(process);
-        return process;
-    }
-
-    public static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
     public async ValueTask DisposeAsync()
     {
         await Browser.DisposeAsync();
-        for (var i = _processes.Count - 1; i >= 0; i--)
+        if (_stack is not null)
         {
-            await _processes[i].DisposeAsync();
-        }
-        if (Llm is not null)
-        {
-            await Llm.DisposeAsync();
+            await _stack.DisposeAsync();
         }
         Http.Dispose();
     }
@@ -209,7 +175,7 @@ public sealed class RosUiTests(RosStackFixture stack) : IClassFixture<RosStackFi
         await item.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
         await Assertions.Expect(item).ToHaveCountAsync(0, new() { Timeout = 30_000 });
         // Gone in the driver itself, and the cancel is audited as a person's.
-        var left = JsonNode.Parse(await stack.Http.GetStringAsync($"http://127.0.0.1:{RosStackFixture.Port(stack.RosPort)}/watches", Ct))!["watches"]!.AsArray();
+        var left = JsonNode.Parse(await stack.Http.GetStringAsync($"{stack.RosUrl}/watches", Ct))!["watches"]!.AsArray();
         Assert.DoesNotContain(left, w => w!["id"]!.GetValue<string>() == id);
         var audit = JsonNode.Parse(await stack.Http.GetStringAsync($"{stack.KernelUrl}api/audit", Ct))!.AsArray();
         Assert.Contains(audit, a => a!["tool"]!.GetValue<string>() == "cancel_watch" && a["server"]!.GetValue<string>() == "turtlebot"
