@@ -21,7 +21,7 @@ public sealed record MoveEnd(Guid Uuid, bool Completed, double ElapsedS);
 /// stoppable by <see cref="StopAllAsync"/>; while the emergency stop is engaged no move starts, and the moves
 /// queued behind the lock are dropped the moment it engages.
 /// </summary>
-public sealed partial class MotionController(ReachyDaemonClient daemon, EmergencyStopLatch estop, ILogger<MotionController> logger) : IDisposable
+public sealed partial class MotionController(IReachyDaemon daemon, EmergencyStopLatch estop, ILogger<MotionController> logger) : IDisposable
 {
     /// <summary>Longest wait for a running move to end before a new one is refused.</summary>
     public static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(20);
@@ -31,8 +31,8 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
 
     private long _lastStartTicks;
 
-    /// <summary>The daemon client.</summary>
-    public ReachyDaemonClient Daemon => daemon;
+    /// <summary>The daemon (real robot or <c>rosa sim</c>).</summary>
+    public IReachyDaemon Daemon => daemon;
 
     /// <summary>
     /// When this server last started (or was about to start) a move, UTC; the head-touch detector takes head motion
@@ -99,6 +99,8 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
     /// </summary>
     public async Task<IReadOnlyList<string>> EmergencyStopAsync(CancellationToken cancellationToken)
     {
+        // One attempt per call: an unreachable robot is reported at once, not after retries' backoff.
+        using var once = DaemonHttp.SingleAttempt();
         var stopped = new List<string>(await StopAllAsync(cancellationToken));
         await _startLock.WaitAsync(cancellationToken);
         try
