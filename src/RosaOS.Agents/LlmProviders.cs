@@ -29,6 +29,20 @@ public sealed record LlmSelection(IChatClient? Client, string Provider, string? 
 /// </summary>
 public static partial class LlmProviders
 {
+    /// <summary>
+    /// One pooled client for every provider call of this process (probes and the OpenAI SDK's transport) instead of a new
+    /// socket pool per call. No resilience handler on purpose: the SDKs' own retry policies retry 408/429/5xx honouring
+    /// retry-after (a second layer would wait twice, llm-providers.md §4.5), and the local endpoint has none, so a refused
+    /// vLLM fails in milliseconds and the chain falls back to Groq at once. Timeouts are per call (the SDK's network timeout,
+    /// the probe's own), so the client-wide one is off.
+    /// </summary>
+    private static readonly HttpClient s_http = new(new SocketsHttpHandler
+    {
+        // DNS changes (Groq's edge) are picked up; a restarted local vLLM gets a fresh connection.
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+
     /// <summary>Probes and builds; never throws for an unreachable or unconfigured provider.</summary>
     public static async Task<LlmSelection> SelectAsync(LlmSettings settings, ILogger logger, CancellationToken cancellationToken)
     {
@@ -84,7 +98,8 @@ public static partial class LlmProviders
     public static async Task<IReadOnlyList<string>?> ProbeModelsAsync(string baseUrl, string? apiKey, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
-        using var http = new HttpClient { Timeout = timeout };
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl.TrimEnd('/') + "/models"));
         if (apiKey is not null)
         {
@@ -92,12 +107,12 @@ public static partial class LlmProviders
         }
         try
         {
-            using var response = await http.SendAsync(request, cancellationToken);
+            using var response = await s_http.SendAsync(request, limit.Token);
             if (!response.IsSuccessStatusCode)
             {
                 return null;
             }
-            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(limit.Token));
             var ids = new List<string>();
             if (doc.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
             {
@@ -138,6 +153,7 @@ public static partial class LlmProviders
             Endpoint = new Uri(baseUrl),
             NetworkTimeout = timeout,
             RetryPolicy = new ClientRetryPolicy(maxRetries),
+            Transport = new HttpClientPipelineTransport(s_http),
         }).GetChatClient(model).AsIChatClient();
 
     private static IChatClient CreateAnthropic(LlmSettings settings)

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 
 namespace RosaOS.EmergencyStop;
@@ -75,19 +76,49 @@ public sealed record DriverEstopResult
 /// </summary>
 public sealed class EmergencyStopClient : IDisposable
 {
-    private readonly HttpClient _http;
+    /// <summary>The <see cref="IHttpClientFactory"/> name of the stop's client.</summary>
+    public const string HttpClientName = "estop";
 
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+
+    /// <summary>A client with its own connection pool (<c>rosa estop</c>, tests).</summary>
     public EmergencyStopClient()
     {
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            // A loopback driver refuses at once; a dead remote one must not eat the whole deadline in connect.
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            UseProxy = false,
-        })
-        { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        _ownsHttp = true;
     }
+
+    /// <summary>A client over <paramref name="http"/> (from <see cref="AddEmergencyStopClient"/>'s named client; not disposed here).</summary>
+    public EmergencyStopClient(HttpClient http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        _http = http;
+    }
+
+    /// <summary>
+    /// Registers the singleton client over the named client <see cref="HttpClientName"/>. Deliberately no resilience handler:
+    /// every call has its own deadline, and a retry belongs to the caller (the kernel's one repeat of the fan-out to the
+    /// drivers that did not answer), never to a pipeline that could hold a stop behind backoff.
+    /// </summary>
+    public static IServiceCollection AddEmergencyStopClient(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(CreateHandler)
+            // One long-lived client: its warm connections make the stop faster, so its handler is never rotated.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.AddSingleton(sp => new EmergencyStopClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName)));
+        return services;
+    }
+
+    private static SocketsHttpHandler CreateHandler() => new()
+    {
+        // A loopback driver refuses at once; a dead remote one must not eat the whole deadline in connect.
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        UseProxy = false,
+    };
 
     /// <summary>Engages every driver at once; each answer (or its absence) within <paramref name="deadline"/>.</summary>
     public async Task<IReadOnlyList<DriverEstopResult>> EngageAllAsync(IEnumerable<StopTarget> targets, EngageRequest request, TimeSpan deadline, CancellationToken cancellationToken)
@@ -125,7 +156,13 @@ public sealed class EmergencyStopClient : IDisposable
             ct => McpAsync(target, EstopContract.Roles.State, new Dictionary<string, object?>(), ct), cancellationToken);
 
     /// <inheritdoc/>
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
 
     private async Task<HttpResponseMessage> PostAsync(StopTarget target, string action, HttpContent content, CancellationToken cancellationToken)
     {

@@ -193,7 +193,7 @@ public static partial class KernelCommand
         builder.Services.AddHostedService<DriverReprobe>();
         builder.Services.AddSingleton(sp => new EmergencyStopLatch(EmergencyStopCoordinator.KernelLatchName, options.DataDirectory,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmergencyStopLatch>>()));
-        builder.Services.AddSingleton<EmergencyStopClient>();
+        EmergencyStopClient.AddEmergencyStopClient(builder.Services);
         builder.Services.AddSingleton<EmergencyStopCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmergencyStopCoordinator>());
         builder.Services.AddSingleton<LeaseCoordinator>();

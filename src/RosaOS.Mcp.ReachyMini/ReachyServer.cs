@@ -25,20 +25,28 @@ public static partial class ReachyServer
     {
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
-        services.AddSingleton(sp => new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = options.Daemon },
-            sp.GetRequiredService<ILogger<ReachyDaemonClient>>()));
+        services.AddReachyDaemonHttpClient();
+        services.AddHttpClient(KernelSpansClient);
+        services.AddSingleton(sp => new ReachyDaemonClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(DaemonHttp.ClientName),
+            new ReachyDaemonClientOptions { BaseAddress = options.Daemon }, sp.GetRequiredService<ILogger<ReachyDaemonClient>>()));
         services.AddSingleton<IReachyDaemon>(sp => sp.GetRequiredService<ReachyDaemonClient>());
+        // Simulator or real robot: probed once, here, at start; the speaker, camera and microphone read the answer.
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RobotTarget>();
+        services.AddHostedService(sp => sp.GetRequiredService<RobotTarget>());
         services.AddSingleton<MotionController>();
         services.AddEmergencyStop<ReachyStopEffects>(options.Name);
         services.AddReachySpeech(options);
         services.AddReachyVision();
         services.AddSpeechInput(options);
-        services.TryAddSingleton(TimeProvider.System);
         // Head touches (the head-pat reaction and head_touched watches) and the watches of issue 16.
         services.AddSingleton<HeadTouchDetector>();
         services.AddSingleton<ReachyWatches>();
         return services;
     }
+
+    /// <summary>Turn spans to the kernel: best effort, one attempt (a lost span is not worth delaying the next turn).</summary>
+    private const string KernelSpansClient = "kernel-spans";
 
     private static Implementation ServerInfo => new() { Name = "rosa-reachy", Title = "Reachy Mini Robot", Version = RosaWebHost.Version };
 
@@ -94,7 +102,7 @@ public static partial class ReachyServer
         CleartextSecrets.Log(logger, CleartextSecrets.FromEnvironment(
             ("ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL"), ("GROQ_API_KEY", "GROQ_BASE_URL"), ("ROSAOS_VISION_API_KEY", "ROSAOS_VISION_BASE_URL")));
         // Turn spans (the speech loop's, and speak's inside a worker's traced tool call) go to the kernel next to /stt.
-        using var spanHttp = new HttpClient();
+        var spanHttp = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient(KernelSpansClient);
         await using var spans = TurnTracing.SpansUrl(options.Hearing.Loop.CallbackUrl.ToString()) is { } spansUrl
             ? TurnSpanCollector.ToKernel("reachy", spansUrl, spanHttp, logger)
             : null;

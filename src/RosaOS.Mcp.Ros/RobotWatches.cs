@@ -79,8 +79,8 @@ public sealed partial class RobotWatches(RobotSession robot, WatchSettings setti
         {
             if (spec.Condition == "silent_for")
             {
-                using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                window.CancelAfter(TimeSpan.FromSeconds(spec.SilentSeconds));
+                using var silence = new CancellationTokenSource(TimeSpan.FromSeconds(spec.SilentSeconds), Time);
+                using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
                 try
                 {
                     _ = await subscription.Messages.ReadAsync(window.Token);

@@ -39,7 +39,7 @@ public static partial class SimHost
         builder.Services.AddSingleton<SimCamera>();
         builder.Services.AddSingleton<DaemonService>();
         builder.Services.AddSingleton<MoveTasks>();
-        builder.Services.AddSingleton(_ => new HubClient(hubSettings));
+        HubClient.AddHubClient(builder.Services, hubSettings);
         builder.Services.AddSingleton<DatasetCatalog>();
         builder.Services.AddSingleton(sp => new SdkHub(
             sp.GetRequiredService<RobotCore>(), sp.GetRequiredService<DaemonService>(), sp.GetRequiredService<DatasetCatalog>(),

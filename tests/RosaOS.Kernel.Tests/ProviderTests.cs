@@ -84,6 +84,26 @@ public sealed class ProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Local_endpoint_that_went_down_is_not_retried_and_groq_answers_at_once()
+    {
+        // The local vLLM answers the start-up probe, then stops: its port now refuses connections.
+        var local = await ScriptedLlmServer.StartAsync();
+        var settings = GroqOnly() with { LocalEndpoint = local.OpenAiBaseUrl };
+        var selection = await LlmProviders.SelectAsync(settings, NullLogger.Instance, TestContext.Current.CancellationToken);
+        Assert.Equal("local+groq", selection.Provider);
+        await local.DisposeAsync();
+        _llm.Enqueue(ScriptedTurn.Say("groq right away"));
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await RunAsync(selection, "hi");
+
+        Assert.Equal("groq right away", result.Output);
+        Assert.Equal("/openai/v1/chat/completions", Assert.Single(_llm.ChatRequests).Path);
+        // No retry with backoff on the refused local endpoint: the SDK's default three retries would wait over 5 s.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1.5), $"the fallback took {watch.Elapsed.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
     public async Task Rate_limit_with_retry_after_is_waited_out_then_succeeds()
     {
         _llm.Enqueue(ScriptedTurn.RateLimited(1), ScriptedTurn.Say("after the wait"));

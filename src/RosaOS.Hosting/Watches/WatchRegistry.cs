@@ -155,8 +155,9 @@ public abstract partial class WatchRegistry<TWatch> : IWatchRegistry, IAsyncDisp
         var left = spec.ExpiresAt - Time.GetUtcNow();
         if (left > TimeSpan.Zero)
         {
-            using var life = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            life.CancelAfter(left);
+            // The expiry runs on Time, so a test's fake clock (and nothing else) decides when the watch ends.
+            using var expiry = new CancellationTokenSource(left, Time);
+            using var life = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
             try
             {
                 await RunAsync(spec, life.Token);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using RosaOS.EmergencyStop;
@@ -21,7 +20,7 @@ public sealed record MoveEnd(Guid Uuid, bool Completed, double ElapsedS);
 /// stoppable by <see cref="StopAllAsync"/>; while the emergency stop is engaged no move starts, and the moves
 /// queued behind the lock are dropped the moment it engages.
 /// </summary>
-public sealed partial class MotionController(ReachyDaemonClient daemon, EmergencyStopLatch estop, ILogger<MotionController> logger) : IDisposable
+public sealed partial class MotionController(IReachyDaemon daemon, EmergencyStopLatch estop, TimeProvider time, ILogger<MotionController> logger) : IDisposable
 {
     /// <summary>Longest wait for a running move to end before a new one is refused.</summary>
     public static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(20);
@@ -31,8 +30,8 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
 
     private long _lastStartTicks;
 
-    /// <summary>The daemon client.</summary>
-    public ReachyDaemonClient Daemon => daemon;
+    /// <summary>The daemon (real robot or <c>rosa sim</c>).</summary>
+    public IReachyDaemon Daemon => daemon;
 
     /// <summary>
     /// When this server last started (or was about to start) a move, UTC; the head-touch detector takes head motion
@@ -74,10 +73,10 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
                     await WaitForIdleAsync(linked.Token);
                 }
                 estop.ThrowIfEngaged();
-                Interlocked.Exchange(ref _lastStartTicks, DateTimeOffset.UtcNow.UtcTicks);
+                Interlocked.Exchange(ref _lastStartTicks, time.GetUtcNow().UtcTicks);
                 var uuid = await start(linked.Token);
-                Interlocked.Exchange(ref _lastStartTicks, DateTimeOffset.UtcNow.UtcTicks);
-                _started[uuid] = new StartedMove(uuid, description, DateTimeOffset.UtcNow);
+                Interlocked.Exchange(ref _lastStartTicks, time.GetUtcNow().UtcTicks);
+                _started[uuid] = new StartedMove(uuid, description, time.GetUtcNow());
                 LogStarted(description, uuid);
                 return uuid;
             }
@@ -99,6 +98,8 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
     /// </summary>
     public async Task<IReadOnlyList<string>> EmergencyStopAsync(CancellationToken cancellationToken)
     {
+        // One attempt per call: an unreachable robot is reported at once, not after retries' backoff.
+        using var once = DaemonHttp.SingleAttempt();
         var stopped = new List<string>(await StopAllAsync(cancellationToken));
         await _startLock.WaitAsync(cancellationToken);
         try
@@ -114,7 +115,7 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
 
     private async Task WaitForIdleAsync(CancellationToken cancellationToken)
     {
-        var watch = Stopwatch.StartNew();
+        var since = time.GetTimestamp();
         while (true)
         {
             var running = await daemon.GetRunningMovesAsync(cancellationToken);
@@ -122,22 +123,22 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
             {
                 return;
             }
-            if (watch.Elapsed > BusyWait)
+            if (time.GetElapsedTime(since) > BusyWait)
             {
                 var names = string.Join(", ", running.Select(Describe));
                 throw new MotionBusyException(
                     $"The robot is still busy with another move after {BusyWait.TotalSeconds:0} s ({names}). Call stop_move to interrupt it, then try again.");
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
         }
     }
 
     /// <summary>Waits until the move ended (completed or stopped) and says which, within <paramref name="expectedS"/> + 3 s.</summary>
     public async Task<MoveEnd> WaitAsync(Guid uuid, double expectedS, CancellationToken cancellationToken)
     {
-        var watch = Stopwatch.StartNew();
+        var since = time.GetTimestamp();
         await daemon.WaitForMoveEndAsync(uuid, TimeSpan.FromSeconds(expectedS + 3), cancellationToken);
-        var elapsed = watch.Elapsed.TotalSeconds;
+        var elapsed = time.GetElapsedTime(since).TotalSeconds;
         _started.TryRemove(uuid, out _);
         // A move stopped early vanishes from the running list before its duration is up.
         return new MoveEnd(uuid, elapsed >= expectedS - 0.15, elapsed);
@@ -171,7 +172,7 @@ public sealed partial class MotionController(ReachyDaemonClient daemon, Emergenc
 
     private string Describe(Guid uuid)
         => _started.TryGetValue(uuid, out var move)
-            ? string.Create(CultureInfo.InvariantCulture, $"{move.Description} (move {uuid}, running {(DateTimeOffset.UtcNow - move.StartedAt).TotalSeconds:0.0} s)")
+            ? string.Create(CultureInfo.InvariantCulture, $"{move.Description} (move {uuid}, running {(time.GetUtcNow() - move.StartedAt).TotalSeconds:0.0} s)")
             : $"move {uuid} (started by another client)";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started {Description} as move {Uuid}.")]

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using RosaOS.Mcp.ReachyMini.Motion;
 using RosaOS.ReachyMini.Protocol;
 using RosaOS.Speech.Input;
@@ -11,7 +10,7 @@ namespace RosaOS.Mcp.ReachyMini.Speech;
 /// The direction of arrival is read from the daemon's <c>GET /api/state/doa</c>; face centring after the turn nudges the head
 /// through the same controller.
 /// </summary>
-public sealed class MotionSpeechRobot(MotionController motion, HttpClient http, RosaOS.EmergencyStop.EmergencyStopService? estop = null,
+public sealed class MotionSpeechRobot(MotionController motion, RosaOS.EmergencyStop.EmergencyStopService? estop = null,
     RosaOS.Speech.SpeechQueue? speech = null, Func<CancellationToken, Task<string?>>? centerOnFace = null) : ISpeechRobot
 {
     /// <inheritdoc />
@@ -47,12 +46,8 @@ public sealed class MotionSpeechRobot(MotionController motion, HttpClient http, 
     private static readonly double s_wiggle = 20 * Math.PI / 180;
 
     /// <inheritdoc />
-    public async Task<DoaInfo?> ReadDirectionAsync(CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(new Uri(motion.Daemon.BaseAddress, "/api/state/doa"), cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<DoaInfo>(ReachyJson.Options, cancellationToken);
-    }
+    public Task<DoaInfo?> ReadDirectionAsync(CancellationToken cancellationToken)
+        => motion.Daemon.GetDirectionOfArrivalAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task TurnHeadAsync(double yawDegrees, CancellationToken cancellationToken)

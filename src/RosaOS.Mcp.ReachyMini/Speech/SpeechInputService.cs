@@ -88,10 +88,11 @@ public sealed class SpeechInputOptions
 /// Runs the speech loop in the background of <c>rosa reachy</c>: picks the microphone, VAD and transcription
 /// engines, and keeps the loop alive; it never blocks the MCP tools (own HTTP clients, own task).
 /// </summary>
-public sealed partial class SpeechInputService(SpeechInputOptions options, ReachyServerOptions server, ReachyDaemonClient daemon,
-    ISpeechRobot robot, ILoggerFactory loggers) : BackgroundService
+public sealed partial class SpeechInputService(SpeechInputOptions options, ReachyServerOptions server, RobotTarget target,
+    IHttpClientFactory httpClients, ISpeechRobot robot, ILoggerFactory loggers) : BackgroundService
 {
-    private readonly HttpClient _stream = new() { Timeout = Timeout.InfiniteTimeSpan };
+    // The simulator's microphone stream: the daemon's client (a refused connection while rosa sim restarts is retried).
+    private readonly HttpClient _stream = httpClients.CreateClient(DaemonHttp.ClientName);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
     private readonly ILogger _logger = loggers.CreateLogger<SpeechInputService>();
     private SpeechLoop? _loop;
@@ -109,7 +110,8 @@ public sealed partial class SpeechInputService(SpeechInputOptions options, Reach
             var mode = options.Microphone;
             if (mode == MicrophoneMode.Auto)
             {
-                mode = await IsSimulatorAsync(stoppingToken) ? MicrophoneMode.Sim : MicrophoneMode.PortAudio;
+                // The daemon may start after us: wait for the one decision of this process.
+                mode = await target.WaitAsync(stoppingToken) == RobotKind.Simulator ? MicrophoneMode.Sim : MicrophoneMode.PortAudio;
             }
             IAudioSource source = mode == MicrophoneMode.Sim
                 ? new HttpMicrophoneSource(_stream, server.Daemon)
@@ -146,23 +148,6 @@ public sealed partial class SpeechInputService(SpeechInputOptions options, Reach
         return offline is null ? cloud : new FallbackTranscriber(cloud, offline, _logger);
     }
 
-    private async Task<bool> IsSimulatorAsync(CancellationToken cancellationToken)
-    {
-        // The daemon may start after us: ask until it answers, then decide once.
-        for (var delay = TimeSpan.FromSeconds(0.5); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)))
-        {
-            try
-            {
-                return await daemon.IsSimulatorAsync(cancellationToken);
-            }
-            catch (ReachyDaemonException ex)
-            {
-                LogDaemonNotReady(_logger, server.Daemon, ex.Reason);
-                await Task.Delay(delay, cancellationToken);
-            }
-        }
-    }
-
     /// <inheritdoc/>
     public override void Dispose()
     {
@@ -173,9 +158,6 @@ public sealed partial class SpeechInputService(SpeechInputOptions options, Reach
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No GROQ_API_KEY or --stt-url: speech is transcribed offline by pocketsphinx (wake word and simple commands only).")]
     private static partial void LogOfflineOnly(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Speech input waits for the daemon at {Daemon} to choose the microphone ({Reason}).")]
-    private static partial void LogDaemonNotReady(ILogger logger, Uri daemon, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The speech input loop stopped unexpectedly; the MCP tools keep working.")]
     private static partial void LogLoopDied(ILogger logger, Exception exception);
@@ -190,7 +172,7 @@ public static class SpeechInputSetup
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options.Hearing);
         // Gestures go through the one motion controller, so the emergency stop applies to them.
-        services.AddSingleton<ISpeechRobot>(sp => new MotionSpeechRobot(sp.GetRequiredService<Motion.MotionController>(), new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
+        services.AddSingleton<ISpeechRobot>(sp => new MotionSpeechRobot(sp.GetRequiredService<Motion.MotionController>(),
             sp.GetService<RosaOS.EmergencyStop.EmergencyStopService>(), sp.GetService<RosaOS.Speech.SpeechQueue>(), FaceCentringAfterTurn(sp)));
         if (options.Hearing.Enabled)
         {

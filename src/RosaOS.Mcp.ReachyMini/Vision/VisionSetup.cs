@@ -23,19 +23,25 @@ namespace RosaOS.Mcp.ReachyMini.Vision;
 /// </summary>
 public static class VisionSetup
 {
+    /// <summary>The <see cref="IHttpClientFactory"/> name of image downloads (public addresses only, no retry: a user's URL either works or is reported).</summary>
+    public const string ImagesHttpClient = "vision-images";
+
     /// <summary>Adds the services <see cref="Tools.VisionTools"/> uses.</summary>
     public static IServiceCollection AddReachyVision(this IServiceCollection services)
     {
-        services.AddSingleton(_ => new ImageStore(new ImageStoreOptions
+        // Downloads reach public addresses only (checked after DNS, on every redirect) unless ROSAOS_VISION_URL_ALLOW names them.
+        services.AddHttpClient(ImagesHttpClient)
+            .ConfigurePrimaryHttpMessageHandler(() => PublicAddressHandler.Create(PublicAddressHandler.AllowListFromEnvironment()));
+        services.AddSingleton(sp => new ImageStore(new ImageStoreOptions
         {
             ImagesDirectory = Path.Combine(RosaEnvironment.DataDirectory, "images"),
             AllowUrls = string.Equals(RosaEnvironment.Get("ROSAOS_VISION_ALLOW_URLS"), "true", StringComparison.OrdinalIgnoreCase),
-            // Downloads reach public addresses only (checked after DNS, on every redirect) unless ROSAOS_VISION_URL_ALLOW names them.
-        }, new HttpClient(PublicAddressHandler.Create(PublicAddressHandler.AllowListFromEnvironment()))));
+        }, sp.GetRequiredService<IHttpClientFactory>().CreateClient(ImagesHttpClient)));
         services.AddSingleton(_ => new FaceDetector(RosaEnvironment.Get("ROSAOS_HAAR_DIR")));
         services.AddSingleton(sp => new PeopleRegistry(sp.GetRequiredService<ImageStore>().PeopleDirectory, sp.GetRequiredService<FaceDetector>()));
         services.AddSingleton(sp => new VisionModelClient(VisionModelOptions.FromEnvironment(RosaEnvironment.Get), sp.GetRequiredService<ILogger<VisionModelClient>>()));
-        services.AddSingleton<ICameraSource>(sp => new ReachyCamera(sp.GetRequiredService<ReachyDaemonClient>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<ICameraSource>(sp => new ReachyCamera(sp.GetRequiredService<RobotTarget>(), sp.GetRequiredService<IReachyDaemon>(),
+            sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IHeadActuator>(sp => new DaemonHeadActuator(sp.GetRequiredService<MotionController>()));
         services.AddSingleton(sp => new VisionService(sp.GetRequiredService<ICameraSource>(), sp.GetRequiredService<ImageStore>(),
             sp.GetRequiredService<PeopleRegistry>(), sp.GetRequiredService<FaceDetector>(), sp.GetRequiredService<VisionModelClient>()));
@@ -70,13 +76,14 @@ public static class VisionSetup
 }
 
 /// <summary>
-/// The head camera, chosen on first use (the daemon may start after this server): <c>rosa sim</c>'s rendered frames, or
-/// the real robot's camera opened with OpenCV once the daemon has released it (<c>POST /api/media/release</c>).
+/// The head camera, chosen on first use from <see cref="RobotTarget"/>'s decision (the daemon may start after this server):
+/// <c>rosa sim</c>'s rendered frames, or the real robot's camera opened with OpenCV once the daemon has released it
+/// (<c>POST /api/media/release</c>).
 /// </summary>
-public sealed partial class ReachyCamera(ReachyDaemonClient daemon, ILoggerFactory loggers) : ICameraSource, IDisposable
+public sealed partial class ReachyCamera(RobotTarget target, IReachyDaemon daemon, IHttpClientFactory httpClients, ILoggerFactory loggers)
+    : ICameraSource, IDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly HttpClient _http = new() { BaseAddress = daemon.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
     private readonly ILogger _logger = loggers.CreateLogger<ReachyCamera>();
     private ICameraSource? _source;
 
@@ -88,7 +95,6 @@ public sealed partial class ReachyCamera(ReachyDaemonClient daemon, ILoggerFacto
     public void Dispose()
     {
         (_source as IDisposable)?.Dispose();
-        _http.Dispose();
         _lock.Dispose();
     }
 
@@ -104,7 +110,7 @@ public sealed partial class ReachyCamera(ReachyDaemonClient daemon, ILoggerFacto
             bool simulator;
             try
             {
-                simulator = await daemon.IsSimulatorAsync(cancellationToken);
+                simulator = await target.GetAsync(cancellationToken) == RobotKind.Simulator;
             }
             catch (ReachyDaemonException ex)
             {
@@ -112,7 +118,9 @@ public sealed partial class ReachyCamera(ReachyDaemonClient daemon, ILoggerFacto
             }
             if (simulator)
             {
-                _source = new HttpFrameCameraSource(_http, new Uri(daemon.BaseAddress, "/sim/camera/frame.jpg"));
+                var http = httpClients.CreateClient(DaemonHttp.ClientName);
+                http.Timeout = TimeSpan.FromSeconds(10);
+                _source = new HttpFrameCameraSource(http, new Uri(daemon.BaseAddress, "/sim/camera/frame.jpg"));
             }
             else
             {
@@ -133,12 +141,11 @@ public sealed partial class ReachyCamera(ReachyDaemonClient daemon, ILoggerFacto
         // The daemon (≥ 1.5) owns the camera; it must let go before another process can open the device.
         try
         {
-            using var response = await _http.PostAsync(new Uri("/api/media/release", UriKind.Relative), null, cancellationToken);
-            response.EnsureSuccessStatusCode();
+            await daemon.ReleaseMediaAsync(cancellationToken);
         }
-        catch (HttpRequestException ex)
+        catch (ReachyDaemonException ex)
         {
-            throw new CameraUnavailableException($"The daemon did not release the camera (POST /api/media/release: {ex.Message}).", ex);
+            throw new CameraUnavailableException($"The daemon did not release the camera ({ex.Call}: {ex.Reason}).", ex);
         }
     }
 

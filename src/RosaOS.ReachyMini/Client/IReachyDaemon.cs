@@ -57,6 +57,19 @@ public interface IReachyDaemon
     /// <summary><c>POST /api/media/stop_sound</c>.</summary>
     Task StopSoundAsync(CancellationToken cancellationToken = default);
 
+    /// <summary><c>GET /api/state/doa</c>: the microphone array's direction of arrival, or null when the daemon has none.</summary>
+    Task<DoaInfo?> GetDirectionOfArrivalAsync(CancellationToken cancellationToken = default);
+
+    /// <summary><c>POST /api/media/sounds/upload</c> (multipart "file"): stores a WAV on the daemon; returns the path to play.</summary>
+    Task<string> UploadSoundAsync(ReadOnlyMemory<byte> wav, string fileName, CancellationToken cancellationToken = default);
+
+    /// <summary><c>POST /api/media/release</c>: the daemon (≥ 1.5) lets go of the camera and audio devices.</summary>
+    Task ReleaseMediaAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until <paramref name="uuid"/> is no longer among the running moves (finished, stopped or dropped).</summary>
+    /// <exception cref="ReachyDaemonException">With <see cref="DaemonFailure.Timeout"/> when it still runs after <paramref name="timeout"/>.</exception>
+    Task WaitForMoveEndAsync(Guid uuid, TimeSpan timeout, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Frames of <c>WS /api/state/ws/full</c> at <paramref name="frequencyHz"/>, reconnecting (with backoff) when
     /// the daemon drops or restarts, until cancelled.

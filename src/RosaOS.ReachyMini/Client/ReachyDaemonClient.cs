@@ -21,24 +21,40 @@ namespace RosaOS.ReachyMini.Client;
 public sealed partial class ReachyDaemonClient : IReachyDaemon, IDisposable
 {
     private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
     private readonly ReachyDaemonClientOptions _options;
     private readonly ILogger _logger;
 
-    /// <summary>Creates a client; <paramref name="options"/> are validated here.</summary>
+    /// <summary>
+    /// Creates a client with its own handler chain (<see cref="DaemonHttp.CreateHandler"/>: pooled connections, safe calls
+    /// retried on a transient failure); <paramref name="options"/> are validated here.
+    /// </summary>
     public ReachyDaemonClient(ReachyDaemonClientOptions options, ILogger<ReachyDaemonClient>? logger = null)
+        : this(new HttpClient(DaemonHttp.CreateHandler()), options, logger, ownsHttp: true)
     {
+    }
+
+    /// <summary>
+    /// Creates a client over <paramref name="http"/>, typically <see cref="DaemonHttp.ClientName"/> from
+    /// <see cref="IHttpClientFactory"/>; its base address is set from <paramref name="options"/>.
+    /// </summary>
+    public ReachyDaemonClient(HttpClient http, ReachyDaemonClientOptions options, ILogger<ReachyDaemonClient>? logger = null)
+        : this(http, options, logger, ownsHttp: false)
+    {
+    }
+
+    private ReachyDaemonClient(HttpClient http, ReachyDaemonClientOptions options, ILogger<ReachyDaemonClient>? logger, bool ownsHttp)
+    {
+        ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        var handler = new SocketsHttpHandler
-        {
-            // The daemon may restart (rosa sim, robot reboot): don't keep a dead connection for long.
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectTimeout = TimeSpan.FromSeconds(3),
-        };
+        _http = http;
+        _ownsHttp = ownsHttp;
         // Per-call timeouts are linked cancellation tokens, so the client-wide one is off.
-        _http = new HttpClient(handler) { BaseAddress = options.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        _http.BaseAddress = options.BaseAddress;
+        _http.Timeout = Timeout.InfiniteTimeSpan;
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
@@ -139,7 +155,28 @@ public sealed partial class ReachyDaemonClient : IReachyDaemon, IDisposable
     public Task StopSoundAsync(CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Post, "/api/media/stop_sound", null, _ => true, cancellationToken);
 
-    /// <summary>Waits until <paramref name="uuid"/> is no longer among the running moves (finished, stopped or dropped).</summary>
+    /// <inheritdoc/>
+    public Task<DoaInfo?> GetDirectionOfArrivalAsync(CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Get, "/api/state/doa", null, body => body.Trim() is "null" or "" ? null : ReadAs<DoaInfo>(body), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<string> UploadSoundAsync(ReadOnlyMemory<byte> wav, string fileName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
+        var form = new MultipartFormDataContent();
+        var file = new ReadOnlyMemoryContent(wav);
+        file.Headers.ContentType = new MediaTypeHeaderValue("audio/wav");
+        form.Add(file, "file", fileName);
+        return SendAsync(HttpMethod.Post, "/api/media/sounds/upload", form,
+            body => JsonNode.Parse(body)?["path"]?.GetValue<string>() ?? throw new InvalidOperationException("no 'path' in the answer"),
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task ReleaseMediaAsync(CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, "/api/media/release", null, _ => true, cancellationToken);
+
+    /// <inheritdoc/>
     public async Task WaitForMoveEndAsync(Guid uuid, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -412,7 +449,13 @@ public sealed partial class ReachyDaemonClient : IReachyDaemon, IDisposable
     private static string EscapePath(string dataset) => string.Join('/', dataset.Split('/').Select(Uri.EscapeDataString));
 
     /// <inheritdoc/>
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Trace, Message = "Daemon call {Call} answered {Status}.")]
     private partial void LogCall(string call, int status);

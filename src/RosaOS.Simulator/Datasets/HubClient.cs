@@ -5,6 +5,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
 
 namespace RosaOS.Simulator.Datasets;
 
@@ -48,16 +51,63 @@ internal sealed partial class HubClient : IDisposable
 
     private readonly HubSettings _settings;
     private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
 
+    /// <summary>The <see cref="IHttpClientFactory"/> name of the hub's client.</summary>
+    public const string HttpClientName = "hf-hub";
+
+    /// <summary>A client with its own handler chain: <paramref name="handler"/> as given (tests), else <see cref="CreateHandler"/>'s.</summary>
     public HubClient(HubSettings settings, HttpMessageHandler? handler = null)
+        : this(settings, new HttpClient(handler ?? CreateHandler()))
     {
+        _ownsHttp = true;
+    }
+
+    /// <summary>A client over <paramref name="http"/> (<see cref="HttpClientName"/> from the factory; not disposed here).</summary>
+    public HubClient(HubSettings settings, HttpClient http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
         _settings = settings;
-        // Redirects are followed by hand: HEAD only relative ones (an LFS file's metadata is on the 302 itself).
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _http = http;
+        _http.Timeout = Timeout.InfiniteTimeSpan;
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("rosaOS-sim", Hosting.RosaWebHost.Version));
+    }
+
+    /// <summary>Registers <see cref="HttpClientName"/> with the hub pipeline and the singleton client over it.</summary>
+    public static IServiceCollection AddHubClient(IServiceCollection services, HubSettings settings)
+    {
+        var builder = services.AddHttpClient(HttpClientName).ConfigurePrimaryHttpMessageHandler(CreatePrimaryHandler);
+        builder.AddResilienceHandler("hub-retry", pipeline => pipeline.AddRetry(RetryOptions()));
+        services.AddSingleton(sp => new HubClient(settings, sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName)));
+        return services;
+    }
+
+    /// <summary>
+    /// The hub pipeline without a container: a metadata read (GET, HEAD) that meets a passing failure (refused or reset
+    /// connection, 408, 429 with its retry-after, 5xx) is asked again twice with a short backoff. A cut body is not this
+    /// layer's business: <see cref="DownloadBlobAsync"/> resumes it with a Range request, as huggingface_hub does.
+    /// </summary>
+    public static HttpMessageHandler CreateHandler()
+        => new ResilienceHandler(new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(RetryOptions()).Build())
+        {
+            InnerHandler = CreatePrimaryHandler(),
+        };
+
+    // Redirects are followed by hand: HEAD only relative ones (an LFS file's metadata is on the 302 itself).
+    private static SocketsHttpHandler CreatePrimaryHandler() => new() { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None };
+
+    private static HttpRetryStrategyOptions RetryOptions()
+    {
+        var options = new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.FromMilliseconds(200),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            MaxDelay = TimeSpan.FromSeconds(10),
+        };
+        options.DisableForUnsafeHttpMethods();
+        return options;
     }
 
     public HubSettings Settings => _settings;
@@ -118,7 +168,13 @@ internal sealed partial class HubClient : IDisposable
         return snapshot;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
 
     private async Task<(string Commit, IReadOnlyList<string> Files)> RepoInfoAsync(string repo, string revision, CancellationToken cancellationToken)
     {

@@ -17,17 +17,21 @@ public sealed class ElevenLabsSpeech : ITextToSpeech, IDisposable
     public const string DefaultModel = "eleven_flash_v2_5";
 
     private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
     private readonly string _model;
     private readonly Uri _endpoint;
 
-    /// <summary>Creates the engine.</summary>
-    public ElevenLabsSpeech(string apiKey, string? voiceId = null, string? model = null, string? baseUrl = null, TimeSpan? timeout = null)
+    /// <summary>Creates the engine; <paramref name="http"/>, when given, comes from <see cref="IHttpClientFactory"/> and is not disposed here.</summary>
+    public ElevenLabsSpeech(string apiKey, string? voiceId = null, string? model = null, string? baseUrl = null, TimeSpan? timeout = null, HttpClient? http = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
         var voice = string.IsNullOrWhiteSpace(voiceId) ? DefaultVoiceId : voiceId;
         _model = string.IsNullOrWhiteSpace(model) ? DefaultModel : model;
         _endpoint = new Uri($"{(baseUrl ?? "https://api.elevenlabs.io").TrimEnd('/')}/v1/text-to-speech/{Uri.EscapeDataString(voice)}?output_format=pcm_16000");
-        _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(15) };
+        // From IHttpClientFactory in rosa reachy (pooled connections, no retry: FallbackSpeech's next engine is the retry).
+        _ownsHttp = http is null;
+        _http = http ?? new HttpClient();
+        _http.Timeout = timeout ?? TimeSpan.FromSeconds(15);
         _http.DefaultRequestHeaders.Add("xi-api-key", apiKey);
     }
 
@@ -48,5 +52,11 @@ public sealed class ElevenLabsSpeech : ITextToSpeech, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
 }

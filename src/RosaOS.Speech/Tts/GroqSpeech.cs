@@ -20,18 +20,25 @@ public sealed class GroqSpeech : ITextToSpeech, IDisposable
     public const string DefaultBaseUrl = "https://api.groq.com/openai/v1";
 
     private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
     private readonly string _model;
     private readonly string _voice;
     private readonly Uri _endpoint;
 
-    /// <summary>Creates the engine; <paramref name="timeout"/> bounds one request (then the caller falls back).</summary>
-    public GroqSpeech(string apiKey, string? baseUrl = null, string? voice = null, string? model = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// Creates the engine; <paramref name="timeout"/> bounds one request (then the caller falls back); <paramref name="http"/>, when
+    /// given, comes from <see cref="IHttpClientFactory"/> and is not disposed here.
+    /// </summary>
+    public GroqSpeech(string apiKey, string? baseUrl = null, string? voice = null, string? model = null, TimeSpan? timeout = null, HttpClient? http = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
         _endpoint = new Uri((baseUrl ?? DefaultBaseUrl).TrimEnd('/') + "/audio/speech");
         _voice = string.IsNullOrWhiteSpace(voice) ? "autumn" : voice;
         _model = string.IsNullOrWhiteSpace(model) ? DefaultModel : model;
-        _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(15) };
+        // From IHttpClientFactory in rosa reachy (pooled connections, no retry: FallbackSpeech's next engine is the retry).
+        _ownsHttp = http is null;
+        _http = http ?? new HttpClient();
+        _http.Timeout = timeout ?? TimeSpan.FromSeconds(15);
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
     }
 
@@ -65,7 +72,13 @@ public sealed class GroqSpeech : ITextToSpeech, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
 }
 
 /// <summary>Shared request handling of the network engines: one POST, clear errors for status, timeouts and network failures.</summary>
