@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark of `rosa sim`: start-up time, control-loop jitter (p50/p99 over 30 s), /ws/sdk fan-out to 10 clients.
-# Usage: bench/sim/run.sh [seconds=30]   (builds rosa in Release first; prints figures; leaves nothing running)
+# Usage: bench/sim/run.sh [seconds=30]   (builds rosa as ./rosa does first; prints figures; leaves nothing running)
+#   ROSA_BIN=path/to/rosa measures another build (e.g. the plain JIT build in artifacts/bin/ the tests use).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-30}"
-dotnet build src/RosaOS.Cli -c Release -v quiet -nologo >/dev/null
-rosa=artifacts/bin/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
+if [[ -z "${ROSA_BIN:-}" ]]; then
+  ./rosa --help > /dev/null 2>&1   # the ReadyToRun publish ./rosa runs, built outside the timing
+  rosa=artifacts/publish/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
+else
+  rosa=$ROSA_BIN
+fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start=$(date +%s.%N)
 "$rosa" sim --port "$port" > /tmp/rosa-sim-bench.$$.log 2>&1 &

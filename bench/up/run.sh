@@ -3,7 +3,8 @@
 # with the CPU time the stack's processes spent until then, then, once idle, per process the resident memory (RSS: every page mapped, the shared .NET runtime counted in
 # each process) and the proportional set size (PSS: shared pages divided among the processes that map them),
 # the CPU used over an idle window, and the time an orderly stop (SIGTERM, as Ctrl-C) takes.
-# Usage: bench/up/run.sh [runs=3] [idle-seconds=10]   ROSA_BIN=path/to/rosa measures another build;
+# Usage: bench/up/run.sh [runs=3] [idle-seconds=10]   ROSA_BIN=path/to/rosa measures another build (e.g.
+#   artifacts/bin/RosaOS.Cli/release_<rid>/rosa, the plain JIT build the tests use); DOTNET_* variables reach every process;
 #   UP_ARGS="…" replaces the default `--no-ros` (UP_ARGS= measures the shipped stack with the simulated TurtleBot).
 # Targets (issue 19): whole stack under 250 MiB, ready under 2 s; the idle simulator under 5 % of a core.
 set -euo pipefail
@@ -11,8 +12,8 @@ cd "$(dirname "$0")/../.."
 runs=${1:-3}
 idle=${2:-10}
 if [[ -z "${ROSA_BIN:-}" ]]; then
-  ./rosa --help > /dev/null 2>&1   # build once, outside the timing
-  rosa=artifacts/bin/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
+  ./rosa --help > /dev/null 2>&1   # build once, outside the timing: the ReadyToRun publish ./rosa runs
+  rosa=artifacts/publish/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
 else
   rosa=$ROSA_BIN
 fi

@@ -10,6 +10,7 @@ using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
 using RosaOS.Hosting.Watches;
 using RosaOS.Mcp.Arguments;
+using RosaOS.Mcp.Ros.Tools;
 
 namespace RosaOS.Mcp.Ros;
 
@@ -120,7 +121,14 @@ public static class RosCommand
         services.AddSingleton<RobotWatches>();
         services.AddEmergencyStop<RosStopEffects>(options.Name);
         var mcp = services.AddMcpServer(o => o.ServerInfo = new() { Name = $"rosa-ros-{options.Name}", Version = RosaWebHost.Version })
-            .WithTools<RosTools>()
+            .WithTools<ConnectionTools>()
+            .WithTools<TopicTools>()
+            .WithTools<PublishTools>()
+            .WithTools<ServiceTools>()
+            .WithTools<NodeTools>()
+            .WithTools<ParameterTools>()
+            .WithTools<ActionTools>()
+            .WithTools<ImageTools>()
             .WithTools<RosParityTools>()
             .WithTools<WatchTools>()
             .WithResources<RosResources>()

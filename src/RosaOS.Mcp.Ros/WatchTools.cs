@@ -2,11 +2,10 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
-using RosaOS.EmergencyStop;
+using RosaOS.Hosting.Watches;
+using RosaOS.Mcp.Watches;
 
 namespace RosaOS.Mcp.Ros;
 
@@ -45,10 +44,7 @@ public sealed class WatchTools(RobotWatches watches, TimeProvider time, IService
             throw new McpException($"condition must be one of {string.Join(", ", Conditions)}, got '{condition}'.");
         }
         condition = condition.Trim();
-        if (string.IsNullOrWhiteSpace(text) || text.Length > 500)
-        {
-            throw new McpException($"text must be 1..500 characters saying what the kernel should be told, got {(text is null ? "nothing" : $"{text.Length} characters")}.");
-        }
+        text = WatchTooling.RequireText(text);
         if (condition is "above" or "below" or "equals" or "changes" && string.IsNullOrWhiteSpace(field))
         {
             throw new McpException($"field is required for condition '{condition}': a field path such as percentage, got nothing.");
@@ -69,24 +65,15 @@ public sealed class WatchTools(RobotWatches watches, TimeProvider time, IService
         {
             throw new McpException($"silent_seconds must be in [1, 86400] for condition 'silent_for', got {silent_seconds?.ToString(CultureInfo.InvariantCulture) ?? "nothing"}.");
         }
-        if (!double.IsFinite(debounce_seconds) || debounce_seconds is < 0 or > 3600)
-        {
-            throw new McpException($"debounce_seconds must be in [0, 3600], got {debounce_seconds.ToString(CultureInfo.InvariantCulture)}.");
-        }
-        if (!double.IsFinite(expires_in_seconds) || expires_in_seconds < 1 || expires_in_seconds > RobotWatches.MaxExpirySeconds)
-        {
-            throw new McpException($"expires_in_seconds must be in [1, {RobotWatches.MaxExpirySeconds.ToString(CultureInfo.InvariantCulture)}], got {expires_in_seconds.ToString(CultureInfo.InvariantCulture)}.");
-        }
+        WatchTooling.CheckTiming(debounce_seconds, expires_in_seconds);
         if (msg_type is not null && (msg_type.Length > 256 || msg_type.Count(c => c == '/') is not (1 or 2)))
         {
             throw new McpException($"msg_type must be pkg/Type or pkg/msg/Type, got '{msg_type}'.");
         }
         var now = time.GetUtcNow();
-        // The caller names itself as it does for the lease (a worker's id); no header means the kernel agent.
-        var caller = services.GetService<IHttpContextAccessor>()?.HttpContext?.Request.Headers[LeaseContract.Header].FirstOrDefault();
         var spec = new WatchSpec
         {
-            Id = "watch-" + Guid.NewGuid().ToString("N")[..10],
+            Id = Watch.NewId(),
             Topic = topic,
             MsgType = string.IsNullOrWhiteSpace(msg_type) ? null : msg_type,
             Field = string.IsNullOrWhiteSpace(field) ? null : field,
@@ -96,33 +83,17 @@ public sealed class WatchTools(RobotWatches watches, TimeProvider time, IService
             SilentSeconds = silent_seconds ?? 0,
             DebounceSeconds = debounce_seconds,
             ExpiresAt = now.AddSeconds(expires_in_seconds),
-            Text = text.Trim(),
-            Owner = string.IsNullOrWhiteSpace(caller) ? "kernel" : caller.Trim(),
+            Text = text,
+            Owner = WatchTooling.Owner(services),
             CreatedAt = now,
         };
-        try
-        {
-            return new JsonObject { ["added"] = true, ["watch"] = watches.Add(spec).ToJson() }.ToJsonString();
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new McpException(ex.Message, ex);
-        }
+        return WatchTooling.Add(watches, spec);
     }
 
     [McpServerTool(Name = "list_watches", ReadOnly = true), Description("The active watches of this robot, with their owner, expiry and how often each fired.")]
-    public string ListWatches()
-        => new JsonObject { ["watches"] = new JsonArray([.. watches.List().Select(w => (JsonNode)w.ToJson())]), ["max"] = RobotWatches.MaxActive }.ToJsonString();
+    public string ListWatches() => WatchTooling.List(watches);
 
     [McpServerTool(Name = "remove_watch", ReadOnly = true), Description("Remove a watch by the id add_watch returned.")]
     public string RemoveWatch([Description("The watch id, e.g. watch-1a2b3c4d5e")] string? watch_id = null)
-    {
-        if (string.IsNullOrWhiteSpace(watch_id))
-        {
-            throw new McpException("watch_id is required: the id add_watch or list_watches returned, got nothing.");
-        }
-        var removed = watches.Remove(watch_id.Trim())
-            ?? throw new McpException($"watch_id '{watch_id}' is not an active watch of this robot (see list_watches).");
-        return new JsonObject { ["removed"] = true, ["watch"] = removed.ToJson() }.ToJsonString();
-    }
+        => WatchTooling.Remove(watches, watch_id);
 }

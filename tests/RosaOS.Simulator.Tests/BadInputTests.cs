@@ -59,6 +59,15 @@ public sealed class BadInputTests(IoSim sim)
         { "api/state/present_head_pose?use_pose_matrix=2", "GET", null, 422, "bool_parsing" },
         { "api/move/play/recorded-move-dataset/pollen-robotics/reachy-mini-emotions-library/..", "POST", null, 404, "" },
         { "api/move/recorded-move-datasets/list/..%2F..%2Fetc", "GET", null, 404, "" },
+        // The simulation-only routes (issue 20 D3: one body check for both).
+        { "sim/head/hand", "POST", "[1]", 422, "model_attributes_type" },
+        { "sim/head/hand", "POST", """{"pitch_deg":90}""", 422, "must be from -30 to 30" },
+        { "sim/head/hand", "POST", """{"hold_s":0}""", 422, "greater_than_equal" },
+        { "sim/head/hand", "POST", """{"yaw_deg":"left"}""", 422, "float_parsing" },
+        { "sim/say", "POST", "[]", 422, "model_attributes_type" },
+        { "sim/say", "POST", """{"text":"hello","azimuth_deg":400}""", 422, "less_than_equal" },
+        { "sim/say", "POST", """{"text":"hello","azimuth_deg":true}""", 422, "float_type" },
+        { "sim/say", "POST", """{"azimuth_deg":90}""", 422, "missing" },
     };
 
     [Theory]

@@ -1,13 +1,10 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
-using RosaOS.EmergencyStop;
 using RosaOS.Hosting.Watches;
 using RosaOS.Mcp.ReachyMini.Watches;
+using RosaOS.Mcp.Watches;
 
 namespace RosaOS.Mcp.ReachyMini.Tools;
 
@@ -42,10 +39,7 @@ public sealed class WatchTools(ReachyWatches watches, TimeProvider time, IServic
         {
             throw new McpException($"condition must be one of {string.Join(", ", ReachyWatch.Conditions)}, got '{condition}'.");
         }
-        if (string.IsNullOrWhiteSpace(text) || text.Length > 500)
-        {
-            throw new McpException($"text must be 1..500 characters saying what the kernel should be told, got {(text is null ? "nothing" : $"{text.Length} characters")}.");
-        }
+        text = WatchTooling.RequireText(text);
         if (person is not null && trimmed != ReachyWatch.PersonRecognised)
         {
             throw new McpException($"person applies to condition 'person_recognised' only, got person '{person}' with condition '{trimmed}'.");
@@ -69,17 +63,8 @@ public sealed class WatchTools(ReachyWatches watches, TimeProvider time, IServic
         {
             throw new McpException($"direction_deg and tolerance_deg apply to condition 'sound_from' only, got them with condition '{trimmed}'.");
         }
-        if (!double.IsFinite(debounce_seconds) || debounce_seconds is < 0 or > 3600)
-        {
-            throw new McpException($"debounce_seconds must be in [0, 3600], got {debounce_seconds.ToString(CultureInfo.InvariantCulture)}.");
-        }
-        if (!double.IsFinite(expires_in_seconds) || expires_in_seconds < 1 || expires_in_seconds > ReachyWatches.MaxExpirySeconds)
-        {
-            throw new McpException($"expires_in_seconds must be in [1, {ReachyWatches.MaxExpirySeconds.ToString(CultureInfo.InvariantCulture)}], got {expires_in_seconds.ToString(CultureInfo.InvariantCulture)}.");
-        }
+        WatchTooling.CheckTiming(debounce_seconds, expires_in_seconds);
         var now = time.GetUtcNow();
-        // The caller names itself as it does for the lease (a worker's id); no header means the kernel agent.
-        var caller = services.GetService<IHttpContextAccessor>()?.HttpContext?.Request.Headers[LeaseContract.Header].FirstOrDefault();
         var spec = new ReachyWatch
         {
             Id = Watch.NewId(),
@@ -89,35 +74,19 @@ public sealed class WatchTools(ReachyWatches watches, TimeProvider time, IServic
             ToleranceDeg = trimmed == ReachyWatch.SoundFrom ? tolerance_deg ?? 30 : null,
             DebounceSeconds = debounce_seconds,
             ExpiresAt = now.AddSeconds(expires_in_seconds),
-            Text = text.Trim(),
-            Owner = string.IsNullOrWhiteSpace(caller) ? "kernel" : caller.Trim(),
+            Text = text,
+            Owner = WatchTooling.Owner(services),
             CreatedAt = now,
         };
-        try
-        {
-            return new JsonObject { ["added"] = true, ["watch"] = watches.Add(spec).ToJson() }.ToJsonString();
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new McpException(ex.Message, ex);
-        }
+        return WatchTooling.Add(watches, spec);
     }
 
     [McpServerTool(Name = "list_watches", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false),
      Description("The active watches of this robot, with their owner, expiry and how often each fired.")]
-    public string ListWatches()
-        => new JsonObject { ["watches"] = new JsonArray([.. watches.List().Select(w => (JsonNode)w.ToJson())]), ["max"] = watches.MaxActive }.ToJsonString();
+    public string ListWatches() => WatchTooling.List(watches);
 
     [McpServerTool(Name = "remove_watch", ReadOnly = true, Destructive = false, Idempotent = false, OpenWorld = false),
      Description("Remove a watch by the id add_watch returned.")]
     public string RemoveWatch([Description("The watch id, e.g. watch-1a2b3c4d5e")] string? watch_id = null)
-    {
-        if (string.IsNullOrWhiteSpace(watch_id))
-        {
-            throw new McpException("watch_id is required: the id add_watch or list_watches returned, got nothing.");
-        }
-        var removed = watches.Remove(watch_id.Trim())
-            ?? throw new McpException($"watch_id '{watch_id}' is not an active watch of this robot (see list_watches).");
-        return new JsonObject { ["removed"] = true, ["watch"] = removed.ToJson() }.ToJsonString();
-    }
+        => WatchTooling.Remove(watches, watch_id);
 }

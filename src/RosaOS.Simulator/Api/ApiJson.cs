@@ -180,6 +180,27 @@ internal sealed class FieldErrors
         return Value(node, at);
     }
 
+    /// <summary>
+    /// An optional finite number within [<paramref name="min"/>, <paramref name="max"/>] (the simulation-only routes'
+    /// fields): <paramref name="fallback"/> when absent or null, a pydantic-style range error saying
+    /// <paramref name="what"/> when outside.
+    /// </summary>
+    public double Bounded(JsonObject obj, string name, object[] loc, double fallback, double min, double max, string what)
+    {
+        var value = Number(obj, name, loc);
+        if (value is not { } v)
+        {
+            return fallback;
+        }
+        if (v < min || v > max)
+        {
+            var low = v < min;
+            Add(low ? "greater_than_equal" : "less_than_equal", Append(loc, name), $"{what} must be from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}",
+                obj[name], new JsonObject { [low ? "ge" : "le"] = low ? min : max });
+        }
+        return v;
+    }
+
     /// <summary>A finite number from a node, or an error at <paramref name="at"/>.</summary>
     public double? Value(JsonNode node, object[] at)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,34 +26,15 @@ internal static class SimHandEndpoints
             return error;
         }
         var errors = new FieldErrors();
-        if (body is not JsonObject obj)
+        if (errors.Object(body, ["body"]) is not { } obj)
         {
-            errors.Add("model_attributes_type", ["body"], "Input should be a valid dictionary or object", body);
             return errors.ToResult();
         }
-        double Read(string name, double fallback, double min, double max, string what)
-        {
-            if (!obj.TryGetPropertyValue(name, out var node) || node is null)
-            {
-                return fallback;
-            }
-            if (node.GetValueKind() != JsonValueKind.Number || !double.IsFinite(node.GetValue<double>()))
-            {
-                errors.Add("float_type", ["body", name], "Input should be a valid number", node);
-                return fallback;
-            }
-            var value = node.GetValue<double>();
-            if (value < min || value > max)
-            {
-                errors.Add("range", ["body", name], $"{what} must be from {min} to {max}", node);
-            }
-            return value;
-        }
-        var roll = Read("roll_deg", 0, -MaxAngleDeg, MaxAngleDeg, "roll_deg (degrees)");
-        var pitch = Read("pitch_deg", 0, -MaxAngleDeg, MaxAngleDeg, "pitch_deg (degrees, + = head pushed down)");
-        var yaw = Read("yaw_deg", 0, -MaxAngleDeg, MaxAngleDeg, "yaw_deg (degrees, + = left)");
-        var z = Read("z_mm", 0, -MaxOffsetMm, MaxOffsetMm, "z_mm (millimetres, + = up)");
-        var hold = Read("hold_s", 1.5, 0.05, MaxHoldS, "hold_s (seconds the hand holds the head)");
+        var roll = errors.Bounded(obj, "roll_deg", ["body"], 0, -MaxAngleDeg, MaxAngleDeg, "roll_deg (degrees)");
+        var pitch = errors.Bounded(obj, "pitch_deg", ["body"], 0, -MaxAngleDeg, MaxAngleDeg, "pitch_deg (degrees, + = head pushed down)");
+        var yaw = errors.Bounded(obj, "yaw_deg", ["body"], 0, -MaxAngleDeg, MaxAngleDeg, "yaw_deg (degrees, + = left)");
+        var z = errors.Bounded(obj, "z_mm", ["body"], 0, -MaxOffsetMm, MaxOffsetMm, "z_mm (millimetres, + = up)");
+        var hold = errors.Bounded(obj, "hold_s", ["body"], 1.5, 0.05, MaxHoldS, "hold_s (seconds the hand holds the head)");
         if (errors.Any)
         {
             return errors.ToResult();

@@ -41,9 +41,8 @@ internal static class SimMicrophoneEndpoints
             return error;
         }
         var errors = new FieldErrors();
-        if (body is not JsonObject obj)
+        if (errors.Object(body, ["body"]) is not { } obj)
         {
-            errors.Add("model_attributes_type", ["body"], "Input should be a valid dictionary or object", body);
             return errors.ToResult();
         }
         string? text = null;
@@ -63,23 +62,8 @@ internal static class SimMicrophoneEndpoints
                 errors.Add("string_length", ["body", "text"], $"Text should have 1 to {MaxTextLength} characters", textNode);
             }
         }
-        var azimuth = 90.0;
-        if (obj.TryGetPropertyValue("azimuth_deg", out var azNode) && azNode is not null)
-        {
-            if (azNode.GetValueKind() != JsonValueKind.Number || !double.IsFinite(azNode.GetValue<double>()))
-            {
-                errors.Add("float_type", ["body", "azimuth_deg"], "Input should be a valid number", azNode);
-            }
-            else
-            {
-                azimuth = azNode.GetValue<double>();
-                if (azimuth is < 0 or > 360)
-                {
-                    errors.Add("less_than_equal", ["body", "azimuth_deg"],
-                        "Azimuth is in degrees in the daemon's DoA convention: 0 = left, 90 = front, 180 = right, up to 360", azNode);
-                }
-            }
-        }
+        var azimuth = errors.Bounded(obj, "azimuth_deg", ["body"], 90, 0, 360,
+            "azimuth_deg (degrees in the daemon's DoA convention: 0 = left, 90 = front, 180 = right)");
         if (errors.Any)
         {
             return errors.ToResult();
