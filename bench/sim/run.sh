@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-30}"
 if [[ -z "${ROSA_BIN:-}" ]]; then
   ./rosa --help > /dev/null 2>&1   # the ReadyToRun publish ./rosa runs, built outside the timing
-  rosa=artifacts/publish/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
+  rosa=artifacts/publish/RosaOS.Cli/readytorun_$(scripts/rid.sh)/rosa
 else
   rosa=$ROSA_BIN
 fi

@@ -13,7 +13,7 @@ runs=${1:-3}
 idle=${2:-10}
 if [[ -z "${ROSA_BIN:-}" ]]; then
   ./rosa --help > /dev/null 2>&1   # build once, outside the timing: the ReadyToRun publish ./rosa runs
-  rosa=artifacts/publish/RosaOS.Cli/release_$(scripts/rid.sh)/rosa
+  rosa=artifacts/publish/RosaOS.Cli/readytorun_$(scripts/rid.sh)/rosa
 else
   rosa=$ROSA_BIN
 fi
