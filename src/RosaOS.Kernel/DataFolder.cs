@@ -61,10 +61,18 @@ public sealed class DataFolder : IDisposable
             throw new InvalidOperationException($"another kernel ({Owner(ownerPath)}) is using the data folder {path}. "
                 + "Stop it first, or give this one its own folder with ROSAOS_DATA_DIR.");
         }
-        var self = ProcessIdentity.Current;
-        File.WriteAllText(ownerPath, JsonSerializer.Serialize(new OwnerRecord(self.Pid, self.StartTicks, DateTimeOffset.Now.ToString("O", CultureInfo.InvariantCulture), description)));
+        WriteOwner(ownerPath, description);
         Secure(path);
         return new DataFolder(path, stream, ownerPath);
+    }
+
+    /// <summary>Restates who holds the folder: a kernel started on port 0 knows its address only once it is bound.</summary>
+    public void Describe(string description) => WriteOwner(_ownerPath, description);
+
+    private static void WriteOwner(string ownerPath, string description)
+    {
+        var self = ProcessIdentity.Current;
+        File.WriteAllText(ownerPath, JsonSerializer.Serialize(new OwnerRecord(self.Pid, self.StartTicks, DateTimeOffset.Now.ToString("O", CultureInfo.InvariantCulture), description)));
     }
 
     /// <summary>Makes the folder and everything in it readable by its owner only (files written by other rosa processes included).</summary>

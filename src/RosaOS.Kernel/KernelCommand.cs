@@ -273,6 +273,10 @@ public static partial class KernelCommand
         {
             apiPort = bound.For(ApiEndpoint).Port;
             processPort = bound.For(ProcessEndpoint).Port;
+            if (options.Port == 0)
+            {
+                folder.Describe($"API http://{host}:{apiPort}");
+            }
             processes.SetCallbackUrl(RosaEnvironment.Get("CALLBACK_URL") ?? $"http://127.0.0.1:{apiPort}/event");
             processes.StartPool();
             Console.WriteLine($"rosa kernel listening on {scheme}://{host}:{apiPort} (process manager MCP on {scheme}://{host}:{processPort}/mcp, data {database.Path})");

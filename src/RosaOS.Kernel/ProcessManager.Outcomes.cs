@@ -9,17 +9,9 @@ public sealed partial class ProcessManager
     /// <summary>A callback arrived (and is journaled): the task is over, its pool slot is free.</summary>
     public void MarkFinished(string workerId, bool done)
     {
-        Running? running;
-        lock (_lock)
+        if (TakeRunning(workerId) is not { } running)
         {
-            if (!_running.Remove(workerId, out running))
-            {
-                return;
-            }
-            foreach (var slot in _pool.Where(s => s.WorkerId == workerId))
-            {
-                slot.WorkerId = null;
-            }
+            return;
         }
         running.Timeout.Dispose();
         End(running.Info, done ? "done" : "failed", done ? "reported success" : "reported failure");
@@ -49,4 +41,21 @@ public sealed partial class ProcessManager
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} failed: {Reason}")]
     private static partial void LogWorkerLost(ILogger logger, string workerId, string reason);
+
+    /// <summary>Takes a running task out of the table and frees its pool slot; null when it already ended (once per task).</summary>
+    private Running? TakeRunning(string workerId)
+    {
+        lock (_lock)
+        {
+            if (!_running.Remove(workerId, out var running))
+            {
+                return null;
+            }
+            foreach (var slot in _pool.Where(s => s.WorkerId == workerId))
+            {
+                slot.WorkerId = null;
+            }
+            return running;
+        }
+    }
 }

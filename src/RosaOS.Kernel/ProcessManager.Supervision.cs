@@ -55,17 +55,9 @@ public sealed partial class ProcessManager
 
     private void OnTimeout(string workerId)
     {
-        Running? running;
-        lock (_lock)
+        if (TakeRunning(workerId) is not { } running)
         {
-            if (!_running.Remove(workerId, out running))
-            {
-                return;
-            }
-            foreach (var slot in _pool.Where(s => s.WorkerId == workerId))
-            {
-                slot.WorkerId = null;
-            }
+            return;
         }
         running.Timeout.Dispose();
         _spawner.Kill(running.Child);

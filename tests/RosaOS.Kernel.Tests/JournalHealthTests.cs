@@ -93,8 +93,8 @@ public sealed class JournalHealthTests
         var configDir = KernelHarness.NewConfigDir();
         await using var llm = await ScriptedLlmServer.StartAsync();
         llm.Fallback = ScriptedTurn.Say("ok");
-        // A named API port: the lock records the port asked for (it is taken before the kernel binds), which the refusal quotes.
-        var first = await KernelHarness.StartOnAsync(FreePort.Next(), 0, llm, dataDir, configDir, "--pool-size", "0");
+        // On port 0: the lock is taken before the kernel binds, and restated with the port it got, which the refusal quotes.
+        var first = await KernelHarness.StartAsync(llm, dataDir, configDir, "--pool-size", "0");
 
         await using (var second = RosaProcess.StartRosa(["kernel", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
             "--process-port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--pool-size", "0"],
