@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace RosaOS.Kernel.Contracts;
@@ -143,4 +145,15 @@ public sealed record ToolCallReport(
 [JsonSerializable(typeof(ListeningState))]
 [JsonSerializable(typeof(ToolCallReport))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
-public sealed partial class KernelJson : JsonSerializerContext;
+public sealed partial class KernelJson : JsonSerializerContext
+{
+    /// <summary>
+    /// The contract with the escaping ASP.NET Core's own JSON results use (only what JSON requires), which is what the
+    /// kernel answered before the records: quotes and non-ASCII letters in an error or a reply stay as they are.
+    /// </summary>
+    public static KernelJson Relaxed { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, // as [JsonSourceGenerationOptions] above
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -28,12 +28,12 @@ public static class KernelApi
         app.MapPost("/event", PostEventAsync);
         app.MapPost("/stt", PostSttAsync);
         app.MapPost("/chat", PostChatAsync);
-        app.MapGet("/updates", (EventHub hub) => TypedResults.Json(new UpdatesAnswer(hub.DrainUpdates()), KernelJson.Default.UpdatesAnswer));
+        app.MapGet("/updates", (EventHub hub) => TypedResults.Json(new UpdatesAnswer(hub.DrainUpdates()), KernelJson.Relaxed.UpdatesAnswer));
         app.MapRosaUi();
         app.MapGet("/api/events", StreamEventsAsync);
         app.MapGet("/api/processes", (ProcessManager pm) => TypedResults.Json(
             new ProcessesAnswer([.. pm.RunningProcesses().Select(p => p.ToRow())], [.. pm.AllProcesses().Select(p => p.ToRow())], pm.PoolPids()),
-            KernelJson.Default.ProcessesAnswer));
+            KernelJson.Relaxed.ProcessesAnswer));
         app.MapPost("/api/processes/{workerId}/terminate", TerminateAsync);
         app.MapPost("/api/estop", EmergencyStopAsync);
         app.MapGet("/api/estop", (EmergencyStopCoordinator estop) => Results.Json(estop.Status));
@@ -72,7 +72,7 @@ public static class KernelApi
         }
         body.Dispose();
         var cleared = loop.ResetConversation();
-        return TypedResults.Json(new ResetAnswer(true, cleared), KernelJson.Default.ResetAnswer);
+        return TypedResults.Json(new ResetAnswer(true, cleared), KernelJson.Relaxed.ResetAnswer);
     }
 
     /// <summary>The latest journal entries (optionally one status: pending, done, expired), newest first.</summary>
@@ -84,7 +84,7 @@ public static class KernelApi
         }
         var events = database.RecentEvents(Math.Clamp(limit ?? 100, 1, 1000), status)
             .Select(e => new JournalEntry(e.Id, e.Kind, e.Text, e.Status, e.AcceptedAt, e.DoneAt, e.Output));
-        return TypedResults.Json(new JournalAnswer([.. events]), KernelJson.Default.JournalAnswer);
+        return TypedResults.Json(new JournalAnswer([.. events]), KernelJson.Relaxed.JournalAnswer);
     }
 
     /// <summary>
@@ -182,22 +182,22 @@ public static class KernelApi
         var (body, error) = await ReadObjectAsync(context);
         if (body is null)
         {
-            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Default.ChatAnswer, statusCode: 400);
+            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Relaxed.ChatAnswer, statusCode: 400);
         }
         if (!TryString(body.RootElement, "prompt", required: true, out var prompt, out error) || string.IsNullOrWhiteSpace(prompt))
         {
             error ??= "\"prompt\" must not be empty";
-            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Default.ChatAnswer, statusCode: 400);
+            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Relaxed.ChatAnswer, statusCode: 400);
         }
         if (prompt!.Length > options.MaxEventChars)
         {
             error = $"\"prompt\" is {prompt.Length} characters, over the limit of {options.MaxEventChars}";
-            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Default.ChatAnswer, statusCode: 400);
+            return TypedResults.Json(new ChatAnswer("Error: " + error, error), KernelJson.Relaxed.ChatAnswer, statusCode: 400);
         }
         var (id, output) = intake.AcceptChat(prompt, KernelTurnApi.TraceParentOf(context));
         try
         {
-            return TypedResults.Json(new ChatAnswer(await output.WaitAsync(context.RequestAborted)), KernelJson.Default.ChatAnswer);
+            return TypedResults.Json(new ChatAnswer(await output.WaitAsync(context.RequestAborted)), KernelJson.Relaxed.ChatAnswer);
         }
         catch (OperationCanceledException)
         {
@@ -255,7 +255,7 @@ public static class KernelApi
         var running = processes.RunningProcesses().Any(p => p.WorkerId == workerId);
         var result = processes.Terminate(workerId, force);
         var terminated = running && !processes.RunningProcesses().Any(p => p.WorkerId == workerId);
-        return TypedResults.Json(new TerminateAnswer(terminated, result), KernelJson.Default.TerminateAnswer, statusCode: running ? 200 : 404);
+        return TypedResults.Json(new TerminateAnswer(terminated, result), KernelJson.Relaxed.TerminateAnswer, statusCode: running ? 200 : 404);
     }
 
     private static async Task<IResult> EmergencyStopAsync(HttpContext context, EmergencyStopCoordinator estop)
@@ -402,7 +402,7 @@ public static class KernelApi
         var holders = leases.Holders;
         return TypedResults.Json(new LeasesAnswer([.. drivers.All.Where(d => d.Enabled).Select(d => holders.TryGetValue(d.Name, out var h)
             ? new LeaseRow(d.Name, h.Id, h.Kind, h.Note, h.Since)
-            : new LeaseRow(d.Name, null, null, null, null))]), KernelJson.Default.LeasesAnswer);
+            : new LeaseRow(d.Name, null, null, null, null))]), KernelJson.Relaxed.LeasesAnswer);
     }
 
     /// <summary>A person takes control of a robot (its worker loses the lease and waits) or gives it back; audited.</summary>
@@ -424,7 +424,7 @@ public static class KernelApi
             var after = take ? leases.TakeControl(robot) : leases.ReturnControl(robot);
             var text = $"{(take ? "took control" : "returned control")}: holder was {before?.Id ?? "nobody"}, now {after?.Id ?? "nobody"}";
             database.Audit("person", robot, take ? "take_control" : "return_control", body.RootElement.GetRawText(), text, false, 0);
-            return TypedResults.Json(new LeaseChangeAnswer(true, robot, after?.Id, after?.Kind, before?.Id), KernelJson.Default.LeaseChangeAnswer);
+            return TypedResults.Json(new LeaseChangeAnswer(true, robot, after?.Id, after?.Kind, before?.Id), KernelJson.Relaxed.LeaseChangeAnswer);
         }
     }
 
@@ -460,7 +460,7 @@ public static class KernelApi
             var args = body.RootElement.GetRawText();
             database.Audit("manual", name, tool, args, text, isError, ms);
             hub.Publish("tool_call", new { worker_id = "manual", server = name, tool, arguments = args, result = text, is_error = isError, duration_ms = ms });
-            return TypedResults.Json(new ToolCallAnswer(!isError, text), KernelJson.Default.ToolCallAnswer, statusCode: isError ? 422 : 200);
+            return TypedResults.Json(new ToolCallAnswer(!isError, text), KernelJson.Relaxed.ToolCallAnswer, statusCode: isError ? 422 : 200);
         }
         catch (ModelContextProtocol.McpException e) when (!context.RequestAborted.IsCancellationRequested)
         {
@@ -523,7 +523,7 @@ public static class KernelApi
         ToolCallReport? report;
         try
         {
-            report = body.RootElement.Deserialize(KernelJson.Default.ToolCallReport);
+            report = body.RootElement.Deserialize(KernelJson.Relaxed.ToolCallReport);
         }
         catch (JsonException e)
         {
@@ -603,8 +603,8 @@ public static class KernelApi
     private static IResult Bad(string error) => Error(error, StatusCodes.Status400BadRequest);
 
     /// <summary>A refusal in the API's one error shape, <c>{"ok": false, "error": "…"}</c> (see <see cref="KernelError"/>).</summary>
-    internal static IResult Error(string error, int statusCode) => TypedResults.Json(KernelError.Of(error), KernelJson.Default.KernelError, statusCode: statusCode);
+    internal static IResult Error(string error, int statusCode) => TypedResults.Json(KernelError.Of(error), KernelJson.Relaxed.KernelError, statusCode: statusCode);
 
     /// <summary><c>{"ok": true}</c>.</summary>
-    internal static IResult Ack() => TypedResults.Json(new KernelAck(), KernelJson.Default.KernelAck);
+    internal static IResult Ack() => TypedResults.Json(new KernelAck(), KernelJson.Relaxed.KernelAck);
 }

@@ -21,7 +21,7 @@ public static class KernelListeningApi
         ArgumentNullException.ThrowIfNull(app);
         var board = new ListeningBoard();
         app.MapPost("/api/listening", (HttpContext context, EventHub hub) => PostAsync(context, hub, board));
-        app.MapGet("/api/listening", () => TypedResults.Json(board.Current, KernelJson.Default.ListeningState));
+        app.MapGet("/api/listening", () => TypedResults.Json(board.Current, KernelJson.Relaxed.ListeningState));
     }
 
     private static async Task<IResult> PostAsync(HttpContext context, EventHub hub, ListeningBoard board)

@@ -88,7 +88,7 @@ public static class KernelTurnApi
             }
         }
         database.SaveTurnSpans(batch.Spans);
-        return TypedResults.Json(new SpansAnswer(true, batch.Spans.Count), KernelJson.Default.SpansAnswer);
+        return TypedResults.Json(new SpansAnswer(true, batch.Spans.Count), KernelJson.Relaxed.SpansAnswer);
     }
 
     private static IResult Bad(string error) => KernelApi.Error(error, StatusCodes.Status400BadRequest);

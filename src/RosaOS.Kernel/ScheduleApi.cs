@@ -61,7 +61,7 @@ public static class ScheduleApi
             return Bad($"\"message\" must be 1 to {MaxRobotEventChars} characters, not {message.Length}");
         }
         var accepted = intake.AcceptRobotEvent(robot!, watchId, message, key);
-        return TypedResults.Json(new RobotEventAnswer(true, !accepted), KernelJson.Default.RobotEventAnswer);
+        return TypedResults.Json(new RobotEventAnswer(true, !accepted), KernelJson.Relaxed.RobotEventAnswer);
     }
 
     private static IResult Bad(string error) => KernelApi.Error(error, StatusCodes.Status400BadRequest);

@@ -40,7 +40,8 @@ public sealed class ExactlyOnceTests
         await using var kernel2 = await KernelHarness.StartAsync(llm, dataDir, configDir, "--pool-size", "1");
         Assert.Contains("Re-running 1 events", kernel2.Process.Output, StringComparison.Ordinal);
         Assert.Contains("1 tasks were running when the kernel stopped", kernel2.Process.Output, StringComparison.Ordinal);
-        Assert.Contains("Resuming the turn of event 1: 2 steps recorded before the last stop are replayed", kernel2.Process.Output, StringComparison.Ordinal);
+        // The loop resumes the turn after the kernel is listening: wait for its line rather than read the output at once.
+        await kernel2.Process.WaitForLineAsync(l => l.Contains("Resuming the turn of event 1: 2 steps recorded before the last stop are replayed", StringComparison.Ordinal));
         var updates = await kernel2.WaitForUpdateAsync(m => m.StartsWith("The patrol worker was lost", StringComparison.Ordinal));
 
         // The turn finished from its journal: the recorded launch was given back, not run again.

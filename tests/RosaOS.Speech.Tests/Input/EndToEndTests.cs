@@ -204,9 +204,11 @@ public sealed class EndToEndOfflineTests(OfflineEar ear) : IClassFixture<Offline
     [InlineData("""{"azimuth_deg": 60}""", "missing")]
     [InlineData("""{"text": 42}""", "string_type")]
     [InlineData("""{"text": ""}""", "string_length")]
-    [InlineData("""{"text": "hi", "azimuth_deg": "NaN"}""", "float_type")]
+    [InlineData("""{"text": "hi", "azimuth_deg": "NaN"}""", "finite_number")]
+    [InlineData("""{"text": "hi", "azimuth_deg": "left"}""", "float_parsing")]
+    [InlineData("""{"text": "hi", "azimuth_deg": true}""", "float_type")]
     [InlineData("""{"text": "hi", "azimuth_deg": 1e308}""", "less_than_equal")]
-    [InlineData("""{"text": "hi", "azimuth_deg": -5}""", "less_than_equal")]
+    [InlineData("""{"text": "hi", "azimuth_deg": -5}""", "greater_than_equal")]
     [InlineData("""["hello"]""", "model_attributes_type")]
     [InlineData("""{"text": "hi" """, "json_invalid")]
     public async Task Bad_say_requests_get_422_and_the_sim_keeps_running(string json, string errorType)
