@@ -85,37 +85,54 @@ public sealed partial class DriverRegistry
         return down.Count == 0 ? Task.CompletedTask : ProbeAsync(down, quiet: true, cancellationToken);
     }
 
-    private async Task ProbeAsync(IReadOnlyList<DriverEntry> drivers, bool quiet, CancellationToken cancellationToken)
+    /// <summary>
+    /// Probes now the drivers among <paramref name="names"/> that are switched on but were down at the last probe, so a
+    /// task asking for a robot that has just come back gets it instead of waiting for the next periodic probe.
+    /// </summary>
+    public Task ProbeIfDownAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
     {
-        var results = await Task.WhenAll(drivers.Select(async d =>
+        if (names is null)
         {
-            try
-            {
-                using var response = await s_probe.GetAsync(d.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                return new DriverStatus(d.Name, d.Url.ToString(), d.Description, true, true, null);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                return new DriverStatus(d.Name, d.Url.ToString(), d.Description, true, false, e.Message);
-            }
-        }));
+            return Task.CompletedTask;
+        }
+        var wanted = names.ToHashSet(StringComparer.Ordinal);
+        List<DriverEntry> down;
         lock (_lock)
         {
-            foreach (var status in results)
-            {
-                _status[status.Name] = status;
-            }
+            down = [.. Config.Enabled.Where(d => wanted.Contains(d.Name) && (!_status.TryGetValue(d.Name, out var s) || !s.Reachable))];
         }
-        foreach (var status in results)
+        return down.Count == 0 ? Task.CompletedTask : ProbeAsync(down, quiet: true, cancellationToken);
+    }
+
+    private Task ProbeAsync(IReadOnlyList<DriverEntry> drivers, bool quiet, CancellationToken cancellationToken)
+        => Task.WhenAll(drivers.Select(d => ProbeOneAsync(d, quiet, cancellationToken)));
+
+    // Each answer is recorded as it arrives: a hung driver (up to the probe's timeout) does not hold back the others.
+    private async Task ProbeOneAsync(DriverEntry d, bool quiet, CancellationToken cancellationToken)
+    {
+        DriverStatus status;
+        try
         {
-            if (status.Reachable)
-            {
-                LogEnabled(_logger, status.Name, status.Url);
-            }
-            else if (!quiet)
-            {
-                LogDisabled(_logger, status.Name, status.Url, status.Problem ?? "");
-            }
+            using var response = await s_probe.GetAsync(d.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            status = new DriverStatus(d.Name, d.Url.ToString(), d.Description, true, true, null);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            status = new DriverStatus(d.Name, d.Url.ToString(), d.Description, true, false, e.Message);
+        }
+        bool cameUp;
+        lock (_lock)
+        {
+            cameUp = status.Reachable && !(_status.GetValueOrDefault(d.Name)?.Reachable ?? false);
+            _status[status.Name] = status;
+        }
+        if (status.Reachable && (cameUp || !quiet))
+        {
+            LogEnabled(_logger, status.Name, status.Url);
+        }
+        else if (!status.Reachable && !quiet)
+        {
+            LogDisabled(_logger, status.Name, status.Url, status.Problem ?? "");
         }
     }
 

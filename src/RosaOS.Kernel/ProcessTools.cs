@@ -18,10 +18,14 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
 {
     [McpServerTool(Name = "launch_process")]
     [Description("Spawn a background worker that runs an LLM agent with the given system prompt. The worker runs in a separate process with the MCP tools of the robots it is given; when it completes it reports back with a [Worker callback] carrying the returned worker_id.")]
-    public string LaunchProcess(
+    public async Task<string> LaunchProcess(
         [Description("Instructions for the worker agent: the task, a plan, and the relevant context of the conversation.")] string system_prompt,
-        [Description("Robots the worker may use, by name (see the robot list).")] string[]? robots = null)
-        => processes.Launch(system_prompt, robots);
+        [Description("Robots the worker may use, by name (see the robot list).")] string[]? robots = null,
+        CancellationToken cancellationToken = default)
+    {
+        await drivers.ProbeIfDownAsync(robots, cancellationToken);
+        return processes.Launch(system_prompt, robots);
+    }
 
     [McpServerTool(Name = "get_processes")]
     [Description(GetProcessesDescription)]
@@ -128,10 +132,15 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
         JsonSchemaCreateOptions = new AIJsonSchemaCreateOptions { TransformSchemaNode = (_, node) => ToolSchemas.SingleTypes(node) },
     };
 
-    private string LaunchForKernel(
+    private async Task<string> LaunchForKernel(
         [Description("Instructions for the worker agent: the task, a plan, and the relevant context of the conversation.")] string system_prompt,
-        [Description("Robots the worker may use, by name (see the robot list).")] string[]? robots = null)
-        => KernelStep.Current is { } step
+        [Description("Robots the worker may use, by name (see the robot list).")] string[]? robots = null,
+        CancellationToken cancellationToken = default)
+    {
+        var step = KernelStep.Current;
+        await drivers.ProbeIfDownAsync(robots, cancellationToken);
+        return step is not null
             ? processes.Launch(system_prompt, robots, step.TaskId, step.EventId)
             : processes.Launch(system_prompt, robots);
+    }
 }
