@@ -99,6 +99,31 @@ public sealed class ResilienceTests(StopStack stack)
     }
 
     [Fact]
+    public async Task A_robot_back_after_the_kernel_started_is_given_to_the_next_task_without_waiting_for_a_probe()
+    {
+        await stack.ResetAsync();
+        await stack.StopRosAsync();
+        await stack.StopKernelAsync();
+        await stack.StartKernelAsync();
+        Assert.Contains((await stack.GetJsonAsync($"{stack.KernelUrl}/health"))["drivers"]!.AsArray(),
+            d => d!["name"]!.GetValue<string>() == "turtlebot" && !d["reachable"]!.GetValue<bool>());
+
+        // It comes back and a task asks for it at once: the launch probes it then (the periodic probe also waits on "frozen").
+        await stack.StartRosAsync();
+        stack.Llm.When(r => r.SystemPrompt.Contains("You are the kernel", StringComparison.Ordinal) && r.LastUserText == "nudge the turtlebot",
+            ScriptedTurn.Call("launch_process", new { system_prompt = "Nudge the turtlebot forward.", robots = new[] { "turtlebot" } }));
+        stack.Llm.When(r => r.SystemPrompt.Contains("Nudge the turtlebot forward.", StringComparison.Ordinal),
+            ScriptedTurn.Call("publish_for_durations", Drive(2)), ScriptedTurn.Say("Nudged."));
+        var (status, _) = await stack.PostAsync($"{stack.KernelUrl}/chat", """{"prompt":"nudge the turtlebot"}""");
+        Assert.InRange(status, 200, 299);
+        await Poll.ForAsync(stack.OdomVxAsync, vx => vx > 0.1, "the worker to drive the returned base");
+        var worker = stack.Llm.ChatRequests.First(r => r.SystemPrompt.Contains("Nudge the turtlebot forward.", StringComparison.Ordinal));
+        Assert.Contains("publish_for_durations", worker.ToolNames);
+        Assert.DoesNotContain("Unavailable right now", worker.SystemPrompt, StringComparison.Ordinal);
+        await Poll.ForAsync(stack.OdomVxAsync, vx => vx == 0, "the nudge to end");
+    }
+
+    [Fact]
     public async Task A_driver_down_when_the_kernel_started_and_at_the_press_is_latched_as_soon_as_it_is_back()
     {
         await stack.ResetAsync();
