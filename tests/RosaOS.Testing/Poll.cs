@@ -45,7 +45,9 @@ public static class Poll
 
     /// <summary>
     /// Re-reads a number until two readings <paramref name="interval"/> apart agree within <paramref name="tolerance"/> (e.g. a pose
-    /// that trails its command by a control tick has settled), and returns the last one.
+    /// that trails its command by a control tick has settled), and returns the last one. The default interval, 200 ms, is
+    /// longer than a simulator's control period under CI load (p99 50–100 ms): two reads with no tick between them agree
+    /// without the pose having settled.
     /// </summary>
     public static async Task<double> SettledAsync(Func<Task<double>> read, string what, double tolerance, TimeSpan? timeout = null, TimeSpan? interval = null)
     {
@@ -56,7 +58,7 @@ public static class Poll
             var reading = (Before: previous, Now: await read());
             previous = reading.Now;
             return reading;
-        }, r => Math.Abs(r.Now - r.Before) <= tolerance, what + " to settle", timeout, interval);
+        }, r => Math.Abs(r.Now - r.Before) <= tolerance, what + " to settle", timeout, interval ?? TimeSpan.FromMilliseconds(200));
         return settled.Now;
     }
 }
