@@ -140,8 +140,10 @@ public sealed record ToolCallReport(
     [property: JsonPropertyName("call_id")] string? CallId = null,
     [property: JsonPropertyName("phase")] string? Phase = null);
 
-/// <summary>One row of <c>GET /api/audit</c> (a JSON array, newest first): a tool call as the audit log keeps it.</summary>
-/// <param name="Status">started (the call's outcome is unknown: its worker ended during it) or done.</param>
+/// <summary>
+/// One row of <c>GET /api/audit</c> (a JSON array, newest first): a tool call as the audit log keeps it; <c>status</c> is
+/// started (the call's outcome is unknown: its worker ended during it) or done.
+/// </summary>
 public sealed record AuditRow(string At, string WorkerId, string Server, string Tool, string Arguments, string Outcome, bool IsError,
     double DurationMs, string Status);
 
@@ -180,11 +182,11 @@ public sealed record TimersAnswer(IReadOnlyList<TimerView> Timers, int MaxActive
 public sealed record TimerCancelAnswer(bool Ok, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error, TimerView Timer);
 
 /// <summary>One step of a turn in <c>GET /api/turns</c>: offsets and durations in ms from the turn's start.</summary>
-public sealed record TurnStep(string Name, string Process, string SpanId, string? ParentId, double OffsetMs, double DurationMs,
+public sealed record TurnSpanRow(string Name, string Process, string SpanId, string? ParentId, double OffsetMs, double DurationMs,
     IReadOnlyDictionary<string, string>? Attributes);
 
 /// <summary>One turn in <c>GET /api/turns</c> and <c>GET /api/turns/{trace_id}</c>: the total to first audio and each step.</summary>
-public sealed record TurnRow(string TraceId, long? EventId, DateTimeOffset StartedAt, double? FirstAudioMs, int? SerialLlmCalls, IReadOnlyList<TurnStep> Spans);
+public sealed record TurnRow(string TraceId, long? EventId, DateTimeOffset StartedAt, double? FirstAudioMs, int? SerialLlmCalls, IReadOnlyList<TurnSpanRow> Spans);
 
 /// <summary><c>GET /api/turns</c>, newest first.</summary>
 public sealed record TurnsAnswer(IReadOnlyList<TurnRow> Turns);

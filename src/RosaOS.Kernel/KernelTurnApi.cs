@@ -40,7 +40,7 @@ public static class KernelTurnApi
     {
         ArgumentNullException.ThrowIfNull(turn);
         var start = turn.Spans.Count > 0 ? turn.Spans[0].StartUnixMs : 0;
-        return new TurnRow(turn.TraceId, turn.EventId, turn.StartedAt, turn.FirstAudioMs, turn.SerialLlmCalls, [.. turn.Spans.Select(s => new TurnStep(
+        return new TurnRow(turn.TraceId, turn.EventId, turn.StartedAt, turn.FirstAudioMs, turn.SerialLlmCalls, [.. turn.Spans.Select(s => new TurnSpanRow(
             s.Name, s.Process, s.SpanId, s.ParentId, Math.Round(s.StartUnixMs - start, 3), Math.Round(s.DurationMs, 3), s.Attributes))]);
     }
 

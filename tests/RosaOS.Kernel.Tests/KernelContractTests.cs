@@ -130,7 +130,7 @@ public sealed class KernelContractTests
         [.. new[] { "timer_id", "text", "owner", "due_at", "repeat_seconds", "status", "created_at", "fired", "last_fired_at", "end_reason" }.Select(n => $"{prefix}.{n}")];
 
     private static TurnRow Turn() => new("0af7651916cd43dd8448eb211c80319c", 7, s_at, 812.5, 1,
-        [new TurnStep("stt", "speech", "b7ad6b7169203331", null, 0, 120.25, new Dictionary<string, string> { ["model"] = "whisper" })]);
+        [new TurnSpanRow("stt", "speech", "b7ad6b7169203331", null, 0, 120.25, new Dictionary<string, string> { ["model"] = "whisper" })]);
 
     private static string[] TurnPaths(string prefix) =>
         [.. new[] { "trace_id", "event_id", "started_at", "first_audio_ms", "serial_llm_calls", "spans", "spans[]", "spans[].name", "spans[].process",
