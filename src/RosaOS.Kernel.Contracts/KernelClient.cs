@@ -213,7 +213,9 @@ public sealed partial class KernelClient
             {
                 value = JsonSerializer.Deserialize(body, answer);
             }
-            else if (JsonNode.Parse(body) is JsonObject refusal && refusal["error"] is JsonValue e && e.TryGetValue<string>(out var text))
+            // A refusal is a problem document that keeps the original's "error"; "detail" is read when a proxy or a newer kernel sends only that.
+            else if (JsonNode.Parse(body) is JsonObject refusal
+                && (refusal["error"] ?? refusal["detail"]) is JsonValue e && e.TryGetValue<string>(out var text))
             {
                 error = text;
             }

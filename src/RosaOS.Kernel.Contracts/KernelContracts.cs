@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace RosaOS.Kernel.Contracts;
@@ -11,13 +12,34 @@ namespace RosaOS.Kernel.Contracts;
 public sealed record KernelAck(bool Ok = true);
 
 /// <summary>
-/// Every refusal: <c>{"ok": false, "error": "…"}</c> with a 4xx/5xx status (and /stt's empty-text answer, 200 as the
-/// original's). Kept in this shape rather than RFC 7807 problem details because the UI and the original's clients read
-/// <c>error</c>; the reason names the argument, what it got and what it expects.
+/// Every refusal: an RFC 9457 problem document (<c>application/problem+json</c>: <c>type</c>, <c>title</c>, <c>status</c>,
+/// <c>detail</c>) that also keeps the original's members <c>"ok": false</c> and <c>"error": "…"</c>, because the browser UI
+/// and the original's clients read <c>error</c>. <c>detail</c> and <c>error</c> carry the same reason, which names the
+/// argument, what it got and what it expects. /stt's empty-text answer (200, as the original's) is not a problem: it has
+/// only <c>ok</c> and <c>error</c> (see <see cref="Of"/>).
 /// </summary>
-public sealed record KernelError(bool Ok, string Error)
+/// <param name="Type">"about:blank": the status says all (RFC 9457 §4.2.1).</param>
+/// <param name="Title">The status's reason phrase ("Bad Request").</param>
+/// <param name="Status">The HTTP status, repeated in the body.</param>
+/// <param name="Detail">The reason, as <paramref name="Error"/>.</param>
+/// <param name="Ok">Always false.</param>
+/// <param name="Error">The reason the original's clients and the UI read.</param>
+public sealed record KernelError(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Title,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail,
+    bool Ok,
+    string Error)
 {
-    public static KernelError Of(string error) => new(false, error);
+    /// <summary>The media type of a problem document (RFC 9457 §3).</summary>
+    public const string ProblemMediaType = "application/problem+json";
+
+    /// <summary>The original's bare <c>{"ok": false, "error": "…"}</c>, for an answer that is not an HTTP error.</summary>
+    public static KernelError Of(string error) => new(null, null, null, null, false, error);
+
+    /// <summary>A refusal with <paramref name="status"/> (4xx/5xx) and its reason phrase <paramref name="title"/>.</summary>
+    public static KernelError Problem(string error, int status, string title) => new("about:blank", title, status, error, false, error);
 }
 
 /// <summary>A worker's callback, <c>POST /event</c> (the original's).</summary>
@@ -118,6 +140,79 @@ public sealed record ToolCallReport(
     [property: JsonPropertyName("call_id")] string? CallId = null,
     [property: JsonPropertyName("phase")] string? Phase = null);
 
+/// <summary>
+/// One row of <c>GET /api/audit</c> (a JSON array, newest first): a tool call as the audit log keeps it; <c>status</c> is
+/// started (the call's outcome is unknown: its worker ended during it) or done.
+/// </summary>
+public sealed record AuditRow(string At, string WorkerId, string Server, string Tool, string Arguments, string Outcome, bool IsError,
+    double DurationMs, string Status);
+
+/// <summary>One tool of a driver in <c>GET /api/drivers</c>, as its MCP server lists it.</summary>
+public sealed record DriverTool(string Name, string? Description, JsonElement InputSchema);
+
+/// <summary>One drivers.json entry in <c>GET /api/drivers</c>: whether it is switched on and answers, and its tools.</summary>
+public sealed record DriverRow(string Name, string Url, string Description, bool Enabled, bool Reachable, string? Problem, IReadOnlyList<DriverTool> Tools);
+
+/// <summary><c>GET /api/drivers</c>.</summary>
+public sealed record DriversAnswer(IReadOnlyList<DriverRow> Drivers);
+
+/// <summary>
+/// A timer as <c>GET /api/timers</c>, the list_timers tool and the <c>timers</c> event show it. Names are fixed here rather than
+/// by the context's policy because the event and the tool serialize it without the context.
+/// </summary>
+public sealed record TimerView(
+    [property: JsonPropertyName("timer_id")] string TimerId,
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("owner")] string Owner,
+    [property: JsonPropertyName("due_at")] string? DueAt,
+    [property: JsonPropertyName("repeat_seconds")] double? RepeatSeconds,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("created_at")] string CreatedAt,
+    [property: JsonPropertyName("fired")] int Fired,
+    [property: JsonPropertyName("last_fired_at")] string? LastFiredAt,
+    [property: JsonPropertyName("end_reason")] string? EndReason);
+
+/// <summary><c>GET /api/timers</c>: active first, then the latest ended.</summary>
+public sealed record TimersAnswer(IReadOnlyList<TimerView> Timers, int MaxActive);
+
+/// <summary>
+/// <c>POST /api/timers/{id}/cancel</c>: <c>{"ok": true, "timer"}</c>, or with 409 <c>{"ok": false, "error", "timer"}</c> when the
+/// timer had already ended (the timer is shown either way, so it is not a bare problem document).
+/// </summary>
+public sealed record TimerCancelAnswer(bool Ok, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error, TimerView Timer);
+
+/// <summary>One step of a turn in <c>GET /api/turns</c>: offsets and durations in ms from the turn's start.</summary>
+public sealed record TurnSpanRow(string Name, string Process, string SpanId, string? ParentId, double OffsetMs, double DurationMs,
+    IReadOnlyDictionary<string, string>? Attributes);
+
+/// <summary>One turn in <c>GET /api/turns</c> and <c>GET /api/turns/{trace_id}</c>: the total to first audio and each step.</summary>
+public sealed record TurnRow(string TraceId, long? EventId, DateTimeOffset StartedAt, double? FirstAudioMs, int? SerialLlmCalls, IReadOnlyList<TurnSpanRow> Spans);
+
+/// <summary><c>GET /api/turns</c>, newest first.</summary>
+public sealed record TurnsAnswer(IReadOnlyList<TurnRow> Turns);
+
+/// <summary>One line of the conversation in <c>GET /api/history</c>, with the key its live event carries.</summary>
+public sealed record HistoryLine(string Key, string Role, string Text, string At, long? EventId, string? Source, string? WorkerId);
+
+/// <summary>One audited tool call of a task in <c>GET /api/history</c>.</summary>
+public sealed record HistoryToolCall(string Key, string At, string Server, string Tool, string Arguments, string Result, bool IsError, double DurationMs, string Status);
+
+/// <summary>One task in <c>GET /api/history</c>: the fields of <see cref="ProcessRow"/>, the event that launched it, and its tool calls.</summary>
+public sealed record HistoryProcess(string WorkerId, string SystemPrompt, IReadOnlyList<string> Robots, string Kind, int? Pid, string State,
+    string StartedAt, string? EndedAt, string? Outcome, long? EventId, IReadOnlyList<HistoryToolCall> ToolCalls);
+
+/// <summary><c>GET /api/history</c>: what a page draws before the live stream goes on.</summary>
+public sealed record HistoryAnswer(IReadOnlyList<HistoryLine> Conversation, IReadOnlyList<HistoryProcess> Processes);
+
+/// <summary>One driver's state in <c>GET /api/watches</c>.</summary>
+public sealed record WatchDriverRow(string Driver, int Count, int? Max, string? Problem);
+
+/// <summary><c>GET /api/watches</c>: every driver's watches (each as its driver reports it, with the common fields added).</summary>
+public sealed record WatchesAnswer(IReadOnlyList<JsonObject> Watches, IReadOnlyList<WatchDriverRow> Drivers);
+
+/// <summary><c>POST /api/watches/{driver}/{id}/cancel</c>.</summary>
+public sealed record WatchCancelAnswer(bool Ok, string Driver, JsonObject? Watch);
+
 /// <summary>The one source-generated JSON context of the kernel's contract (snake_case, as the original's API).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(KernelAck))]
@@ -144,6 +239,15 @@ public sealed record ToolCallReport(
 [JsonSerializable(typeof(ListeningRequest))]
 [JsonSerializable(typeof(ListeningState))]
 [JsonSerializable(typeof(ToolCallReport))]
+[JsonSerializable(typeof(IReadOnlyList<AuditRow>))]
+[JsonSerializable(typeof(DriversAnswer))]
+[JsonSerializable(typeof(TimersAnswer))]
+[JsonSerializable(typeof(TimerCancelAnswer))]
+[JsonSerializable(typeof(TurnsAnswer))]
+[JsonSerializable(typeof(TurnRow))]
+[JsonSerializable(typeof(HistoryAnswer))]
+[JsonSerializable(typeof(WatchesAnswer))]
+[JsonSerializable(typeof(WatchCancelAnswer))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 public sealed partial class KernelJson : JsonSerializerContext
 {

@@ -140,13 +140,13 @@ public sealed partial class DriverRegistry
     public string RobotList() => string.Join(", ", Enabled.Select(d => $"{d.Name}: {d.Description}"));
 
     /// <summary>Lists a driver's tools (name, description, input schema).</summary>
-    public async Task<IReadOnlyList<object>> ListToolsAsync(string name, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RosaOS.Kernel.Contracts.DriverTool>> ListToolsAsync(string name, CancellationToken cancellationToken)
     {
         var client = await ClientAsync(name, cancellationToken);
         try
         {
             var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
-            return [.. tools.Select(t => (object)new { name = t.Name, description = t.Description, input_schema = t.JsonSchema })];
+            return [.. tools.Select(t => new RosaOS.Kernel.Contracts.DriverTool(t.Name, t.Description, t.JsonSchema))];
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {

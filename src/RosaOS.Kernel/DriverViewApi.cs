@@ -31,11 +31,11 @@ public static class DriverViewApi
     {
         if (drivers.Config.Find(name) is not { } entry)
         {
-            return Results.Json(new { error = $"no driver named '{name}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}" }, statusCode: 404);
+            return KernelApi.Error($"no driver named '{name}'; configured: {string.Join(", ", drivers.All.Select(d => d.Name))}", 404);
         }
         if (!entry.Enabled)
         {
-            return Results.Json(new { error = $"driver '{name}' is disabled ({drivers.Config.DisabledReason(entry)})" }, statusCode: 409);
+            return KernelApi.Error($"driver '{name}' is disabled ({drivers.Config.DisabledReason(entry)})", 409);
         }
         context.Response.Headers.CacheControl = "no-store";
         try
@@ -44,13 +44,13 @@ public static class DriverViewApi
             using var response = await s_http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
             if (response.Content.Headers.ContentLength > MaxBytes)
             {
-                return Results.Json(new { error = $"driver '{name}' answered {response.Content.Headers.ContentLength} bytes for {path}; at most {MaxBytes} are passed on" }, statusCode: 502);
+                return KernelApi.Error($"driver '{name}' answered {response.Content.Headers.ContentLength} bytes for {path}; at most {MaxBytes} are passed on", 502);
             }
             var body = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
             var type = response.Content.Headers.ContentType?.ToString() ?? "application/octet-stream";
             if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
-                return Results.Json(new { error = $"driver '{name}' has no {what} ({path} answered 404)" }, statusCode: 404);
+                return KernelApi.Error($"driver '{name}' has no {what} ({path} answered 404)", 404);
             }
             // The driver's own answer (a JPEG, the light's JSON, or its 503/502 with the reason) passes through as it is.
             return response.IsSuccessStatusCode
@@ -59,7 +59,7 @@ public static class DriverViewApi
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
-            return Results.Json(new { error = $"driver '{name}' did not answer {path}: {e.Message}" }, statusCode: 502);
+            return KernelApi.Error($"driver '{name}' did not answer {path}: {e.Message}", 502);
         }
     }
 }

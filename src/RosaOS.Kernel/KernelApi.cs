@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using RosaOS.Agents;
 using RosaOS.EmergencyStop;
@@ -36,7 +37,7 @@ public static class KernelApi
             KernelJson.Relaxed.ProcessesAnswer));
         app.MapPost("/api/processes/{workerId}/terminate", TerminateAsync);
         app.MapPost("/api/estop", EmergencyStopAsync);
-        app.MapGet("/api/estop", (EmergencyStopCoordinator estop) => Results.Json(estop.Status));
+        app.MapGet("/api/estop", (EmergencyStopCoordinator estop) => TypedResults.Json(estop.Status, KernelHostJson.Relaxed.EstopStatus));
         app.MapPost("/api/estop/release", ReleaseEmergencyStopAsync);
         app.MapGet("/api/leases", ListLeases);
         app.MapPost("/api/leases/{robot}/take", (HttpContext context, string robot, LeaseCoordinator leases, DriverRegistry drivers, KernelDatabase database) =>
@@ -51,7 +52,8 @@ public static class KernelApi
         app.MapGet("/api/drivers", ListDriversAsync);
         app.MapPost("/api/drivers/{name}/tools/{tool}", CallDriverToolAsync);
         DriverViewApi.Map(app);
-        app.MapGet("/api/audit", (KernelDatabase db, int? limit) => Results.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000))));
+        app.MapGet("/api/audit", (KernelDatabase db, int? limit) =>
+            TypedResults.Json(db.RecentAudit(Math.Clamp(limit ?? 100, 1, 1000)), KernelJson.Relaxed.IReadOnlyListAuditRow));
         app.MapPost("/api/worker-tool-calls", PostToolCallAsync);
         app.MapGet("/api/journal", ListJournal);
         KernelTurnApi.Map(app);
@@ -286,7 +288,7 @@ public static class KernelApi
         }
         // The stop runs on the kernel's lifetime: a caller that disconnects (a reloaded tab) does not abandon it.
         var outcome = await estop.EngageAsync(source, reason, context.RequestAborted);
-        return Results.Json(outcome);
+        return TypedResults.Json(outcome, KernelHostJson.Relaxed.EstopOutcome);
     }
 
     private static async Task<IResult> ReleaseEmergencyStopAsync(HttpContext context, EmergencyStopCoordinator estop)
@@ -313,16 +315,16 @@ public static class KernelApi
         {
             return Bad($"\"note\" is {note.Length} characters; at most {EstopContract.MaxTextLength}");
         }
-        return Results.Json(await estop.ReleaseAsync(by!, note, context.RequestAborted));
+        return TypedResults.Json(await estop.ReleaseAsync(by!, note, context.RequestAborted), KernelHostJson.Relaxed.EstopOutcome);
     }
 
     private static async Task<IResult> ListDriversAsync(HttpContext context, DriverRegistry drivers)
     {
         await drivers.ProbeAsync(context.RequestAborted);
-        var list = new List<object>();
+        var list = new List<DriverRow>();
         foreach (var status in drivers.Statuses)
         {
-            IReadOnlyList<object> tools = [];
+            IReadOnlyList<DriverTool> tools = [];
             string? problem = status.Problem;
             if (status.Reachable)
             {
@@ -335,21 +337,19 @@ public static class KernelApi
                     problem = "listing tools failed: " + e.Message;
                 }
             }
-            list.Add(new { name = status.Name, url = status.Url, description = status.Description, enabled = status.Enabled, reachable = status.Reachable, problem, tools });
+            list.Add(new DriverRow(status.Name, status.Url, status.Description, status.Enabled, status.Reachable, problem, tools));
         }
-        return Results.Json(new { drivers = list });
+        return TypedResults.Json(new DriversAnswer(list), KernelJson.Relaxed.DriversAnswer);
     }
 
     /// <summary>The calls waiting for a person's approval on every driver with an approval policy, and their recent outcomes.</summary>
     private static async Task<IResult> ListApprovalsAsync(HttpContext context, ApprovalCoordinator approvals)
     {
         var answers = await approvals.ListAsync(context.RequestAborted);
-        return Results.Json(new
-        {
-            pending = answers.SelectMany(a => a.List?.Pending ?? []).OrderBy(p => p.RequestedAt),
-            recent = answers.SelectMany(a => a.List?.Recent ?? []).OrderByDescending(r => r.At).Take(50),
-            drivers = answers.Select(a => new { driver = a.Driver, timeout_seconds = a.List?.TimeoutSeconds, problem = a.Problem }),
-        });
+        return TypedResults.Json(new ApprovalsAnswer(
+            [.. answers.SelectMany(a => a.List?.Pending ?? []).OrderBy(p => p.RequestedAt)],
+            [.. answers.SelectMany(a => a.List?.Recent ?? []).OrderByDescending(r => r.At).Take(50)],
+            [.. answers.Select(a => new ApprovalDriverRow(a.Driver, a.List?.TimeoutSeconds, a.Problem))]), KernelHostJson.Relaxed.ApprovalsAnswer);
     }
 
     /// <summary>A person approves or denies one waiting call: JSON {"by": "ui"|"cli", "note", "digest"}; forwarded to its driver and audited.</summary>
@@ -387,7 +387,8 @@ public static class KernelApi
             try
             {
                 var (status, answer) = await approvals.DecideAsync(entry, id, approve, new ApprovalDecisionRequest { By = by, Note = note, Digest = digest }, context.RequestAborted);
-                return Results.Json(answer, statusCode: status);
+                // The driver's own answer (its outcome, or its refusal with the reason) passes through as it is.
+                return TypedResults.Json(answer, KernelHostJson.Relaxed.JsonElement, statusCode: status);
             }
             catch (HttpRequestException e)
             {
@@ -602,8 +603,15 @@ public static class KernelApi
 
     private static IResult Bad(string error) => Error(error, StatusCodes.Status400BadRequest);
 
-    /// <summary>A refusal in the API's one error shape, <c>{"ok": false, "error": "…"}</c> (see <see cref="KernelError"/>).</summary>
-    internal static IResult Error(string error, int statusCode) => TypedResults.Json(KernelError.Of(error), KernelJson.Relaxed.KernelError, statusCode: statusCode);
+    /// <summary>
+    /// A refusal in the API's one error shape: a problem document (application/problem+json) that keeps the original's
+    /// <c>"ok": false</c> and <c>"error"</c> (see <see cref="KernelError"/>). A status below 400 (/stt's empty text, 200 as the
+    /// original's) is no HTTP error: it answers the original's bare <c>{"ok": false, "error": "…"}</c>.
+    /// </summary>
+    internal static IResult Error(string error, int statusCode) => statusCode >= 400
+        ? TypedResults.Json(KernelError.Problem(error, statusCode, ReasonPhrases.GetReasonPhrase(statusCode)), KernelJson.Relaxed.KernelError,
+            KernelError.ProblemMediaType, statusCode)
+        : TypedResults.Json(KernelError.Of(error), KernelJson.Relaxed.KernelError, statusCode: statusCode);
 
     /// <summary><c>{"ok": true}</c>.</summary>
     internal static IResult Ack() => TypedResults.Json(new KernelAck(), KernelJson.Relaxed.KernelAck);

@@ -150,27 +150,17 @@ public sealed partial class KernelDatabase
     }
 
     /// <summary>The latest audit rows, newest first.</summary>
-    public IReadOnlyList<Dictionary<string, object?>> RecentAudit(int count)
+    public IReadOnlyList<RosaOS.Kernel.Contracts.AuditRow> RecentAudit(int count)
     {
         lock (_lock)
         {
             using var command = Command("SELECT at, worker_id, server, tool, arguments, outcome, is_error, duration_ms, status FROM audit ORDER BY id DESC LIMIT $n", null, ("$n", count));
             using var reader = command.ExecuteReader();
-            var rows = new List<Dictionary<string, object?>>();
+            var rows = new List<RosaOS.Kernel.Contracts.AuditRow>();
             while (reader.Read())
             {
-                rows.Add(new Dictionary<string, object?>
-                {
-                    ["at"] = reader.GetString(0),
-                    ["worker_id"] = reader.GetString(1),
-                    ["server"] = reader.GetString(2),
-                    ["tool"] = reader.GetString(3),
-                    ["arguments"] = reader.GetString(4),
-                    ["outcome"] = reader.GetString(5),
-                    ["is_error"] = reader.GetInt64(6) != 0,
-                    ["duration_ms"] = reader.GetDouble(7),
-                    ["status"] = reader.GetString(8) == "started" ? "started" : "done",
-                });
+                rows.Add(new RosaOS.Kernel.Contracts.AuditRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetInt64(6) != 0, reader.GetDouble(7), reader.GetString(8) == "started" ? "started" : "done"));
             }
             return rows;
         }

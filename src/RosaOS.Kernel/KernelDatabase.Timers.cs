@@ -18,20 +18,15 @@ namespace RosaOS.Kernel;
 public sealed record TimerRow(string Id, string Text, string Owner, DateTimeOffset DueAt, TimeSpan? Repeat, string Status, DateTimeOffset CreatedAt,
     int Fired, DateTimeOffset? LastFiredAt, string? EndReason)
 {
-    /// <summary>The shape of GET /api/timers and of the list_timers tool.</summary>
-    public object ToJson() => new
-    {
-        timer_id = Id,
-        text = Text,
-        owner = Owner,
-        due_at = Status == "active" ? DueAt.ToString("O", CultureInfo.InvariantCulture) : null,
-        repeat_seconds = Repeat?.TotalSeconds,
-        status = Status,
-        created_at = CreatedAt.ToString("O", CultureInfo.InvariantCulture),
-        fired = Fired,
-        last_fired_at = LastFiredAt?.ToString("O", CultureInfo.InvariantCulture),
-        end_reason = EndReason,
-    };
+    /// <summary>The shape of GET /api/timers, of the list_timers tool and of the timers event.</summary>
+    public RosaOS.Kernel.Contracts.TimerView ToJson() => new(Id, Text, Owner,
+        Status == "active" ? DueAt.ToString("O", CultureInfo.InvariantCulture) : null,
+        Repeat?.TotalSeconds,
+        Status,
+        CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        Fired,
+        LastFiredAt?.ToString("O", CultureInfo.InvariantCulture),
+        EndReason);
 }
 
 public sealed partial class KernelDatabase

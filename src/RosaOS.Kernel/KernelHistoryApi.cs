@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -33,24 +34,14 @@ public static class KernelHistoryApi
             {
                 return KernelApi.Error($"\"processes\" must be 1 to {MaxLimit}, not {rows}", StatusCodes.Status400BadRequest);
             }
-            return Results.Json(new
-            {
-                conversation = database.RecentConversation(lines).Select(l => new
+            return TypedResults.Json(new HistoryAnswer(
+                [.. database.RecentConversation(lines).Select(l => new HistoryLine(l.Key, l.Role, l.Text, l.At, l.EventId, l.Source, l.WorkerId))],
+                [.. database.RecentProcesses(rows, CallsPerProcess).Select(p =>
                 {
-                    key = l.Key, role = l.Role, text = l.Text, at = l.At, event_id = l.EventId, source = l.Source, worker_id = l.WorkerId,
-                }),
-                processes = database.RecentProcesses(rows, CallsPerProcess).Select(p =>
-                {
-                    var json = p.Process.ToJson();
-                    json["event_id"] = p.Process.EventId;
-                    json["tool_calls"] = p.Calls.Select(c => new
-                    {
-                        key = c.Key, at = c.At, server = c.Server, tool = c.Tool, arguments = c.Arguments, result = c.Outcome, is_error = c.IsError,
-                        duration_ms = c.DurationMs, status = c.Status,
-                    }).ToList();
-                    return json;
-                }),
-            });
+                    var row = p.Process.ToRow();
+                    return new HistoryProcess(row.WorkerId, row.SystemPrompt, row.Robots, row.Kind, row.Pid, row.State, row.StartedAt, row.EndedAt, row.Outcome,
+                        p.Process.EventId, [.. p.Calls.Select(c => new HistoryToolCall(c.Key, c.At, c.Server, c.Tool, c.Arguments, c.Outcome, c.IsError, c.DurationMs, c.Status))]);
+                })]), KernelJson.Relaxed.HistoryAnswer);
         });
     }
 }

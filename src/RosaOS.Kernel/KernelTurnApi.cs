@@ -21,9 +21,10 @@ public static class KernelTurnApi
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapPost(TurnTracing.SpansPath, PostSpansAsync);
-        app.MapGet("/api/turns", (KernelDatabase db, int? limit) => Results.Json(new { turns = db.RecentTurns(Math.Clamp(limit ?? 20, 1, 200)).Select(ToJson) }));
+        app.MapGet("/api/turns", (KernelDatabase db, int? limit) =>
+            TypedResults.Json(new TurnsAnswer([.. db.RecentTurns(Math.Clamp(limit ?? 20, 1, 200)).Select(ToRow)]), KernelJson.Relaxed.TurnsAnswer));
         app.MapGet("/api/turns/{traceId}", (KernelDatabase db, string traceId) =>
-            db.RecentTurns(1, traceId) is [var turn] ? Results.Json(ToJson(turn)) : KernelApi.Error($"no turn with trace id \"{traceId}\"", 404));
+            db.RecentTurns(1, traceId) is [var turn] ? TypedResults.Json(ToRow(turn), KernelJson.Relaxed.TurnRow) : KernelApi.Error($"no turn with trace id \"{traceId}\"", 404));
     }
 
     /// <summary>The W3C traceparent header of a request, when well formed.</summary>
@@ -35,23 +36,12 @@ public static class KernelTurnApi
     }
 
     /// <summary>A turn for the API and the UI: total to first audio and each step's offset and duration from the turn's start.</summary>
-    public static object ToJson(TurnBreakdown turn)
+    public static TurnRow ToRow(TurnBreakdown turn)
     {
         ArgumentNullException.ThrowIfNull(turn);
         var start = turn.Spans.Count > 0 ? turn.Spans[0].StartUnixMs : 0;
-        return new
-        {
-            trace_id = turn.TraceId,
-            event_id = turn.EventId,
-            started_at = turn.StartedAt,
-            first_audio_ms = turn.FirstAudioMs,
-            serial_llm_calls = turn.SerialLlmCalls,
-            spans = turn.Spans.Select(s => new
-            {
-                name = s.Name, process = s.Process, span_id = s.SpanId, parent_id = s.ParentId,
-                offset_ms = Math.Round(s.StartUnixMs - start, 3), duration_ms = Math.Round(s.DurationMs, 3), attributes = s.Attributes,
-            }),
-        };
+        return new TurnRow(turn.TraceId, turn.EventId, turn.StartedAt, turn.FirstAudioMs, turn.SerialLlmCalls, [.. turn.Spans.Select(s => new TurnSpanRow(
+            s.Name, s.Process, s.SpanId, s.ParentId, Math.Round(s.StartUnixMs - start, 3), Math.Round(s.DurationMs, 3), s.Attributes))]);
     }
 
     private static async Task<IResult> PostSpansAsync(HttpContext context, KernelDatabase database)

@@ -18,7 +18,8 @@ public static class ScheduleApi
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/api/timers", (TimerService timers, int? ended) =>
-            Results.Json(new { timers = timers.List(Math.Clamp(ended ?? 20, 0, 200)).Select(t => t.ToJson()), max_active = TimerService.MaxActive }));
+            TypedResults.Json(new TimersAnswer([.. timers.List(Math.Clamp(ended ?? 20, 0, 200)).Select(t => t.ToJson())], TimerService.MaxActive),
+                KernelJson.Relaxed.TimersAnswer));
         app.MapPost("/api/timers/{id}/cancel", CancelTimerAsync);
         app.MapPost("/api/robot-events", PostRobotEventAsync);
     }
@@ -79,8 +80,9 @@ public static class ScheduleApi
         return timers.Cancel(id, by) switch
         {
             (null, _) => KernelApi.Error($"no timer \"{id}\"", 404),
-            ({ } t, true) => Results.Json(new { ok = true, timer = t.ToJson() }),
-            ({ } t, false) => Results.Json(new { ok = false, error = $"timer \"{id}\" already ended ({t.Status}); nothing to cancel", timer = t.ToJson() }, statusCode: 409),
+            ({ } t, true) => TypedResults.Json(new TimerCancelAnswer(true, null, t.ToJson()), KernelJson.Relaxed.TimerCancelAnswer),
+            ({ } t, false) => TypedResults.Json(new TimerCancelAnswer(false, $"timer \"{id}\" already ended ({t.Status}); nothing to cancel", t.ToJson()),
+                KernelJson.Relaxed.TimerCancelAnswer, statusCode: 409),
         };
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using RosaOS.Configuration;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -33,7 +34,7 @@ public static class WatchesApi
     private static async Task<IResult> ListAsync(HttpContext context, DriverRegistry drivers)
     {
         var answers = await Task.WhenAll(drivers.All.Select(d => FetchAsync(drivers.Config, d, context.RequestAborted)));
-        var watches = new JsonArray();
+        var watches = new List<JsonObject>();
         foreach (var answer in answers)
         {
             foreach (var watch in answer.Watches.OfType<JsonObject>())
@@ -41,18 +42,8 @@ public static class WatchesApi
                 watches.Add(Normalise(answer.Driver, watch));
             }
         }
-        var result = new JsonObject
-        {
-            ["watches"] = watches,
-            ["drivers"] = new JsonArray([.. answers.Select(a => (JsonNode)new JsonObject
-            {
-                ["driver"] = a.Driver,
-                ["count"] = a.Watches.Count,
-                ["max"] = a.Max,
-                ["problem"] = a.Problem,
-            })]),
-        };
-        return Results.Text(result.ToJsonString(), "application/json");
+        return TypedResults.Json(new WatchesAnswer(watches, [.. answers.Select(a => new WatchDriverRow(a.Driver, a.Watches.Count, a.Max, a.Problem))]),
+            KernelJson.Relaxed.WatchesAnswer);
     }
 
     /// <summary>
@@ -182,7 +173,7 @@ public static class WatchesApi
             var summary = watch is null ? id : $"{id} ({Normalise(driver, watch)["summary"]}: {watch["text"]})";
             database.Audit("person", driver, "cancel_watch", args, $"watch {summary} cancelled by {by}", false, 0);
             hub.Publish("watches", new { action = "cancelled", driver, watch_id = id, by });
-            return Results.Text(new JsonObject { ["ok"] = true, ["driver"] = driver, ["watch"] = watch is null ? null : Normalise(driver, watch) }.ToJsonString(), "application/json");
+            return TypedResults.Json(new WatchCancelAnswer(true, driver, watch is null ? null : Normalise(driver, watch)), KernelJson.Relaxed.WatchCancelAnswer);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {

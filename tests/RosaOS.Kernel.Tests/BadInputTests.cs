@@ -112,6 +112,68 @@ public sealed class BadInputTests : IAsyncLifetime
         // The listing above probed every switched-on driver; none of that (nor the refused call) reached the switched-off one.
         Assert.False(_trap.Pending(), "the kernel connected to a driver that drivers.json switches off");
     }
+    [Fact]
+    public async Task A_refusal_is_a_problem_document_that_still_carries_ok_and_error()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using (var content = new StringContent("""{"worker_id":5,"message":"m"}""", System.Text.Encoding.UTF8, "application/json"))
+        using (var response = await _kernel.Http.PostAsync(new Uri("/event", UriKind.Relative), content, cancel))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel)).RootElement;
+            Assert.Equal(new[] { "type", "title", "status", "detail", "ok", "error" }, body.EnumerateObject().Select(p => p.Name).ToArray());
+            Assert.Equal("about:blank", body.GetProperty("type").GetString());
+            Assert.Equal("Bad Request", body.GetProperty("title").GetString());
+            Assert.Equal(400, body.GetProperty("status").GetInt32());
+            Assert.Equal("\"worker_id\" must be a string, not number", body.GetProperty("detail").GetString());
+            // The original's clients and the UI read these two.
+            Assert.False(body.GetProperty("ok").GetBoolean());
+            Assert.Equal(body.GetProperty("detail").GetString(), body.GetProperty("error").GetString());
+        }
+        // A 404 from another endpoint (the camera view, which answered a bare {"error"} before) has the same shape and its own status.
+        using (var camera = await _kernel.Http.GetAsync(new Uri("/api/drivers/unicorn/camera.jpg", UriKind.Relative), cancel))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, camera.StatusCode);
+            Assert.Equal("application/problem+json", camera.Content.Headers.ContentType?.MediaType);
+            var body = JsonDocument.Parse(await camera.Content.ReadAsStringAsync(cancel)).RootElement;
+            Assert.Equal("Not Found", body.GetProperty("title").GetString());
+            Assert.Equal(404, body.GetProperty("status").GetInt32());
+            Assert.False(body.GetProperty("ok").GetBoolean());
+            Assert.Contains("no driver named 'unicorn'; configured: reachy-mini", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        // The one kernel client still reads the reason of a refusal …
+        var client = new RosaOS.Kernel.Contracts.KernelClient(_kernel.Http);
+        var refused = await client.PostEventAsync(new RosaOS.Kernel.Contracts.EventRequest(" ", "m", true), "problem-test", cancel);
+        Assert.Equal(400, refused.Status);
+        Assert.Equal("\"worker_id\" must not be empty", refused.Error);
+        // … and /stt's empty text stays the original's 200 {"ok": false, "error"}: no HTTP error, so no problem document.
+        using (var content = new StringContent("""{"text":"  "}""", System.Text.Encoding.UTF8, "application/json"))
+        using (var stt = await _kernel.Http.PostAsync(new Uri("/stt", UriKind.Relative), content, cancel))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, stt.StatusCode);
+            Assert.Equal("application/json", stt.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("""{"ok":false,"error":"missing or empty text"}""", await stt.Content.ReadAsStringAsync(cancel));
+        }
+    }
+
+    [Fact]
+    public async Task Answers_built_from_records_keep_the_names_and_nulls_the_ui_reads()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        // Exact bodies where nothing varies: no timer scheduled, no turn recorded.
+        Assert.Equal("""{"timers":[],"max_active":50}""", await _kernel.Http.GetStringAsync(new Uri("/api/timers", UriKind.Relative), cancel));
+        Assert.Equal("""{"turns":[]}""", await _kernel.Http.GetStringAsync(new Uri("/api/turns", UriKind.Relative), cancel));
+        // The stop's state (app.js): its null members are written, not left out, as before.
+        var estop = await _kernel.GetJsonAsync("/api/estop");
+        Assert.Equal(new[] { "engaged", "engaged_at", "source", "reason", "refusal", "released_at", "released_by", "drivers" }, estop.EnumerateObject().Select(p => p.Name).ToArray());
+        Assert.Equal(JsonValueKind.Null, estop.GetProperty("released_by").ValueKind);
+        Assert.Equal(new[] { "name", "answered", "engaged", "summary", "pending", "checked_at" },
+            estop.GetProperty("drivers").EnumerateArray().First().EnumerateObject().Select(p => p.Name).ToArray());
+        // The drivers list (app.js): the switched-off entry's tools are an empty array and its problem the reason.
+        var dog = (await _kernel.GetJsonAsync("/api/drivers")).GetProperty("drivers").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "lab-dog");
+        Assert.Equal(new[] { "name", "url", "description", "enabled", "reachable", "problem", "tools" }, dog.EnumerateObject().Select(p => p.Name).ToArray());
+    }
 }
 
 /// <summary>The kernel proxies a person's tool call to a live driver (its own process-manager MCP server stands in) and audits it: real process.</summary>

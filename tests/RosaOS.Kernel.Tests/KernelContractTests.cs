@@ -18,8 +18,9 @@ public sealed class KernelContractTests
     private static readonly Dictionary<Type, (object Sample, string[] Paths)> s_expected = new()
     {
         [typeof(KernelAck)] = (new KernelAck(), ["ok"]),
-        // app.js, leases.js, schedule.js, approvals.js … read body.error; rosa estop reads "error" of a refusal.
-        [typeof(KernelError)] = (KernelError.Of("\"text\" is missing"), ["ok", "error"]),
+        // A refusal is an RFC 9457 problem document; app.js, leases.js, schedule.js, approvals.js … read body.error, and rosa
+        // estop reads "error" of a refusal, so the original's members stay.
+        [typeof(KernelError)] = (KernelError.Problem("\"text\" is missing", 400, "Bad Request"), ["type", "title", "status", "detail", "ok", "error"]),
         [typeof(EventRequest)] = (new EventRequest("w-1", "Task was successful.", true), ["worker_id", "message", "done"]),
         [typeof(SttRequest)] = (new SttRequest("open the door"), ["text"]),
         [typeof(ChatRequest)] = (new ChatRequest("hello"), ["prompt"]),
@@ -53,6 +54,35 @@ public sealed class KernelContractTests
         [typeof(ListeningState)] = (new ListeningState(true, "follow_up", s_at, s_at), ["listening", "reason", "until", "changed_at"]),
         [typeof(ToolCallReport)] = (new ToolCallReport("w-1", "reachy-mini", "speak", "{}", "said it", false, 3.5, "1", "done"),
             ["worker_id", "server", "tool", "arguments", "result", "is_error", "duration_ms", "call_id", "phase"]),
+        // GET /api/audit is a bare array (the original's audit view and rosa read it so).
+        [typeof(IReadOnlyList<AuditRow>)] = (new AuditRow[] { new AuditRow("2026-12-07T18:00:00Z", "w-1", "reachy-mini", "speak", "{}", "said it", false, 3.5, "done") },
+            ["[]", "[].at", "[].worker_id", "[].server", "[].tool", "[].arguments", "[].outcome", "[].is_error", "[].duration_ms", "[].status"]),
+        // app.js: d.name, d.enabled, d.reachable, d.problem, d.tools[].name / description / input_schema.
+        [typeof(DriversAnswer)] = (new DriversAnswer([new DriverRow("reachy-mini", "http://127.0.0.1:8001/mcp", "a robot", true, true, null,
+                [new DriverTool("speak", "Says a text", JsonDocument.Parse("""{"type":"object"}""").RootElement.Clone())])]),
+            ["drivers", "drivers[]", "drivers[].name", "drivers[].url", "drivers[].description", "drivers[].enabled", "drivers[].reachable", "drivers[].problem",
+                "drivers[].tools", "drivers[].tools[]", "drivers[].tools[].name", "drivers[].tools[].description", "drivers[].tools[].input_schema",
+                "drivers[].tools[].input_schema.type"]),
+        // schedule.js: timers[].timer_id, due_at, repeat_seconds, status …, max_active.
+        [typeof(TimersAnswer)] = (new TimersAnswer([Timer()], 50), ["timers", "timers[]", .. TimerPaths("timers[]"), "max_active"]),
+        [typeof(TimerCancelAnswer)] = (new TimerCancelAnswer(false, "timer \"t\" already ended (done); nothing to cancel", Timer()),
+            ["ok", "error", "timer", .. TimerPaths("timer")]),
+        // turns.js: turn.trace_id, first_audio_ms, spans[].offset_ms, duration_ms …
+        [typeof(TurnsAnswer)] = (new TurnsAnswer([Turn()]), ["turns", "turns[]", .. TurnPaths("turns[].")]),
+        [typeof(TurnRow)] = (Turn(), TurnPaths("")),
+        // history.js: conversation[].key/role/text/at, processes[] with event_id and tool_calls[].
+        [typeof(HistoryAnswer)] = (new HistoryAnswer([new HistoryLine("e1:in", "user", "hi", "2026-12-07T18:00:00Z", 1, "chat", null)],
+                [new HistoryProcess("w-1", "wave", ["reachy-mini"], "pool", 1234, "done", "2026-12-07T18:00:00Z", "2026-12-07T18:00:05Z", "finished", 1,
+                    [new HistoryToolCall("w-1:c1", "2026-12-07T18:00:01Z", "reachy-mini", "speak", "{}", "said it", false, 3.5, "done")])]),
+            ["conversation", "conversation[]", "conversation[].key", "conversation[].role", "conversation[].text", "conversation[].at", "conversation[].event_id",
+                "conversation[].source", "conversation[].worker_id", "processes", "processes[]", .. RowPaths("processes[]"), "processes[].event_id",
+                "processes[].tool_calls", "processes[].tool_calls[]", "processes[].tool_calls[].key", "processes[].tool_calls[].at", "processes[].tool_calls[].server",
+                "processes[].tool_calls[].tool", "processes[].tool_calls[].arguments", "processes[].tool_calls[].result", "processes[].tool_calls[].is_error",
+                "processes[].tool_calls[].duration_ms", "processes[].tool_calls[].status"]),
+        // watches.js: watches[] (the driver's own object), drivers[].driver/count/max/problem.
+        [typeof(WatchesAnswer)] = (new WatchesAnswer([new JsonObject { ["id"] = "w1" }], [new WatchDriverRow("ros", 1, 8, null)]),
+            ["watches", "watches[]", "watches[].id", "drivers", "drivers[]", "drivers[].driver", "drivers[].count", "drivers[].max", "drivers[].problem"]),
+        [typeof(WatchCancelAnswer)] = (new WatchCancelAnswer(true, "ros", new JsonObject { ["id"] = "w1" }), ["ok", "driver", "watch", "watch.id"]),
     };
 
     [Fact]
@@ -81,6 +111,10 @@ public sealed class KernelContractTests
     {
         // A successful chat has no "error" (the UI shows an error when the member is present) …
         Assert.Equal("""{"output":"hi"}""", JsonSerializer.Serialize(new ChatAnswer("hi"), KernelJson.Default.ChatAnswer));
+        // /stt's empty text (200, the original's answer) is no HTTP error, so no problem document: only ok and error.
+        Assert.Equal("""{"ok":false,"error":"missing or empty text"}""", JsonSerializer.Serialize(KernelError.Of("missing or empty text"), KernelJson.Default.KernelError));
+        // A timer that was never cancelled shows no "error" (schedule.js shows one when present).
+        Assert.DoesNotContain("\"error\"", JsonSerializer.Serialize(new TimerCancelAnswer(true, null, Timer()), KernelJson.Default.TimerCancelAnswer), StringComparison.Ordinal);
         // … while a free lease keeps its null holder (leases.js tests l.holder == null).
         Assert.Equal("""{"robot":"r","holder":null,"kind":null,"note":null,"since":null}""",
             JsonSerializer.Serialize(new LeaseRow("r", null, null, null, null), KernelJson.Default.LeaseRow));
@@ -88,6 +122,19 @@ public sealed class KernelContractTests
         var callback = JsonSerializer.Deserialize("""{"worker_id":"w-9","message":"m","done":true}""", KernelJson.Default.EventRequest)!;
         Assert.Equal(new EventRequest("w-9", "m", true), callback);
     }
+
+    private static TimerView Timer() => new("timer-1", "water the plants", "kernel", "2026-12-07T18:00:00.0000000+00:00", 60, "active",
+        "2026-12-07T17:00:00.0000000+00:00", 2, "2026-12-07T17:59:00.0000000+00:00", null);
+
+    private static string[] TimerPaths(string prefix) =>
+        [.. new[] { "timer_id", "text", "owner", "due_at", "repeat_seconds", "status", "created_at", "fired", "last_fired_at", "end_reason" }.Select(n => $"{prefix}.{n}")];
+
+    private static TurnRow Turn() => new("0af7651916cd43dd8448eb211c80319c", 7, s_at, 812.5, 1,
+        [new TurnSpanRow("stt", "speech", "b7ad6b7169203331", null, 0, 120.25, new Dictionary<string, string> { ["model"] = "whisper" })]);
+
+    private static string[] TurnPaths(string prefix) =>
+        [.. new[] { "trace_id", "event_id", "started_at", "first_audio_ms", "serial_llm_calls", "spans", "spans[]", "spans[].name", "spans[].process",
+            "spans[].span_id", "spans[].parent_id", "spans[].offset_ms", "spans[].duration_ms", "spans[].attributes", "spans[].attributes.model" }.Select(n => prefix + n)];
 
     private static ProcessRow Row() => new("w-1", "wave", ["reachy-mini"], "pool", 1234, "running", "2026-12-07T18:00:00.0000000+00:00", null, null);
 
