@@ -134,10 +134,10 @@ public sealed class TestStack : IAsyncDisposable
     /// got then, so drivers.json, the other services and the test's clients find it at the address they know.
     /// </summary>
     /// <remarks>
-    /// Binding that port again is safe: a stopped listener's port is free, and nothing in a test binds a given port while another
-    /// service is down (every service binds port 0 or a port FreePort reserved). The one thing that could take it in between is an
-    /// outgoing connection given it as its local port, which Linux avoids: bind(0) hands out odd ports and connect() even ones first.
-    /// Should it happen, the start fails loudly (the process exits and its output is in the error), never silently elsewhere.
+    /// Binding that port again is acceptable: a stopped listener's port is free, and only another process's port-0 listener or
+    /// outgoing connection could take it in the second or so before the service binds it again, one port among the thousands of the
+    /// ephemeral range (and Linux gives outgoing connections even ports first, listeners odd ones). Should that happen, the start
+    /// fails with the process's output; it never comes up quietly somewhere the others do not look.
     /// </remarks>
     public async Task StartAgainAsync(StackService service)
     {
@@ -399,15 +399,29 @@ public sealed class TestStack : IAsyncDisposable
 
     private void SetService(StackService service, RosaProcess? process)
     {
-        switch (service)
+        if (service == StackService.Sim)
         {
-            case StackService.Sim: Sim = process; break;
-            case StackService.Reachy: Reachy = process; break;
-            case StackService.RosSim: RosSim = process; break;
-            case StackService.Ros: Ros = process; break;
-            case StackService.Kasa: Kasa = process; break;
-            case StackService.Kernel: Kernel = process; break;
-            default: throw new ArgumentOutOfRangeException(nameof(service), service, "not a service of the stack");
+            Sim = process;
+        }
+        else if (service == StackService.Reachy)
+        {
+            Reachy = process;
+        }
+        else if (service == StackService.RosSim)
+        {
+            RosSim = process;
+        }
+        else if (service == StackService.Ros)
+        {
+            Ros = process;
+        }
+        else if (service == StackService.Kasa)
+        {
+            Kasa = process;
+        }
+        else
+        {
+            Kernel = process;
         }
     }
 
