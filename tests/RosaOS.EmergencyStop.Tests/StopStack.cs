@@ -142,9 +142,14 @@ public sealed class StopStack : IAsyncLifetime
     }
 
     /// <summary>The base's forward speed as the robot itself reports it on /odom (read with rostopic, an independent witness).</summary>
-    public async Task<double> OdomVxAsync()
+    public Task<double> OdomVxAsync() => OdomAsync("/odom/twist/twist/linear/x");
+
+    /// <summary>The base's position along x on /odom, read the same way.</summary>
+    public Task<double> OdomXAsync() => OdomAsync("/odom/pose/pose/position/x");
+
+    private async Task<double> OdomAsync(string field)
     {
-        var output = await Graph.RunAsync("rostopic", ["echo", "-n", "1", "/odom/twist/twist/linear/x"]);
+        var output = await Graph.RunAsync("rostopic", ["echo", "-n", "1", field]);
         return double.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).First(l => l != "---"), CultureInfo.InvariantCulture);
     }
 
