@@ -10,14 +10,13 @@ public sealed class DriverContractTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<(RosaProcess Reachy, string Url, string Data)> StartOfflineReachyAsync(string? data = null, int? port = null)
+    private static async Task<(RosaProcess Reachy, string Url, string Data)> StartOfflineReachyAsync(string? data = null)
     {
         data ??= TestPaths.NewTempDirectory("contract");
-        var p = port ?? FreePort.Next();
-        var reachy = RosaProcess.StartRosa(["reachy", "--port", p.ToString(CultureInfo.InvariantCulture), "--daemon", $"http://127.0.0.1:{FreePort.Next()}", "--no-listen"],
+        // Port 0 for the driver; its robot's daemon on a closed port (nobody listens: the robot is not there).
+        var reachy = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", $"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}", "--no-listen"],
             new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = data });
-        var url = $"http://127.0.0.1:{p}";
-        await reachy.WaitForHttpAsync($"{url}/health");
+        var url = (await reachy.WaitForListeningAsync("reachy")).GetLeftPart(UriPartial.Authority);
         return (reachy, url, data);
     }
 

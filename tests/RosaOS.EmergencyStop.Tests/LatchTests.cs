@@ -80,7 +80,7 @@ public sealed partial class LatchTests(StopStack stack)
             Assert.True(isError, $"{tool} was not refused {when}: {text}");
             Assert.Matches(FromTheUi(), text);
         }
-        await using var processes = await StopStack.ConnectAsync($"http://127.0.0.1:{stack.ProcessPort}", Ct);
+        await using var processes = await StopStack.ConnectAsync(stack.ProcessManagerUrl, Ct);
         var launch = await processes.CallToolAsync("launch_process", new Dictionary<string, object?> { ["system_prompt"] = "Wave at the visitor." }, cancellationToken: Ct);
         var launched = string.Concat(launch.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(t => t.Text));
         Assert.StartsWith("Refused: no process can be launched: emergency stop engaged", launched, StringComparison.Ordinal);

@@ -91,6 +91,9 @@ public sealed class OnePressTests(StopStack stack)
 
         // The speech loop's turn toward a voice: "hello" from the robot's right (azimuth 150°, head yaw −60°).
         await stack.ResetAsync();
+        // rosa reachy's output holds the earlier tests' lines too: this turn's refusal is the one after those.
+        static bool PoseRefused(string line) => line.Contains("Could not play the listening pose: emergency stop engaged", StringComparison.Ordinal);
+        var refusedBefore = stack.Reachy.Lines.Count(PoseRefused);
         await stack.SayAsync("hello", 150);
         await Poll.UntilAsync(async () => await stack.SpeechStateAsync() == "turning" && await stack.HeadYawAsync() < -3, "the head to turn toward the voice");
         (status, _) = await stack.PressAsync();
@@ -102,7 +105,7 @@ public sealed class OnePressTests(StopStack stack)
         // The listening pose that follows the turn is refused: the antennas never wiggle.
         var (antennasStill, a0, a1) = await StopStack.StaysStillAsync(async () => (await stack.AntennasAsync())[0], TimeSpan.FromSeconds(1.5));
         Assert.True(antennasStill, $"the listening pose moved the antennas while stopped ({a0:0.0}° → {a1:0.0}°)");
-        await stack.Reachy.WaitForLineAsync(l => l.Contains("Could not play the listening pose: emergency stop engaged", StringComparison.Ordinal));
+        await Poll.UntilAsync(() => Task.FromResult(stack.Reachy.Lines.Count(PoseRefused) > refusedBefore), "rosa reachy to refuse the listening pose");
 
         // The listening pose itself: "hello" from the front, then the press while the antennas wiggle.
         await stack.ResetAsync();

@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Client;
-using ModelContextProtocol.Protocol;
 using RosaOS.Testing;
 using RosaOS.Testing.Llm;
 using RosaOS.Testing.Ros;
@@ -12,46 +10,35 @@ using RosaOS.Testing.Ros;
 namespace RosaOS.EmergencyStop.Tests;
 
 /// <summary>
-/// The whole system around the stop, all real processes on free ports: a ROS 1 graph with the stand-in TurtleBot,
+/// The whole system around the stop, all real processes on <see cref="TestStack"/>: a ROS 1 graph with the stand-in TurtleBot,
 /// <c>rosa sim</c>, <c>rosa reachy</c> (speech loop on the simulator's microphone, offline wake word), <c>rosa ros --name
 /// turtlebot</c>, <c>rosa kernel</c> with one-off workers, one data and one config folder for all of them as under
 /// <c>rosa up</c>. drivers.json also lists a driver that hangs ("frozen": accepts and never answers) and one that is not
-/// running ("dog"). Only the LLM is scripted.
+/// running ("dog"). Only the LLM is scripted. Tests stop and start the kernel and the drivers; each starts again at the address it
+/// got the first time, where drivers.json and the others know it.
 /// </summary>
 public sealed class StopStack : IAsyncLifetime
 {
-    private const string EmotionsDataset = "pollen-robotics/reachy-mini-emotions-library";
+    private TestStack _stack = null!;
 
     public RosGraph Graph { get; private set; } = null!;
     public ScriptedLlmServer Llm { get; private set; } = null!;
     internal HungDriver Frozen { get; private set; } = null!;
     public string DataDir { get; } = TestPaths.NewTempDirectory("estopdata");
-    public string ConfigDir { get; } = TestPaths.NewTempDirectory("estopcfg");
-    public int SimPort { get; } = FreePort.Next();
-    public int ReachyPort { get; } = FreePort.Next();
-    public int RosPort { get; } = FreePort.Next();
-    public int KernelPort { get; } = FreePort.Next();
-    public int ProcessPort { get; } = FreePort.Next();
-    public int DogPort { get; } = FreePort.Next();
-    public RosaProcess Sim { get; private set; } = null!;
-    public RosaProcess Reachy { get; private set; } = null!;
-    public RosaProcess? Ros { get; private set; }
-    public RosaProcess? Kernel { get; private set; }
+    public string ConfigDir => _stack.ConfigDirectory;
+    public RosaProcess Reachy => _stack.Reachy ?? throw new InvalidOperationException("rosa reachy is stopped.");
+    public RosaProcess? Ros => _stack.Ros;
+    public RosaProcess? Kernel => _stack.Kernel;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
-    public string SimUrl => $"http://127.0.0.1:{SimPort}";
-    public string ReachyUrl => $"http://127.0.0.1:{ReachyPort}";
-    public string RosUrl => $"http://127.0.0.1:{RosPort}";
-    public string KernelUrl => $"http://127.0.0.1:{KernelPort}";
+    public string SimUrl => _stack.SimUrl;
+    public string ReachyUrl => _stack.ReachyUrl;
+    public string RosUrl => _stack.RosUrl;
+    public string KernelUrl => _stack.KernelUrl;
+
+    /// <summary>The kernel's process manager (its MCP endpoint is <c>{ProcessManagerUrl}/mcp</c>).</summary>
+    public string ProcessManagerUrl => _stack.ProcessManagerUrl[..^"/mcp".Length];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private Dictionary<string, string?> Environment => new()
-    {
-        ["ROSAOS_DATA_DIR"] = DataDir,
-        ["ROSAOS_CONFIG_DIR"] = ConfigDir,
-        ["STT_CALLBACK_URL"] = $"{KernelUrl}/stt",
-        ["ROSA_DAEMON_URL"] = SimUrl,
-    };
 
     public async ValueTask InitializeAsync()
     {
@@ -59,93 +46,57 @@ public sealed class StopStack : IAsyncLifetime
         Llm = await ScriptedLlmServer.StartAsync();
         Llm.Fallback = ScriptedTurn.Say("Noted.");
         Frozen = new HungDriver();
-        WriteConfig();
-        Sim = RosaProcess.StartRosa(["sim", "--port", Str(SimPort), "--dataset", $"{EmotionsDataset}={TestPaths.EmotionsLibrary}"], Environment);
-        await Sim.WaitForHttpAsync($"{SimUrl}/api/daemon/status");
-        await Poll.UntilAsync(async () => (await GetJsonAsync($"{SimUrl}/api/daemon/status"))["state"]!.GetValue<string>() == "running", "the simulated robot to be awake");
-        await StartReachyAsync();
-        await StartRosAsync();
-        await StartKernelAsync();
-    }
-
-    public async Task StartReachyAsync()
-    {
-        Reachy = RosaProcess.StartRosa(["reachy", "--port", Str(ReachyPort), "--daemon", SimUrl, "--listen-timeout", "3", "--wake-word", "hello"], Environment);
-        await Reachy.WaitForHttpAsync($"{ReachyUrl}/health");
-        await Poll.UntilAsync(async () => (await GetJsonAsync($"{ReachyUrl}/health"))["speech_input"]?["capturing"]?.GetValue<bool>() == true,
-            "rosa reachy to hear the simulated microphone");
-    }
-
-    public async Task RestartReachyAsync()
-    {
-        await Reachy.DisposeAsync();
-        await StartReachyAsync();
-    }
-
-    /// <summary>Starts `rosa ros --name turtlebot`, which reads its bridge, port and safety from the shared drivers.json.</summary>
-    public async Task StartRosAsync()
-    {
-        Ros = RosaProcess.StartRosa(["ros", "--name", "turtlebot"], Environment);
-        await Ros.WaitForHttpAsync($"{RosUrl}/health");
-        await Poll.UntilAsync(async () => (await GetJsonAsync($"{RosUrl}/health"))["connected"]!.GetValue<bool>(), "rosa ros to connect to rosbridge");
-    }
-
-    public async Task StopRosAsync()
-    {
-        if (Ros is not null)
+        // The speech loop calls the kernel's /stt: the kernel's port is chosen ahead (TestStack), every other part binds port 0.
+        _stack = await TestStack.StartAsync(new TestStackOptions
         {
-            await Ros.DisposeAsync();
-            Ros = null;
-        }
+            Llm = Llm,
+            DataDirectory = DataDir,
+            Drivers = WriteDrivers,
+            Sim = new SimPart { WaitAwake = true },
+            Reachy = new ReachyPart { SpeechToKernel = true, WaitCapturing = true, Arguments = ["--listen-timeout", "3", "--wake-word", "hello"] },
+            Ros = new RosPart { Rosbridge = Graph.BridgeUrl, WaitConnected = true },
+            Kernel = new KernelPart { Llm = true, Arguments = ["--pool-size", "0"] },
+        });
     }
 
-    public async Task StartKernelAsync()
-    {
-        var env = Environment;
-        env["LOCAL_LLM_PORT"] = Str(FreePort.Next());
-        env["GROQ_API_KEY"] = "gsk_test";
-        env["GROQ_BASE_URL"] = Llm.GroqBaseUrl;
-        Kernel = RosaProcess.StartRosa(["kernel", "--port", Str(KernelPort), "--process-port", Str(ProcessPort), "--pool-size", "0"], env);
-        await Kernel.WaitForHttpAsync($"{KernelUrl}/health");
-    }
+    public Task RestartReachyAsync() => _stack.RestartAsync(StackService.Reachy);
 
-    public async Task StopKernelAsync()
-    {
-        if (Kernel is not null)
-        {
-            await Kernel.DisposeAsync();
-            Kernel = null;
-        }
-    }
+    /// <summary>Starts `rosa ros --name turtlebot` again, on its port and with its bridge and safety from the shared drivers.json.</summary>
+    public Task StartRosAsync() => _stack.StartAgainAsync(StackService.Ros);
+
+    public Task StopRosAsync() => _stack.StopAsync(StackService.Ros);
+
+    public Task StartKernelAsync() => _stack.StartAgainAsync(StackService.Kernel);
+
+    public Task StopKernelAsync() => _stack.StopAsync(StackService.Kernel);
 
     /// <summary>Kills the kernel like a crash (SIGKILL to the kernel alone).</summary>
-    public async Task KillKernelAsync()
-    {
-        Kernel!.Signal(9);
-        await Kernel.WaitForExitAsync();
-        await Kernel.DisposeAsync();
-        Kernel = null;
-    }
+    public Task KillKernelAsync() => _stack.StopAsync(StackService.Kernel, kill: true);
 
-    /// <summary>Every test starts from here: every process up, the stop released everywhere, the robots still.</summary>
+    /// <summary>
+    /// Every test starts from here, whatever ran before it: every process up, the stop released everywhere, no worker running, the
+    /// head back at the neutral pose and idle, the speech loop waiting for its wake word, the base still.
+    /// </summary>
     public async Task ResetAsync()
     {
-        if (Ros is null)
-        {
-            await StartRosAsync();
-        }
-        if (Kernel is null)
-        {
-            await StartKernelAsync();
-        }
+        await _stack.StartStoppedAsync();
         var (status, body) = await PostAsync($"{KernelUrl}/api/estop/release", """{"by":"ui","confirm":true}""");
         Assert.True(status == 200, body?.ToJsonString());
         foreach (var url in new[] { ReachyUrl, RosUrl })
         {
             Assert.False((await GetJsonAsync($"{url}/estop"))["engaged"]!.GetValue<bool>(), $"{url} still engaged after the release");
         }
+        // A worker of an earlier test may still be finishing its task; the tests count the workers they start.
+        await Poll.UntilAsync(async () => (await GetJsonAsync($"{KernelUrl}/api/processes"))["running"]!.AsArray().Count == 0, "no worker to be running");
         await Poll.UntilAsync(async () => (await RunningMovesAsync()).Count == 0, "the head to be idle");
+        // The tests tell a move by the head leaving straight ahead: bring it back there from wherever an earlier test left it.
+        if (Math.Abs(await HeadYawAsync()) > 1 || (await AntennasAsync()).Any(a => Math.Abs(a) > 1))
+        {
+            var (text, isError) = await CallAsync(ReachyUrl, "reset_head");
+            Assert.False(isError, text);
+        }
         await Poll.UntilAsync(async () => await SpeechStateAsync() == "waiting_for_wake_word", "the speech loop to wait for the wake word");
+        await Poll.UntilAsync(async () => (await RunningMovesAsync()).Count == 0, "the head to be idle");
         await Poll.ForAsync(OdomVxAsync, vx => vx == 0, "the base to stand still");
     }
 
@@ -167,17 +118,11 @@ public sealed class StopStack : IAsyncLifetime
     /// <summary>Calls a tool of a driver's MCP server as a worker would (a fresh client: servers restart in these tests).</summary>
     public static async Task<(string Text, bool IsError)> CallAsync(string baseUrl, string tool, object? args = null)
     {
-        var ct = Ct;
-        await using var client = await ConnectAsync(baseUrl, ct);
-        var arguments = args is null ? new Dictionary<string, object?>()
-            : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(args))!;
-        var result = await client.CallToolAsync(tool, arguments, cancellationToken: ct);
-        return (string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text)), result.IsError == true);
+        await using var client = await ConnectAsync(baseUrl, Ct);
+        return await client.CallToolTextAsync(tool, args);
     }
 
-    public static async Task<McpClient> ConnectAsync(string baseUrl, CancellationToken cancellationToken)
-        => await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(baseUrl + "/mcp") }),
-            new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
+    public static Task<McpClient> ConnectAsync(string baseUrl, CancellationToken cancellationToken) => McpTools.ConnectAsync(baseUrl + "/mcp", cancellationToken);
 
     public async Task<IReadOnlyList<string>> RunningMovesAsync()
         => [.. (await GetArrayAsync($"{SimUrl}/api/move/running")).Select(n => n!.ToString())];
@@ -197,9 +142,14 @@ public sealed class StopStack : IAsyncLifetime
     }
 
     /// <summary>The base's forward speed as the robot itself reports it on /odom (read with rostopic, an independent witness).</summary>
-    public async Task<double> OdomVxAsync()
+    public Task<double> OdomVxAsync() => OdomAsync("/odom/twist/twist/linear/x");
+
+    /// <summary>The base's position along x on /odom, read the same way.</summary>
+    public Task<double> OdomXAsync() => OdomAsync("/odom/pose/pose/position/x");
+
+    private async Task<double> OdomAsync(string field)
     {
-        var output = await Graph.RunAsync("rostopic", ["echo", "-n", "1", "/odom/twist/twist/linear/x"]);
+        var output = await Graph.RunAsync("rostopic", ["echo", "-n", "1", field]);
         return double.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).First(l => l != "---"), CultureInfo.InvariantCulture);
     }
 
@@ -224,55 +174,40 @@ public sealed class StopStack : IAsyncLifetime
     /// <summary>Runs `rosa estop` with this stack's config and data folders; returns its exit code and output.</summary>
     public async Task<(int Code, string Output)> RunEstopCliAsync(params string[] args)
     {
-        await using var cli = RosaProcess.StartRosa(["estop", "--kernel-url", KernelUrl, .. args], Environment);
+        await using var cli = RosaProcess.StartRosa(["estop", "--kernel-url", KernelUrl, .. args],
+            new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = DataDir, ["ROSAOS_CONFIG_DIR"] = ConfigDir });
         var code = await cli.WaitForExitAsync(TestTimeouts.Startup);
         return (code, cli.Output);
     }
 
-    private void WriteConfig()
+    /// <summary>
+    /// drivers.json holds exactly the stack's four drivers: Reachy and the TurtleBot (their URLs written once they listen), the hung
+    /// "frozen" and the never-running "dog" (on a closed port).
+    /// </summary>
+    private void WriteDrivers(JsonObject servers)
     {
-        foreach (var file in new[] { "kernel.txt", "process.txt" })
+        servers.Clear();
+        servers["reachy-mini"] = new JsonObject { ["url"] = TestStack.NotRunningUrl(), ["description"] = "Reachy Mini robot tools" };
+        servers["turtlebot"] = new JsonObject
         {
-            File.Copy(Path.Combine(TestPaths.ConfigDir, file), Path.Combine(ConfigDir, file));
-        }
-        Directory.CreateDirectory(Path.Combine(ConfigDir, "prompts"));
-        foreach (var prompt in Directory.GetFiles(Path.Combine(TestPaths.ConfigDir, "prompts")))
-        {
-            File.Copy(prompt, Path.Combine(ConfigDir, "prompts", Path.GetFileName(prompt)));
-        }
-        var drivers = new JsonObject
-        {
-            ["mcpServers"] = new JsonObject
+            ["url"] = TestStack.NotRunningUrl(),
+            ["description"] = "ROS MCP server for robot turtlebot",
+            ["ros"] = new JsonObject
             {
-                ["reachy-mini"] = new JsonObject { ["url"] = $"{ReachyUrl}/mcp", ["description"] = "Reachy Mini robot tools" },
-                ["turtlebot"] = new JsonObject
-                {
-                    ["url"] = $"{RosUrl}/mcp",
-                    ["description"] = "ROS MCP server for robot turtlebot",
-                    ["ros"] = new JsonObject
-                    {
-                        ["rosbridge"] = Graph.BridgeUrl.ToString(),
-                        ["camera_topic"] = "/oakd/rgb/preview/image_raw/compressed",
-                        ["safety"] = new JsonObject { ["allow_topics"] = new JsonArray("/cmd_vel"), ["allow_services"] = new JsonArray("/dock", "/undock"), ["allow_actions"] = new JsonArray("/dock_action"), ["allow_parameters"] = new JsonArray("/fake_turtlebot/*"), ["max_linear"] = 0.3, ["max_angular"] = 1.9, ["max_publish_seconds"] = 60, ["cmd_vel_topic"] = "/cmd_vel", ["cmd_vel_type"] = "geometry_msgs/Twist" },
-                    },
-                },
-                ["frozen"] = new JsonObject { ["url"] = $"http://127.0.0.1:{Frozen.Port}/mcp", ["description"] = "a driver that hangs" },
-                ["dog"] = new JsonObject { ["url"] = $"http://127.0.0.1:{DogPort}/mcp", ["description"] = "a driver that is not running" },
+                ["rosbridge"] = Graph.BridgeUrl.ToString(),
+                ["camera_topic"] = "/oakd/rgb/preview/image_raw/compressed",
+                ["safety"] = new JsonObject { ["allow_topics"] = new JsonArray("/cmd_vel"), ["allow_services"] = new JsonArray("/dock", "/undock"), ["allow_actions"] = new JsonArray("/dock_action"), ["allow_parameters"] = new JsonArray("/fake_turtlebot/*"), ["max_linear"] = 0.3, ["max_angular"] = 1.9, ["max_publish_seconds"] = 60, ["cmd_vel_topic"] = "/cmd_vel", ["cmd_vel_type"] = "geometry_msgs/Twist" },
             },
         };
-        File.WriteAllText(Path.Combine(ConfigDir, "drivers.json"), drivers.ToJsonString());
+        servers["frozen"] = new JsonObject { ["url"] = $"http://127.0.0.1:{Frozen.Port}/mcp", ["description"] = "a driver that hangs" };
+        servers["dog"] = new JsonObject { ["url"] = TestStack.NotRunningUrl(), ["description"] = "a driver that is not running" };
     }
-
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in new[] { Kernel, Ros, Reachy, Sim })
+        if (_stack is not null)
         {
-            if (process is not null)
-            {
-                await process.DisposeAsync();
-            }
+            await _stack.DisposeAsync();
         }
         if (Frozen is not null)
         {
@@ -287,11 +222,14 @@ public sealed class StopStack : IAsyncLifetime
             await Graph.DisposeAsync();
         }
         Http.Dispose();
-        foreach (var dir in new[] { DataDir, ConfigDir })
+        foreach (var dir in new[] { DataDir, _stack?.ConfigDirectory })
         {
             try
             {
-                Directory.Delete(dir, recursive: true);
+                if (dir is not null)
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
             }
             catch (IOException)
             {

@@ -7,15 +7,7 @@ namespace RosaOS.Mcp.ReachyMini.Tests;
 /// <summary>Connects a real MCP client (the C# SDK, streamable HTTP) to a running <c>rosa reachy</c>.</summary>
 internal static class McpTestClient
 {
-    public static async Task<McpClient> ConnectAsync(string url, CancellationToken cancellationToken)
-    {
-        var transport = new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = new Uri(url),
-            TransportMode = HttpTransportMode.StreamableHttp,
-        });
-        return await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: cancellationToken);
-    }
+    public static Task<McpClient> ConnectAsync(string url, CancellationToken cancellationToken) => RosaOS.Testing.McpTools.ConnectAsync(url, cancellationToken);
 
     /// <summary>Calls a tool and returns its text and error flag.</summary>
     public static async Task<(string Text, bool IsError)> CallAsync(this McpClient client, string tool, Dictionary<string, object?>? args = null)

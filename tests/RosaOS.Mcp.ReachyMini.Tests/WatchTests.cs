@@ -1,8 +1,6 @@
 // Each call here is bounded by its own timeout (TestTimeouts, Poll); the test-cancellation token would add nothing.
 #pragma warning disable xUnit1051
-using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Client;
 using RosaOS.ReachyMini.Client;
@@ -152,37 +150,45 @@ public sealed class WatchTests
         => watches.Single(w => w!["id"]!.GetValue<string>() == watch["id"]!.GetValue<string>())!["fired"]!.GetValue<long>();
 }
 
-/// <summary>`rosa sim`, optionally `rosa kernel` (pool of 0, scripted LLM), and `rosa reachy --sim --kernel-url` sharing a config and a data folder.</summary>
+/// <summary>
+/// `rosa sim`, optionally `rosa kernel` (pool of 0, scripted LLM), and `rosa reachy --sim --head-pat --kernel-url` sharing a config and
+/// a data folder, on <see cref="TestStack"/> (port 0; the kernel's port chosen ahead, as the driver is told it first).
+/// </summary>
 internal sealed class ReachyWatchStack : IAsyncDisposable
 {
-    private RosaProcess _sim = null!;
-    private RosaProcess? _kernel;
-    private RosaProcess _reachy = null!;
-    private Dictionary<string, string?> _env = null!;
-    private string _daemonUrl = "";
+    private readonly TestStack _stack;
 
-    public string DataDir { get; } = TestPaths.NewTempDirectory("reachywatchdata");
-
-    public string ConfigDir { get; } = TestPaths.NewTempDirectory("reachywatchcfg");
-
-    public int KernelPort { get; } = FreePort.Next();
-
-    public int ReachyPort { get; } = FreePort.Next();
+    private ReachyWatchStack(TestStack stack)
+    {
+        _stack = stack;
+        SimHttp = new HttpClient { BaseAddress = new Uri(stack.SimUrl), Timeout = TimeSpan.FromSeconds(30) };
+        Daemon = new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = new Uri(stack.SimUrl) });
+        Reachy = new HttpClient { BaseAddress = new Uri(stack.ReachyUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     public McpClient Client { get; private set; } = null!;
 
-    public HttpClient Reachy { get; private set; } = null!;
+    public HttpClient Reachy { get; }
 
-    public HttpClient SimHttp { get; private set; } = null!;
+    public HttpClient SimHttp { get; }
 
-    public ReachyDaemonClient Daemon { get; private set; } = null!;
+    public ReachyDaemonClient Daemon { get; }
 
+    /// <summary>Starts the stack; <paramref name="llm"/> null leaves the kernel out (the driver's firings then wait in its queue).</summary>
     public static async Task<ReachyWatchStack> StartAsync(ScriptedLlmServer? llm)
     {
-        var stack = new ReachyWatchStack();
+        var stack = new ReachyWatchStack(await TestStack.StartAsync(new TestStackOptions
+        {
+            Llm = llm,
+            DataDirectory = TestPaths.NewTempDirectory("reachywatchdata"),
+            Sim = new SimPart { WaitAwake = true },
+            // --sim: no speech input loop (the sim's voices are for the watches here).
+            Reachy = new ReachyPart { KernelUrl = true, Arguments = ["--sim", "--head-pat"] },
+            Kernel = llm is null ? null : new KernelPart { Llm = true, Arguments = ["--pool-size", "0"] },
+        }));
         try
         {
-            await stack.StartAllAsync(llm);
+            await stack.ConnectAsync();
             return stack;
         }
         catch
@@ -192,43 +198,14 @@ internal sealed class ReachyWatchStack : IAsyncDisposable
         }
     }
 
-    private async Task StartAllAsync(ScriptedLlmServer? llm)
-    {
-        var simPort = FreePort.Next();
-        _daemonUrl = $"http://127.0.0.1:{Str(simPort)}";
-        _sim = await SimProcesses.StartSimAsync(simPort);
-        SimHttp = new HttpClient { BaseAddress = new Uri(_daemonUrl), Timeout = TimeSpan.FromSeconds(30) };
-        Daemon = new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = new Uri(_daemonUrl) });
-        StackConfig.Write(ConfigDir, ReachyPort, FreePort.Next(), new Uri("ws://127.0.0.1:9"));
-        _env = new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = DataDir, ["ROSAOS_CONFIG_DIR"] = ConfigDir };
-        if (llm is not null)
-        {
-            var kernelEnv = new Dictionary<string, string?>(_env)
-            {
-                ["LOCAL_LLM_PORT"] = Str(FreePort.Next()),
-                ["GROQ_API_KEY"] = "gsk_test",
-                ["GROQ_BASE_URL"] = llm.GroqBaseUrl,
-            };
-            _kernel = RosaProcess.StartRosa(["kernel", "--port", Str(KernelPort), "--process-port", Str(FreePort.Next()), "--pool-size", "0"], kernelEnv);
-            await _kernel.WaitForHttpAsync($"http://127.0.0.1:{Str(KernelPort)}/health", TestTimeouts.Startup);
-        }
-        Reachy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Str(ReachyPort)}"), Timeout = TimeSpan.FromSeconds(30) };
-        await StartReachyAsync();
-    }
-
-    private async Task StartReachyAsync()
-    {
-        // --sim: no speech input loop (the sim's voices are for the watches here).
-        _reachy = await SimProcesses.StartReachyAsync(ReachyPort, _daemonUrl, _env, "--sim", "--head-pat", "--kernel-url", $"http://127.0.0.1:{Str(KernelPort)}");
-        Client = await McpTestClient.ConnectAsync($"http://127.0.0.1:{Str(ReachyPort)}/mcp", TestContext.Current.CancellationToken);
-    }
+    private async Task ConnectAsync() => Client = await McpTools.ConnectAsync(_stack.ReachyUrl + "/mcp", TestContext.Current.CancellationToken);
 
     /// <summary>Stops `rosa reachy` and starts it again on the same port, config and data folder.</summary>
     public async Task RestartReachyAsync()
     {
         await Client.DisposeAsync();
-        await _reachy.DisposeAsync();
-        await StartReachyAsync();
+        await _stack.RestartAsync(StackService.Reachy);
+        await ConnectAsync();
     }
 
     /// <summary>Turns the head through the daemon (another client's goto, not this driver's) and waits until the move ended.</summary>
@@ -261,22 +238,9 @@ internal sealed class ReachyWatchStack : IAsyncDisposable
     public Task UntilWatchAsync(JsonNode watch, Func<JsonNode, bool> condition, string what)
         => Poll.UntilAsync(async () => (await WatchesAsync()).Single(w => w!["id"]!.GetValue<string>() == watch["id"]!.GetValue<string>()) is { } w && condition(w), what);
 
-    public async Task<JsonObject> CallAsync(string tool, object? args = null)
-    {
-        var (text, error) = await Client.CallAsync(tool, ToArgs(args));
-        Assert.False(error, $"{tool} failed: {text}");
-        return JsonNode.Parse(text)!.AsObject();
-    }
+    public Task<JsonObject> CallAsync(string tool, object? args = null) => Client.CallForJsonAsync(tool, args);
 
-    public async Task<string> CallFailingAsync(string tool, object? args = null)
-    {
-        var (text, error) = await Client.CallAsync(tool, ToArgs(args));
-        Assert.True(error, $"{tool} should have failed but returned {text}");
-        return text;
-    }
-
-    private static Dictionary<string, object?> ToArgs(object? args)
-        => args is null ? [] : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(args))!;
+    public Task<string> CallFailingAsync(string tool, object? args = null) => Client.CallForErrorAsync(tool, args);
 
     public async ValueTask DisposeAsync()
     {
@@ -284,17 +248,9 @@ internal sealed class ReachyWatchStack : IAsyncDisposable
         {
             await Client.DisposeAsync();
         }
-        Reachy?.Dispose();
-        SimHttp?.Dispose();
-        Daemon?.Dispose();
-        foreach (var process in new[] { _reachy, _kernel, _sim })
-        {
-            if (process is not null)
-            {
-                await process.DisposeAsync();
-            }
-        }
+        Reachy.Dispose();
+        SimHttp.Dispose();
+        Daemon.Dispose();
+        await _stack.DisposeAsync();
     }
-
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

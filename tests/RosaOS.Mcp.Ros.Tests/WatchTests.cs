@@ -1,11 +1,8 @@
 // Each call here is bounded by its own timeout (TestTimeouts); the test-cancellation token would add nothing.
 #pragma warning disable xUnit1051
-using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Client;
-using ModelContextProtocol.Protocol;
 using RosaOS.Testing;
 using RosaOS.Testing.Llm;
 
@@ -169,35 +166,36 @@ public sealed class WatchTests
     }
 }
 
-/// <summary>`rosa rossim`, `rosa kernel` (pool of 0, scripted LLM) and `rosa ros --kernel-url` sharing a config and a data folder.</summary>
+/// <summary>
+/// `rosa rossim`, `rosa kernel` (pool of 0, scripted LLM) and `rosa ros --kernel-url` sharing a config and a data folder, on
+/// <see cref="TestStack"/> (port 0; the kernel's port chosen ahead, as the driver is told it first).
+/// </summary>
 internal sealed class WatchStack : IAsyncDisposable
 {
-    private RosaProcess _sim = null!;
-    private RosaProcess _kernel = null!;
-    private RosaProcess _ros = null!;
+    private readonly TestStack _stack;
     private McpClient _client = null!;
-    private Dictionary<string, string?> _env = null!;
 
-    public string DataDir { get; } = TestPaths.NewTempDirectory("watchdata");
+    private WatchStack(TestStack stack)
+    {
+        _stack = stack;
+        Ros = new HttpClient { BaseAddress = new Uri(stack.RosUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
 
-    public string ConfigDir { get; } = TestPaths.NewTempDirectory("watchcfg");
-
-    public int BridgePort { get; } = FreePort.Next();
-
-    public int KernelPort { get; } = FreePort.Next();
-
-    public int RosPort { get; } = FreePort.Next();
-
-    public HttpClient Kernel { get; private set; } = null!;
-
-    public HttpClient Ros { get; private set; } = null!;
+    public HttpClient Ros { get; }
 
     public static async Task<WatchStack> StartAsync(ScriptedLlmServer llm)
     {
-        var stack = new WatchStack();
+        var stack = new WatchStack(await TestStack.StartAsync(new TestStackOptions
+        {
+            Llm = llm,
+            DataDirectory = TestPaths.NewTempDirectory("watchdata"),
+            RosSim = new RosSimPart { Name = "turtlebot" },
+            Ros = new RosPart { KernelUrl = true, WaitConnected = true },
+            Kernel = new KernelPart { Llm = true, Arguments = ["--pool-size", "0"] },
+        }));
         try
         {
-            await stack.StartAllAsync(llm);
+            await stack.ConnectAsync();
             return stack;
         }
         catch
@@ -207,68 +205,25 @@ internal sealed class WatchStack : IAsyncDisposable
         }
     }
 
-    private async Task StartAllAsync(ScriptedLlmServer llm)
-    {
-        _sim = RosaProcess.StartRosa(["rossim", "--name", "turtlebot", "--port", Str(BridgePort)]);
-        await _sim.WaitForHttpAsync($"http://127.0.0.1:{Str(BridgePort)}/health", TestTimeouts.Startup);
-        StackConfig.Write(ConfigDir, FreePort.Next(), RosPort, new Uri($"ws://127.0.0.1:{Str(BridgePort)}"));
-        _env = new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = DataDir, ["ROSAOS_CONFIG_DIR"] = ConfigDir };
-        var kernelEnv = new Dictionary<string, string?>(_env)
-        {
-            ["LOCAL_LLM_PORT"] = Str(FreePort.Next()),
-            ["GROQ_API_KEY"] = "gsk_test",
-            ["GROQ_BASE_URL"] = llm.GroqBaseUrl,
-        };
-        _kernel = RosaProcess.StartRosa(["kernel", "--port", Str(KernelPort), "--process-port", Str(FreePort.Next()), "--pool-size", "0"], kernelEnv);
-        await _kernel.WaitForHttpAsync($"http://127.0.0.1:{Str(KernelPort)}/health", TestTimeouts.Startup);
-        Kernel = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Str(KernelPort)}"), Timeout = TimeSpan.FromSeconds(30) };
-        Ros = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Str(RosPort)}"), Timeout = TimeSpan.FromSeconds(30) };
-        await StartRosAsync();
-    }
-
-    private async Task StartRosAsync()
-    {
-        _ros = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--kernel-url", $"http://127.0.0.1:{Str(KernelPort)}"], _env);
-        await _ros.WaitForHttpAsync($"http://127.0.0.1:{Str(RosPort)}/health", TestTimeouts.Startup);
-        await Poll.UntilAsync(async () => JsonNode.Parse(await Ros.GetStringAsync(new Uri("/health", UriKind.Relative)))!["connected"]!.GetValue<bool>(), "rosa ros to connect to rosa rossim");
-        _client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{Str(RosPort)}/mcp") }),
-            new McpClientOptions { ProtocolVersion = "2025-11-25" });
-    }
+    private async Task ConnectAsync() => _client = await McpTools.ConnectAsync(_stack.RosUrl + "/mcp", TestContext.Current.CancellationToken);
 
     /// <summary>Stops `rosa ros` and starts it again on the same port, config and data folder.</summary>
     public async Task RestartRosAsync()
     {
         await _client.DisposeAsync();
-        await _ros.DisposeAsync();
-        await StartRosAsync();
+        await _stack.RestartAsync(StackService.Ros);
+        await ConnectAsync();
     }
 
     public async Task<JsonObject> StateAsync()
     {
         using var http = new HttpClient();
-        return JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{Str(BridgePort)}/api/state")))!.AsObject();
+        return JsonNode.Parse(await http.GetStringAsync(new Uri($"{_stack.RosSimUrl}/api/state")))!.AsObject();
     }
 
-    public async Task<JsonObject> CallAsync(string tool, object? args = null)
-    {
-        var (error, text) = await InvokeAsync(tool, args);
-        Assert.False(error, $"{tool} failed: {text}");
-        return JsonNode.Parse(text)!.AsObject();
-    }
+    public Task<JsonObject> CallAsync(string tool, object? args = null) => _client.CallForJsonAsync(tool, args);
 
-    public async Task<string> CallFailingAsync(string tool, object? args = null)
-    {
-        var (error, text) = await InvokeAsync(tool, args);
-        Assert.True(error, $"{tool} should have failed but returned {text}");
-        return text;
-    }
-
-    private async Task<(bool Error, string Text)> InvokeAsync(string tool, object? args)
-    {
-        var dict = args is null ? new Dictionary<string, object?>() : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(args))!;
-        var result = await _client.CallToolAsync(tool, dict, cancellationToken: TestContext.Current.CancellationToken);
-        return (result.IsError == true, string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text)));
-    }
+    public Task<string> CallFailingAsync(string tool, object? args = null) => _client.CallForErrorAsync(tool, args);
 
     public async ValueTask DisposeAsync()
     {
@@ -276,16 +231,7 @@ internal sealed class WatchStack : IAsyncDisposable
         {
             await _client.DisposeAsync();
         }
-        Kernel?.Dispose();
-        Ros?.Dispose();
-        foreach (var process in new[] { _ros, _kernel, _sim })
-        {
-            if (process is not null)
-            {
-                await process.DisposeAsync();
-            }
-        }
+        Ros.Dispose();
+        await _stack.DisposeAsync();
     }
-
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -8,19 +8,29 @@ namespace RosaOS.Testing;
 /// Any subset of the real rosaOS services (sim, reachy, rossim + ros, kasa, kernel with a scripted LLM), started with one call on
 /// port 0: each service binds a port the OS gives it and reports it (<c>rosaOS &lt;name&gt; listening on &lt;url&gt;</c>), so no two
 /// tests ever race for a port. The drivers and the kernel share one config folder (the shipped config, pointed at the ports the
-/// services got). Disposing stops everything in reverse order.
+/// services got). A test may stop one service and start it again at the address it got the first time (<see cref="RestartAsync"/>),
+/// so the others find it again as they would under <c>rosa up</c>. Disposing stops everything in reverse order.
 /// </summary>
 /// <example><code>
 /// await using var stack = await TestStack.StartAsync(new TestStackOptions { Sim = new(), Reachy = new(), Kernel = new() { Llm = true } });
 /// </code></example>
 public sealed class TestStack : IAsyncDisposable
 {
-    private readonly List<IAsyncDisposable> _parts = [];
+    // A stopped service leaves its slot empty, so one started again is still stopped in dependency order.
+    private readonly List<IAsyncDisposable?> _parts = [];
+    private readonly Dictionary<StackService, int> _slots = [];
+    // What each service got at its first start (its port, its own data folder), for a start again at the same address.
+    private readonly Dictionary<StackService, int> _ports = [];
+    private readonly Dictionary<StackService, string> _partData = [];
+    private readonly TestStackOptions _options;
+    private int _processPort;
+    private string _kernelOrigin = "";
 
-    private TestStack(string configDirectory, string? dataDirectory)
+    private TestStack(TestStackOptions options, string configDirectory)
     {
+        _options = options;
         ConfigDirectory = configDirectory;
-        DataDirectory = dataDirectory;
+        DataDirectory = options.DataDirectory;
     }
 
     /// <summary>The config folder the drivers and the kernel read (ROSAOS_CONFIG_DIR); its drivers.json names the stack's ports.</summary>
@@ -74,10 +84,10 @@ public sealed class TestStack : IAsyncDisposable
     public static async Task<TestStack> StartAsync(TestStackOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var stack = new TestStack(options.ConfigDirectory ?? CopyShippedConfig(), options.DataDirectory);
+        var stack = new TestStack(options, options.ConfigDirectory ?? CopyShippedConfig());
         try
         {
-            await stack.StartPartsAsync(options);
+            await stack.StartPartsAsync();
         }
         catch
         {
@@ -88,7 +98,261 @@ public sealed class TestStack : IAsyncDisposable
     }
 
     /// <summary>Starts one more <c>rosa kernel</c> on this stack's config (e.g. a second kernel in the same test); the stack stops it too.</summary>
-    public async Task<RosaProcess> StartKernelAsync(KernelPart part, ScriptedLlmServer? llm)
+    public Task<RosaProcess> StartKernelAsync(KernelPart part, ScriptedLlmServer? llm) => StartKernelAsync(part, llm, service: null);
+
+    /// <summary>Rewrites drivers.json: <paramref name="edit"/> gets its <c>mcpServers</c> object.</summary>
+    public void EditDrivers(Action<JsonObject> edit)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        var drivers = JsonNode.Parse(File.ReadAllText(DriversPath))!;
+        edit(drivers["mcpServers"]!.AsObject());
+        File.WriteAllText(DriversPath, drivers.ToJsonString());
+    }
+
+    /// <summary>An MCP URL on a loopback port nobody listens on: a driver that is not running (the kernel finds it refused at once).</summary>
+    public static string NotRunningUrl() => $"http://127.0.0.1:{Port(FreePort.Next())}/mcp";
+
+    /// <summary>
+    /// Stops one service: SIGTERM to its process group, as <c>rosa up</c> stops it; with <paramref name="kill"/>, SIGKILL to the service
+    /// alone first, like a crash (its children, e.g. a kernel's workers, are then stopped with the group). Its address stays known.
+    /// </summary>
+    public async Task StopAsync(StackService service, bool kill = false)
+    {
+        var process = Service(service) ?? throw new InvalidOperationException($"{service} is not running in this stack.");
+        if (kill)
+        {
+            process.Signal(9);
+            await process.WaitForExitAsync();
+        }
+        await process.DisposeAsync();
+        _parts[_slots[service]] = null;
+        SetService(service, null);
+    }
+
+    /// <summary>
+    /// Starts a stopped service again as it started the first time: the same arguments, environment and data folder, and the port(s) it
+    /// got then, so drivers.json, the other services and the test's clients find it at the address they know.
+    /// </summary>
+    /// <remarks>
+    /// Binding that port again is acceptable: a stopped listener's port is free, and only another process's port-0 listener or
+    /// outgoing connection could take it in the second or so before the service binds it again, one port among the thousands of the
+    /// ephemeral range (and Linux gives outgoing connections even ports first, listeners odd ones). Should that happen, the start
+    /// fails with the process's output; it never comes up quietly somewhere the others do not look.
+    /// </remarks>
+    public async Task StartAgainAsync(StackService service)
+    {
+        if (Service(service) is not null)
+        {
+            throw new InvalidOperationException($"{service} is running; stop it first (StopAsync) or use RestartAsync.");
+        }
+        if (!_ports.TryGetValue(service, out var port))
+        {
+            throw new InvalidOperationException($"{service} is not part of this stack.");
+        }
+        await StartServiceAsync(service, port);
+    }
+
+    /// <summary>Stops one service and starts it again at the same address (<see cref="StopAsync"/>, <see cref="StartAgainAsync"/>).</summary>
+    public async Task RestartAsync(StackService service)
+    {
+        await StopAsync(service);
+        await StartAgainAsync(service);
+    }
+
+    /// <summary>Starts again, in dependency order, every service a test stopped: a shared stack's way back to all running.</summary>
+    public async Task StartStoppedAsync()
+    {
+        foreach (var service in Enum.GetValues<StackService>())
+        {
+            if (_ports.ContainsKey(service) && Service(service) is null)
+            {
+                await StartAgainAsync(service);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _parts.Count - 1; i >= 0; i--)
+        {
+            if (_parts[i] is { } part)
+            {
+                await part.DisposeAsync();
+            }
+        }
+        _parts.Clear();
+    }
+
+    private async Task StartPartsAsync()
+    {
+        var options = _options;
+        // Every driver a test leaves out stays in drivers.json on a closed port (the kernel reports it unreachable at once);
+        // the policy edit comes first, as the drivers read their approval policy from this file at start. A config folder of
+        // the test's own is left as written, except for the entries of the parts the stack starts.
+        if (options.ConfigDirectory is null || options.Drivers is not null)
+        {
+            EditDrivers(servers =>
+            {
+                if (options.ConfigDirectory is null)
+                {
+                    foreach (var entry in servers.Select(s => s.Value!.AsObject()).ToList())
+                    {
+                        entry["url"] = NotRunningUrl();
+                        entry.Remove("ros");
+                    }
+                }
+                options.Drivers?.Invoke(servers);
+            });
+        }
+        // A part that must know the kernel's address before the kernel starts (a page origin to trust, a URL to call back) makes the
+        // stack choose the kernel's port ahead (FreePort: reserved, below the ephemeral range); every other part binds port 0. Without
+        // a kernel in the stack, such a URL points at a closed port, so nothing reaches a kernel a developer runs on this machine.
+        var kernelAhead = options.Sim?.TrustKernelPage == true || options.RosSim?.TrustKernelPage == true || options.Ros?.KernelUrl == true
+            || options.Reachy is { SpeechToKernel: true } or { KernelUrl: true };
+        var kernelPort = kernelAhead ? FreePort.Next() : 0;
+        _kernelOrigin = $"http://127.0.0.1:{Port(kernelPort)}";
+        _processPort = options.Kernel?.ProcessPort ?? 0;
+        if (options.Llm is not null)
+        {
+            Llm = options.Llm;
+        }
+        else if (options.Kernel?.Llm == true || options.Reachy?.Llm == true)
+        {
+            // First, as rosa reachy may use it too (Whisper, vision) and the test may add routes (ConfigureLlm).
+            Llm = await ScriptedLlmServer.StartAsync(options.ConfigureLlm);
+            _parts.Add(Llm);
+        }
+        foreach (var (service, present) in new[]
+        {
+            (StackService.Sim, options.Sim is not null), (StackService.Reachy, options.Reachy is not null), (StackService.RosSim, options.RosSim is not null),
+            (StackService.Ros, options.Ros is not null), (StackService.Kasa, options.Kasa is not null), (StackService.Kernel, options.Kernel is not null),
+        })
+        {
+            if (present)
+            {
+                // Port 0 unless the kernel's was chosen ahead or by the test.
+                await StartServiceAsync(service, service != StackService.Kernel ? 0 : kernelPort != 0 ? kernelPort : options.Kernel!.Port);
+            }
+        }
+    }
+
+    /// <summary>Starts one service on <paramref name="port"/> (0 at the first start) and records the port it got.</summary>
+    private async Task StartServiceAsync(StackService service, int port)
+    {
+        var options = _options;
+        switch (service)
+        {
+            case StackService.Sim:
+            {
+                var sim = options.Sim!;
+                var environment = PartEnvironment(service, sim.Environment);
+                if (sim.TrustKernelPage && options.Kernel is not null)
+                {
+                    // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin (as under rosa up).
+                    environment["ROSAOS_TRUSTED_ORIGINS"] = _kernelOrigin;
+                }
+                string[] dataset = sim.Emotions ? ["--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"] : [];
+                Sim = Add(service, RosaProcess.StartRosa(["sim", "--port", Port(port), .. dataset, .. sim.Arguments], environment));
+                SimUrl = Got(service, await Sim.WaitForListeningAsync("sim"));
+                if (sim.WaitAwake)
+                {
+                    using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+                    // Wake-up at start is a move: wait until the robot is running and idle.
+                    await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/daemon/status"), TestContext.Current.CancellationToken))!["state"]!.ToString() == "running"
+                        && JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/move/running"), TestContext.Current.CancellationToken))!.AsArray().Count == 0,
+                        "the simulated robot to be awake and idle", TestTimeouts.Startup);
+                }
+                break;
+            }
+            case StackService.Reachy:
+            {
+                var reachy = options.Reachy!;
+                var daemon = reachy.DaemonUrl ?? (SimUrl.Length > 0 ? SimUrl : throw new InvalidOperationException("rosa reachy needs a simulator in the stack or a DaemonUrl."));
+                var environment = DriverEnvironment(service, reachy.Environment);
+                if (reachy.Llm)
+                {
+                    environment.TryAdd("GROQ_API_KEY", "gsk_test");
+                    environment.TryAdd("GROQ_BASE_URL", Llm!.GroqBaseUrl);
+                }
+                if (reachy.SpeechToKernel)
+                {
+                    environment.TryAdd("STT_CALLBACK_URL", _kernelOrigin + "/stt");
+                }
+                string[] kernelUrl = reachy.KernelUrl ? ["--kernel-url", _kernelOrigin] : [];
+                Reachy = Add(service, RosaProcess.StartRosa(["reachy", "--port", Port(port), "--daemon", daemon, .. Bind(reachy.Bind), .. kernelUrl, .. reachy.Arguments], environment));
+                ReachyUrl = Got(service, await Reachy.WaitForListeningAsync("reachy"));
+                PointDriver("reachy-mini", ReachyUrl);
+                if (reachy.WaitCapturing)
+                {
+                    using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+                    await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{ReachyUrl}/health"), TestContext.Current.CancellationToken))!["speech_input"]?["capturing"]?.GetValue<bool>() == true,
+                        "rosa reachy capturing the virtual microphone", TestTimeouts.Startup);
+                }
+                break;
+            }
+            case StackService.RosSim:
+            {
+                var rossim = options.RosSim!;
+                var environment = PartEnvironment(service, rossim.Environment);
+                if (rossim.TrustKernelPage && options.Kernel is not null)
+                {
+                    // The page fetches the map from the simulator's port: it trusts the kernel's origin, as under rosa up.
+                    environment["ROSAOS_TRUSTED_ORIGINS"] = _kernelOrigin;
+                }
+                RosSim = Add(service, RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", Port(port), .. rossim.Arguments], environment));
+                var bridge = await RosSim.WaitForListeningAsync("rossim-" + rossim.Name);
+                _ports[service] = bridge.Port;
+                RosbridgeUrl = new Uri($"ws://{bridge.Authority}");
+                RosSimUrl = $"http://{bridge.Authority}";
+                break;
+            }
+            case StackService.Ros:
+            {
+                var ros = options.Ros!;
+                var rosbridge = ros.Rosbridge ?? RosbridgeUrl ?? throw new InvalidOperationException("rosa ros needs a rossim in the stack or a Rosbridge URL.");
+                // Watches report to the kernel (--kernel-url), whose port is then chosen ahead.
+                // rosa ros reads its safety from its entry's ROS section at start: the section goes in first, the URL once it listens.
+                PointDriver(ros.Name, null, rosbridge);
+                string[] kernelUrl = ros.KernelUrl ? ["--kernel-url", _kernelOrigin] : [];
+                Ros = Add(service, RosaProcess.StartRosa(["ros", "--name", ros.Name, "--rosbridge", rosbridge.ToString(), "--port", Port(port), .. kernelUrl, .. ros.Arguments],
+                    DriverEnvironment(service, ros.Environment)));
+                RosUrl = Got(service, await Ros.WaitForListeningAsync("ros-" + ros.Name));
+                PointDriver(ros.Name, RosUrl);
+                if (ros.WaitConnected)
+                {
+                    using var http = new HttpClient { Timeout = TestTimeouts.Effect };
+                    await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{RosUrl}/health"), TestContext.Current.CancellationToken))!["connected"]!.GetValue<bool>(),
+                        "rosa ros to connect to rosbridge", TestTimeouts.Startup);
+                }
+                break;
+            }
+            case StackService.Kasa:
+            {
+                var kasa = options.Kasa!;
+                Kasa = Add(service, RosaProcess.StartRosa(["kasa", "--sim", "--port", Port(port), .. kasa.Arguments], DriverEnvironment(service, kasa.Environment)));
+                KasaUrl = Got(service, await Kasa.WaitForListeningAsync("kasa"));
+                PointDriver("Kasa Lightbulb Controller", KasaUrl);
+                break;
+            }
+            case StackService.Kernel:
+            {
+                var kernel = options.Kernel!;
+                // The stack's kernel keeps one data folder across a start again (its journal, its stop latch), as the drivers do.
+                var environment = new Dictionary<string, string?>(kernel.Environment);
+                environment.TryAdd("ROSAOS_DATA_DIR", DataDirectory ?? PartData(service));
+                Kernel = await StartKernelAsync(kernel with { Port = port, ProcessPort = _processPort, Environment = environment }, kernel.Llm ? Llm : null, service);
+                KernelUrl = Got(service, await Kernel.WaitForListeningAsync("kernel"));
+                var processManager = await Kernel.WaitForListeningAsync("kernel-process");
+                _processPort = processManager.Port;
+                ProcessManagerUrl = Authority(processManager) + "/mcp";
+                break;
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(service), service, "not a service of the stack");
+        }
+    }
+
+    private async Task<RosaProcess> StartKernelAsync(KernelPart part, ScriptedLlmServer? llm, StackService? service)
     {
         ArgumentNullException.ThrowIfNull(part);
         var environment = new Dictionary<string, string?>(part.Environment);
@@ -110,7 +374,8 @@ public sealed class TestStack : IAsyncDisposable
             environment["GROQ_API_KEY"] = "gsk_test";
             environment["GROQ_BASE_URL"] = llm.GroqBaseUrl;
         }
-        var kernel = Add(RosaProcess.StartRosa(["kernel", "--port", Port(part.Port), "--process-port", Port(part.ProcessPort), .. part.Arguments], environment));
+        var process = RosaProcess.StartRosa(["kernel", "--port", Port(part.Port), "--process-port", Port(part.ProcessPort), .. part.Arguments], environment);
+        var kernel = service is { } s ? Add(s, process) : Add(process);
         await kernel.WaitForListeningAsync("kernel");
         await kernel.WaitForListeningAsync("kernel-process");
         if (part.PoolWorkers > 0)
@@ -121,163 +386,74 @@ public sealed class TestStack : IAsyncDisposable
         return kernel;
     }
 
-    /// <summary>Rewrites drivers.json: <paramref name="edit"/> gets its <c>mcpServers</c> object.</summary>
-    public void EditDrivers(Action<JsonObject> edit)
+    private RosaProcess? Service(StackService service) => service switch
     {
-        ArgumentNullException.ThrowIfNull(edit);
-        var drivers = JsonNode.Parse(File.ReadAllText(DriversPath))!;
-        edit(drivers["mcpServers"]!.AsObject());
-        File.WriteAllText(DriversPath, drivers.ToJsonString());
-    }
+        StackService.Sim => Sim,
+        StackService.Reachy => Reachy,
+        StackService.RosSim => RosSim,
+        StackService.Ros => Ros,
+        StackService.Kasa => Kasa,
+        StackService.Kernel => Kernel,
+        _ => throw new ArgumentOutOfRangeException(nameof(service), service, "not a service of the stack"),
+    };
 
-    public async ValueTask DisposeAsync()
+    private void SetService(StackService service, RosaProcess? process)
     {
-        for (var i = _parts.Count - 1; i >= 0; i--)
+        if (service == StackService.Sim)
         {
-            await _parts[i].DisposeAsync();
+            Sim = process;
         }
-        _parts.Clear();
-    }
-
-    private async Task StartPartsAsync(TestStackOptions options)
-    {
-        // Every driver a test leaves out stays in drivers.json on a closed port (the kernel reports it unreachable at once);
-        // the policy edit comes first, as the drivers read their approval policy from this file at start. A config folder of
-        // the test's own is left as written, except for the entries of the parts the stack starts.
-        if (options.ConfigDirectory is null || options.Drivers is not null)
+        else if (service == StackService.Reachy)
         {
-            EditDrivers(servers =>
-            {
-                if (options.ConfigDirectory is null)
-                {
-                    foreach (var entry in servers.Select(s => s.Value!.AsObject()).ToList())
-                    {
-                        entry["url"] = $"http://127.0.0.1:{Port(FreePort.Next())}/mcp";
-                        entry.Remove("ros");
-                    }
-                }
-                options.Drivers?.Invoke(servers);
-            });
+            Reachy = process;
         }
-        // A part that must know the kernel's address before the kernel starts (a page origin to trust, a URL to call back) makes the
-        // stack choose the kernel's port ahead; every other part binds port 0.
-        var kernelPort = options.Kernel is not null
-            && (options.Sim?.TrustKernelPage == true || options.RosSim?.TrustKernelPage == true || options.Ros?.KernelUrl == true || options.Reachy?.SpeechToKernel == true)
-            ? FreePort.Next() : 0;
-        var kernelOrigin = $"http://127.0.0.1:{Port(kernelPort)}";
-        if (options.Llm is not null)
+        else if (service == StackService.RosSim)
         {
-            Llm = options.Llm;
+            RosSim = process;
         }
-        else if (options.Kernel?.Llm == true || options.Reachy?.Llm == true)
+        else if (service == StackService.Ros)
         {
-            // First, as rosa reachy may use it too (Whisper, vision) and the test may add routes (ConfigureLlm).
-            Llm = await ScriptedLlmServer.StartAsync(options.ConfigureLlm);
-            _parts.Add(Llm);
+            Ros = process;
         }
-        if (options.Sim is { } sim)
+        else if (service == StackService.Kasa)
         {
-            var environment = PartEnvironment(sim.Environment);
-            if (sim.TrustKernelPage && kernelPort != 0)
-            {
-                // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin (as under rosa up).
-                environment["ROSAOS_TRUSTED_ORIGINS"] = kernelOrigin;
-            }
-            string[] dataset = sim.Emotions ? ["--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"] : [];
-            Sim = Add(RosaProcess.StartRosa(["sim", "--port", "0", .. dataset, .. sim.Arguments], environment));
-            SimUrl = Authority(await Sim.WaitForListeningAsync("sim"));
-            if (sim.WaitAwake)
-            {
-                using var http = new HttpClient { Timeout = TestTimeouts.Effect };
-                // Wake-up at start is a move: wait until the robot is running and idle.
-                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/daemon/status"), TestContext.Current.CancellationToken))!["state"]!.ToString() == "running"
-                    && JsonNode.Parse(await http.GetStringAsync(new Uri($"{SimUrl}/api/move/running"), TestContext.Current.CancellationToken))!.AsArray().Count == 0,
-                    "the simulated robot to be awake and idle", TestTimeouts.Startup);
-            }
+            Kasa = process;
         }
-        if (options.Reachy is { } reachy)
+        else
         {
-            var daemon = reachy.DaemonUrl ?? (SimUrl.Length > 0 ? SimUrl : throw new InvalidOperationException("rosa reachy needs a simulator in the stack or a DaemonUrl."));
-            var environment = DriverEnvironment(reachy.Environment);
-            if (reachy.Llm)
-            {
-                environment.TryAdd("GROQ_API_KEY", "gsk_test");
-                environment.TryAdd("GROQ_BASE_URL", Llm!.GroqBaseUrl);
-            }
-            if (reachy.SpeechToKernel && kernelPort != 0)
-            {
-                environment.TryAdd("STT_CALLBACK_URL", kernelOrigin + "/stt");
-            }
-            Reachy = Add(RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", daemon, .. Bind(reachy.Bind), .. reachy.Arguments], environment));
-            ReachyUrl = Authority(await Reachy.WaitForListeningAsync("reachy"));
-            PointDriver("reachy-mini", ReachyUrl);
-            if (reachy.WaitCapturing)
-            {
-                using var http = new HttpClient { Timeout = TestTimeouts.Effect };
-                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{ReachyUrl}/health"), TestContext.Current.CancellationToken))!["speech_input"]?["capturing"]?.GetValue<bool>() == true,
-                    "rosa reachy capturing the virtual microphone", TestTimeouts.Startup);
-            }
-        }
-        if (options.RosSim is { } rossim)
-        {
-            var environment = PartEnvironment(rossim.Environment);
-            if (rossim.TrustKernelPage && kernelPort != 0)
-            {
-                // The page fetches the map from the simulator's port: it trusts the kernel's origin, as under rosa up.
-                environment["ROSAOS_TRUSTED_ORIGINS"] = kernelOrigin;
-            }
-            RosSim = Add(RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", "0", .. rossim.Arguments], environment));
-            var bridge = await RosSim.WaitForListeningAsync("rossim-" + rossim.Name);
-            RosbridgeUrl = new Uri($"ws://{bridge.Authority}");
-            RosSimUrl = $"http://{bridge.Authority}";
-        }
-        if (options.Ros is { } ros)
-        {
-            var rosbridge = ros.Rosbridge ?? RosbridgeUrl ?? throw new InvalidOperationException("rosa ros needs a rossim in the stack or a Rosbridge URL.");
-            // Watches report to the kernel (--kernel-url), whose port is then chosen ahead.
-            // rosa ros reads its safety from its entry's ROS section at start: the section goes in first, the URL once it listens.
-            PointDriver(ros.Name, null, rosbridge);
-            string[] kernelUrl = ros.KernelUrl && kernelPort != 0 ? ["--kernel-url", kernelOrigin] : [];
-            Ros = Add(RosaProcess.StartRosa(["ros", "--name", ros.Name, "--rosbridge", rosbridge.ToString(), "--port", "0", .. kernelUrl, .. ros.Arguments],
-                DriverEnvironment(ros.Environment)));
-            RosUrl = Authority(await Ros.WaitForListeningAsync("ros-" + ros.Name));
-            PointDriver(ros.Name, RosUrl);
-            if (ros.WaitConnected)
-            {
-                using var http = new HttpClient { Timeout = TestTimeouts.Effect };
-                await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"{RosUrl}/health"), TestContext.Current.CancellationToken))!["connected"]!.GetValue<bool>(),
-                    "rosa ros to connect to rosbridge", TestTimeouts.Startup);
-            }
-        }
-        if (options.Kasa is { } kasa)
-        {
-            Kasa = Add(RosaProcess.StartRosa(["kasa", "--sim", "--port", "0", .. kasa.Arguments], DriverEnvironment(kasa.Environment)));
-            KasaUrl = Authority(await Kasa.WaitForListeningAsync("kasa"));
-            PointDriver("Kasa Lightbulb Controller", KasaUrl);
-        }
-        if (options.Kernel is { } kernel)
-        {
-            Kernel = await StartKernelAsync(kernelPort == 0 ? kernel : kernel with { Port = kernelPort }, kernel.Llm ? Llm : null);
-            KernelUrl = Authority(await Kernel.WaitForListeningAsync("kernel"));
-            ProcessManagerUrl = Authority(await Kernel.WaitForListeningAsync("kernel-process")) + "/mcp";
+            Kernel = process;
         }
     }
 
-    private Dictionary<string, string?> DriverEnvironment(IReadOnlyDictionary<string, string?> given)
+    /// <summary>Records the port a service listens on and returns its base URL.</summary>
+    private string Got(StackService service, Uri listening)
     {
-        var environment = PartEnvironment(given);
+        _ports[service] = listening.Port;
+        return Authority(listening);
+    }
+
+    /// <summary>The service's own data folder when the stack has no shared one, the same at every start.</summary>
+    private string PartData(StackService service)
+    {
+        if (!_partData.TryGetValue(service, out var directory))
+        {
+            directory = _partData[service] = TestPaths.NewTempDirectory("data");
+        }
+        return directory;
+    }
+
+    private Dictionary<string, string?> DriverEnvironment(StackService service, IReadOnlyDictionary<string, string?> given)
+    {
+        var environment = PartEnvironment(service, given);
         environment.TryAdd("ROSAOS_CONFIG_DIR", ConfigDirectory);
         return environment;
     }
 
-    /// <summary>A part's own environment plus the shared data folder, if the stack has one.</summary>
-    private Dictionary<string, string?> PartEnvironment(IReadOnlyDictionary<string, string?> given)
+    /// <summary>A part's own environment plus the shared data folder if the stack has one, else the part's own (the same at every start).</summary>
+    private Dictionary<string, string?> PartEnvironment(StackService service, IReadOnlyDictionary<string, string?> given)
     {
         var environment = new Dictionary<string, string?>(given);
-        if (DataDirectory is not null)
-        {
-            environment.TryAdd("ROSAOS_DATA_DIR", DataDirectory);
-        }
+        environment.TryAdd("ROSAOS_DATA_DIR", DataDirectory ?? PartData(service));
         return environment;
     }
 
@@ -307,6 +483,21 @@ public sealed class TestStack : IAsyncDisposable
         return process;
     }
 
+    /// <summary>Adds a service's process; one started again takes its first start's slot.</summary>
+    private RosaProcess Add(StackService service, RosaProcess process)
+    {
+        if (_slots.TryGetValue(service, out var slot))
+        {
+            _parts[slot] = process;
+        }
+        else
+        {
+            _slots[service] = _parts.Count;
+            _parts.Add(process);
+        }
+        return process;
+    }
+
     private static string[] Bind(string? address) => address is null ? [] : ["--bind", address];
 
     private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);
@@ -325,6 +516,17 @@ public sealed class TestStack : IAsyncDisposable
         }
         return dir;
     }
+}
+
+/// <summary>A service of a <see cref="TestStack"/>, for stopping and starting it again; in the order the stack starts them.</summary>
+public enum StackService
+{
+    Sim,
+    Reachy,
+    RosSim,
+    Ros,
+    Kasa,
+    Kernel,
 }
 
 /// <summary>Which services a <see cref="TestStack"/> starts (null: not started), and how.</summary>
@@ -395,6 +597,10 @@ public sealed record ReachyPart : StackPart
     /// <summary>Send what the speech loop hears to the stack's kernel (STT_CALLBACK_URL), whose port is then chosen ahead.</summary>
     public bool SpeechToKernel { get; init; }
 
+    /// <summary>Point its watches at the stack's kernel (<c>--kernel-url</c>), whose port is then chosen ahead; without a kernel in the
+    /// stack, at a closed port (the firings wait in the driver's queue).</summary>
+    public bool KernelUrl { get; init; }
+
     /// <summary>Wait until the speech loop captures the simulator's microphone.</summary>
     public bool WaitCapturing { get; init; }
 }
@@ -415,10 +621,11 @@ public sealed record RosPart : StackPart
 
     public Uri? Rosbridge { get; init; }
 
-    /// <summary>Point its watches at the stack's kernel (<c>--kernel-url</c>), whose port is then chosen ahead.</summary>
+    /// <summary>Point its watches at the stack's kernel (<c>--kernel-url</c>), whose port is then chosen ahead; without a kernel in the
+    /// stack, at a closed port.</summary>
     public bool KernelUrl { get; init; }
 
-    /// <summary>Wait until it is connected to its rosbridge.</summary>
+    /// <summary>Wait until it is connected to its rosbridge (at every start).</summary>
     public bool WaitConnected { get; init; }
 }
 
