@@ -9,7 +9,6 @@ $out = Join-Path $root 'artifacts/test-output'
 New-Item -ItemType Directory -Force -Path $out | Out-Null
 dotnet build RosaOS.slnx -c Release -nologo -v quiet -clp:ErrorsOnly | Write-Host
 if ($LASTEXITCODE -ne 0) { [Console]::Error.WriteLine('test.ps1: the build failed'); Write-Output '0 passed, 1 failed'; exit 1 }
-New-Item -ItemType File -Force -Path (Join-Path $root 'artifacts/.rosa-built') | Out-Null
 $log = Join-Path $out 'dotnet-test.log'
 dotnet test --solution RosaOS.slnx -c Release --no-build --no-ansi --progress off --max-parallel-test-modules 2 --timeout 40m 2>&1 | Tee-Object -FilePath $log | Write-Host
 $status = $LASTEXITCODE
