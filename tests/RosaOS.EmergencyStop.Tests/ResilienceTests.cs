@@ -18,6 +18,17 @@ public sealed class ResilienceTests(StopStack stack)
         durations = new[] { seconds },
     };
 
+    /// <summary>The kernel starts while the TurtleBot's driver is down, so it has it as unreachable.</summary>
+    private async Task StartKernelWithTheTurtlebotDownAsync()
+    {
+        await stack.ResetAsync();
+        await stack.StopRosAsync();
+        await stack.StopKernelAsync();
+        await stack.StartKernelAsync();
+        Assert.Contains((await stack.GetJsonAsync($"{stack.KernelUrl}/health"))["drivers"]!.AsArray(),
+            d => d!["name"]!.GetValue<string>() == "turtlebot" && !d["reachable"]!.GetValue<bool>());
+    }
+
     [Fact]
     public async Task Rosa_estop_stops_every_robot_with_the_kernel_killed_and_the_kernel_starts_stopped()
     {
@@ -101,12 +112,7 @@ public sealed class ResilienceTests(StopStack stack)
     [Fact]
     public async Task A_robot_back_after_the_kernel_started_is_given_to_the_next_task_without_waiting_for_a_probe()
     {
-        await stack.ResetAsync();
-        await stack.StopRosAsync();
-        await stack.StopKernelAsync();
-        await stack.StartKernelAsync();
-        Assert.Contains((await stack.GetJsonAsync($"{stack.KernelUrl}/health"))["drivers"]!.AsArray(),
-            d => d!["name"]!.GetValue<string>() == "turtlebot" && !d["reachable"]!.GetValue<bool>());
+        await StartKernelWithTheTurtlebotDownAsync();
 
         // It comes back and a task asks for it at once: the launch probes it then (the periodic probe also waits on "frozen").
         await stack.StartRosAsync();
@@ -128,12 +134,7 @@ public sealed class ResilienceTests(StopStack stack)
     [Fact]
     public async Task A_driver_down_when_the_kernel_started_and_at_the_press_is_latched_as_soon_as_it_is_back()
     {
-        await stack.ResetAsync();
-        await stack.StopRosAsync();
-        await stack.StopKernelAsync();
-        await stack.StartKernelAsync();
-        Assert.Contains((await stack.GetJsonAsync($"{stack.KernelUrl}/health"))["drivers"]!.AsArray(),
-            d => d!["name"]!.GetValue<string>() == "turtlebot" && !d["reachable"]!.GetValue<bool>());
+        await StartKernelWithTheTurtlebotDownAsync();
 
         var (status, answer) = await stack.PressAsync();
         Assert.Equal(200, status);

@@ -96,7 +96,9 @@ public sealed class GotoTests(MotionSim sim)
         await Task.Delay(500, TestContext.Current.CancellationToken);
         var later = (await sim.PoseAsync()).Yaw;
         Assert.InRange(frozen, 0.05, 0.75);
-        Assert.Equal(frozen, later, 0.002);
+        // Frozen, not still moving: the move would have gone on 0.13 rad in these 500 ms. The tolerance allows the one
+        // control tick (about 2.5 mrad at this speed) the measured pose can trail its target by on a loaded machine.
+        Assert.Equal(frozen, later, 0.01);
         Assert.DoesNotContain(id.ToString(), (await sim.GetJsonAsync("api/move/running"))!.AsArray().Select(r => r!["uuid"]!.GetValue<string>()));
 
         (status, body, _) = await sim.PostJsonAsync("api/move/stop", $$"""{"uuid":"{{id}}"}""");

@@ -80,6 +80,7 @@ internal static class WebSocketEndpoints
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
             {
             }
+            await AnswerCloseAsync(socket);
             return Results.Empty;
         });
 
@@ -109,6 +110,7 @@ internal static class WebSocketEndpoints
             {
                 tasks.Unsubscribe(channel);
             }
+            await AnswerCloseAsync(socket);
             return Results.Empty;
         });
 
@@ -203,14 +205,38 @@ internal static class WebSocketEndpoints
     /// <summary>Reads and ignores client messages until the socket closes (the daemon ignores them too).</summary>
     private static async Task DrainAsync(WebSocket socket, CancellationToken cancellationToken)
     {
+        // Discards what the client sends until it closes, and does not answer the close itself: the endpoint's sender is the
+        // socket's one writer (a close sent while a frame is being sent breaks the socket, and the client saw no close reply).
+        var buffer = new byte[4096];
         try
         {
-            await foreach (var _ in ReadTextAsync(socket, cancellationToken))
+            while (socket.State == WebSocketState.Open)
             {
+                if ((await socket.ReceiveAsync(buffer, cancellationToken)).MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Answers the close a client started, once the endpoint has stopped sending, so the client sees a clean close.</summary>
+    private static async Task AnswerCloseAsync(WebSocket socket)
+    {
+        if (socket.State != WebSocketState.CloseReceived)
+        {
+            return;
+        }
+        try
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+        catch (WebSocketException)
+        {
+            // The client went away meanwhile: nothing is left to answer.
         }
     }
 }
