@@ -186,12 +186,12 @@ public sealed class DriverProxyTests : IAsyncLifetime
     {
         _llm = await ScriptedLlmServer.StartAsync();
         _llm.Fallback = ScriptedTurn.Say("fine");
-        var port = RosaOS.Testing.FreePort.Next();
+        // The kernel's own process-manager MCP server stands in as a reachable driver for the proxy endpoints: its config names that
+        // port before the kernel starts, so the port is chosen ahead (FreePort); the API port is the OS's.
         var processPort = RosaOS.Testing.FreePort.Next();
-        // The kernel's own process-manager MCP server stands in as a reachable driver for the proxy endpoints.
         var config = KernelHarness.NewConfigDir(new Dictionary<string, string> { ["Kasa Lightbulb Controller"] = $"http://127.0.0.1:{processPort}/mcp" },
-            new Dictionary<string, string> { ["lab-dog"] = $"http://127.0.0.1:{RosaOS.Testing.FreePort.Next()}/mcp" });
-        _kernel = await KernelHarness.StartOnAsync(port, processPort, _llm, configDir: config, extraArgs: ["--pool-size", "0"]);
+            new Dictionary<string, string> { ["lab-dog"] = RosaOS.Testing.TestStack.NotRunningUrl() });
+        _kernel = await KernelHarness.StartOnAsync(0, processPort, _llm, configDir: config, extraArgs: ["--pool-size", "0"]);
     }
 
     public async ValueTask DisposeAsync()

@@ -14,9 +14,11 @@ public sealed class ConversationResetTests
         llm.Fallback = ScriptedTurn.Say("noted");
         var data = TestPaths.NewTempDirectory("reset");
         var config = KernelHarness.NewConfigDir();
-        var (port, processPort) = (FreePort.Next(), FreePort.Next());
+        // Port 0 at the first start; a restart takes the ports it got, as rosa up restarts a kernel where its clients look.
+        var (port, processPort) = (0, 0);
         await using (var kernel = await KernelHarness.StartOnAsync(port, processPort, llm, data, config, "--pool-size", "0"))
         {
+            (port, processPort) = (kernel.Port, kernel.ProcessPort);
             await kernel.ChatAsync("my secret word is pineapple");
             await kernel.ChatAsync("remember it");
             Assert.Contains("pineapple", llm.ChatRequests.Where(IsKernel).Last().Body, StringComparison.Ordinal);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using RosaOS.ReachyMini.Client;
 using RosaOS.Testing;
 using RosaOS.Testing.Llm;
@@ -15,15 +14,13 @@ public sealed class EndToEndTests
     public async Task Say_hello_and_look_happy_moves_the_simulated_robot_speaks_and_reports_back()
     {
         var ct = TestContext.Current.CancellationToken;
-        var simPort = FreePort.Next();
-        await using var sim = RosaProcess.StartRosa(["sim", "--port", simPort.ToString(CultureInfo.InvariantCulture), "--dataset", $"{EmotionsDataset}={TestPaths.EmotionsLibrary}"]);
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{simPort}/api/daemon/status");
+        await using var sim = RosaProcess.StartRosa(["sim", "--port", "0", "--dataset", $"{EmotionsDataset}={TestPaths.EmotionsLibrary}"]);
+        var simPort = (await sim.WaitForListeningAsync("sim")).Port;
         using var daemon = new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = new Uri($"http://127.0.0.1:{simPort}") });
         await Poll.UntilAsync(async () => (await daemon.GetRunningMovesAsync()).Count == 0
             && (await daemon.GetStatusAsync()).State == RosaOS.ReachyMini.Protocol.DaemonState.Running, "the simulated robot to be awake and idle");
-        var reachyPort = FreePort.Next();
-        await using var reachy = RosaProcess.StartRosa(["reachy", "--port", reachyPort.ToString(CultureInfo.InvariantCulture), "--daemon", $"http://127.0.0.1:{simPort}"]);
-        await reachy.WaitForHttpAsync($"http://127.0.0.1:{reachyPort}/health");
+        await using var reachy = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", $"http://127.0.0.1:{simPort}"]);
+        var reachyPort = (await reachy.WaitForListeningAsync("reachy")).Port;
 
         await using var llm = await ScriptedLlmServer.StartAsync();
         llm.When(KernelOn("say hello and look happy"), ScriptedTurn.Call("launch_process", new { system_prompt = "Say hello to the user and look happy.", robots = new[] { "reachy-mini" } }));

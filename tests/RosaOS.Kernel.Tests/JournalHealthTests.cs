@@ -96,8 +96,7 @@ public sealed class JournalHealthTests
         // On port 0: the lock is taken before the kernel binds, and restated with the port it got, which the refusal quotes.
         var first = await KernelHarness.StartAsync(llm, dataDir, configDir, "--pool-size", "0");
 
-        await using (var second = RosaProcess.StartRosa(["kernel", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
-            "--process-port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--pool-size", "0"],
+        await using (var second = RosaProcess.StartRosa(["kernel", "--port", "0", "--process-port", "0", "--pool-size", "0"],
             new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = dataDir, ["ROSAOS_CONFIG_DIR"] = configDir }))
         {
             Assert.Equal(2, await second.WaitForExitAsync());

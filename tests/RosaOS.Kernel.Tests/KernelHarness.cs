@@ -53,7 +53,7 @@ public sealed class KernelHarness : IAsyncDisposable
         var servers = new Dictionary<string, object>();
         foreach (var server in shipped.RootElement.GetProperty("mcpServers").EnumerateObject())
         {
-            var url = driverUrls is not null && driverUrls.TryGetValue(server.Name, out var u) ? u : $"http://127.0.0.1:{FreePort.Next()}/mcp";
+            var url = driverUrls is not null && driverUrls.TryGetValue(server.Name, out var u) ? u : TestStack.NotRunningUrl();
             servers[server.Name] = new { url, description = server.Value.GetProperty("description").GetString(), command = "unknown keys of an entry are ignored" };
         }
         foreach (var (name, url) in disabled ?? new Dictionary<string, string>())

@@ -47,23 +47,18 @@ public sealed class OtlpExportTests
         private readonly ConcurrentQueue<byte[]> _bodies = new();
         private readonly ConcurrentQueue<string> _types = new();
 
-        private OtlpReceiver(WebApplication app, int port)
-        {
-            _app = app;
-            Url = $"http://127.0.0.1:{port}";
-        }
+        private OtlpReceiver(WebApplication app) => _app = app;
 
-        public string Url { get; }
+        public string Url { get; private set; } = "";
 
         public IEnumerable<string> ContentTypes => _types;
 
         public static async Task<OtlpReceiver> StartAsync()
         {
-            var port = FreePort.Next();
             var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+            builder.WebHost.UseUrls(LoopbackPort.Url);
             var app = builder.Build();
-            var receiver = new OtlpReceiver(app, port);
+            var receiver = new OtlpReceiver(app);
             app.MapPost("/v1/traces", async (HttpContext context) =>
             {
                 using var body = new MemoryStream();
@@ -74,6 +69,7 @@ public sealed class OtlpExportTests
                 return Results.Bytes([], "application/x-protobuf");
             });
             await app.StartAsync();
+            receiver.Url = $"http://127.0.0.1:{LoopbackPort.Of(app).ToString(CultureInfo.InvariantCulture)}";
             return receiver;
         }
 

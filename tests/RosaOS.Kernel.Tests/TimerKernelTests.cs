@@ -20,10 +20,12 @@ public sealed class TimerKernelTests
         llm.Fallback = ScriptedTurn.Say("Done.");
         var data = TestPaths.NewTempDirectory("timer-restart");
         var config = KernelHarness.NewConfigDir();
-        var (port, processPort) = (FreePort.Next(), FreePort.Next());
+        // Port 0 at the first start; a restart takes the ports it got, as rosa up restarts a kernel where its clients look.
+        var (port, processPort) = (0, 0);
         DateTimeOffset due;
         await using (var kernel = await KernelHarness.StartOnAsync(port, processPort, llm, data, config, "--pool-size", "0"))
         {
+            (port, processPort) = (kernel.Port, kernel.ProcessPort);
             await kernel.ChatAsync("remind me to stretch in two seconds");
             var result = llm.ChatRequests.Where(KernelAfterTool).Last().Body;
             Assert.Contains("created_at", result, StringComparison.Ordinal);

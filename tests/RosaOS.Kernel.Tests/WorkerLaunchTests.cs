@@ -20,13 +20,13 @@ public sealed class WorkerLaunchTests
         llm.When(KernelAfterTool, ScriptedTurn.Say("On it."));
         llm.When(WorkerOn("Wave hello."), ScriptedTurn.Say("waved"));
         llm.Fallback = ScriptedTurn.Say("ok");
-        var first = $"http://127.0.0.1:{FreePort.Next()}/mcp";
+        var first = TestStack.NotRunningUrl();
         var config = KernelHarness.NewConfigDir(new Dictionary<string, string> { ["reachy-mini"] = first });
         await using var kernel = await KernelHarness.StartAsync(llm, configDir: config);
         await kernel.WaitForPoolAsync();
 
         // After the kernel read it (and its pool workers started), drivers.json moves the robot and becomes unreadable.
-        var moved = $"http://127.0.0.1:{FreePort.Next()}/mcp";
+        var moved = TestStack.NotRunningUrl();
         var drivers = Path.Combine(config, "drivers.json");
         File.WriteAllText(drivers, File.ReadAllText(drivers).Replace(first, moved, StringComparison.Ordinal) + "\n{ not json");
 
@@ -48,7 +48,7 @@ public sealed class WorkerLaunchTests
         await using var llm = await ScriptedLlmServer.StartAsync();
         llm.When(WorkerOn("Say hello by hand."), ScriptedTurn.Say("hello from a hand-started worker"));
         llm.When(KernelOn("[Worker callback]"), ScriptedTurn.Say("heard it"));
-        var url = $"http://127.0.0.1:{FreePort.Next()}/mcp";
+        var url = TestStack.NotRunningUrl();
         var config = KernelHarness.NewConfigDir(new Dictionary<string, string> { ["reachy-mini"] = url });
         await using var kernel = await KernelHarness.StartAsync(llm, configDir: config);
 

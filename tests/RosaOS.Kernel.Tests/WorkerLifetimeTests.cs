@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using ModelContextProtocol.Client;
 using RosaOS.Hosting;
 using RosaOS.ReachyMini.Client;
@@ -19,15 +18,13 @@ public sealed class WorkerLifetimeTests
     public async Task Kill_9_of_the_kernel_mid_move_leaves_no_worker_moving_the_robot_after_2_s_and_latches_nothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var simPort = FreePort.Next();
-        await using var sim = RosaProcess.StartRosa(["sim", "--port", simPort.ToString(CultureInfo.InvariantCulture)]);
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{simPort}/api/daemon/status");
+        await using var sim = RosaProcess.StartRosa(["sim", "--port", "0"]);
+        var simPort = (await sim.WaitForListeningAsync("sim")).Port;
         using var daemon = new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = new Uri($"http://127.0.0.1:{simPort}") });
         await Poll.UntilAsync(async () => (await daemon.GetRunningMovesAsync()).Count == 0
             && (await daemon.GetStatusAsync()).State == RosaOS.ReachyMini.Protocol.DaemonState.Running, "the simulated robot to be awake and idle");
-        var reachyPort = FreePort.Next();
-        await using var reachy = RosaProcess.StartRosa(["reachy", "--port", reachyPort.ToString(CultureInfo.InvariantCulture), "--daemon", $"http://127.0.0.1:{simPort}", "--no-listen"]);
-        await reachy.WaitForHttpAsync($"http://127.0.0.1:{reachyPort}/health");
+        await using var reachy = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", $"http://127.0.0.1:{simPort}", "--no-listen"]);
+        var reachyPort = (await reachy.WaitForListeningAsync("reachy")).Port;
 
         await using var llm = await ScriptedLlmServer.StartAsync();
         var never = new TaskCompletionSource();

@@ -97,13 +97,13 @@ public sealed class ApprovalTests
         var config = TestPaths.NewTempDirectory("kasaapprovalbad");
         var driversPath = Path.Combine(config, "drivers.json");
         await File.WriteAllTextAsync(driversPath, Drivers("""{"services": ["/light/*"]}"""), Ct);
-        await using (var ros = RosaProcess.StartRosa(["kasa", "--sim", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--drivers", driversPath]))
+        await using (var ros = RosaProcess.StartRosa(["kasa", "--sim", "--port", "0", "--drivers", driversPath]))
         {
             Assert.Equal(2, await ros.WaitForExitAsync(TestTimeouts.Effect));
             Assert.Contains("approval \"services\" apply only to ROS drivers", ros.Output, StringComparison.Ordinal);
         }
         await File.WriteAllTextAsync(driversPath, Drivers("""{"tools": ["turn_off"]}"""), Ct);
-        await using (var typo = RosaProcess.StartRosa(["kasa", "--sim", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--drivers", driversPath]))
+        await using (var typo = RosaProcess.StartRosa(["kasa", "--sim", "--port", "0", "--drivers", driversPath]))
         {
             Assert.Equal(2, await typo.WaitForExitAsync(TestTimeouts.Effect));
             Assert.Contains("approval tools 'turn_off' are not tools of this driver", typo.Output, StringComparison.Ordinal);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -22,9 +21,8 @@ public sealed class KasaSimFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var port = FreePort.Next();
-        Kasa = RosaProcess.StartRosa(["kasa", "--sim", "--port", port.ToString(CultureInfo.InvariantCulture)]);
-        await Kasa.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
+        Kasa = RosaProcess.StartRosa(["kasa", "--sim", "--port", "0"]);
+        var port = (await Kasa.WaitForListeningAsync("kasa")).Port;
         McpUrl = $"http://127.0.0.1:{port}/mcp";
         using var http = new HttpClient();
         using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/health")));
@@ -129,9 +127,8 @@ public sealed class KasaKlapServerTests
     [Fact]
     public async Task SimOverKlap_TurnsTheLightOff()
     {
-        var port = FreePort.Next();
-        await using var kasa = RosaProcess.StartRosa(["kasa", "--sim", "--protocol", "klap", "--port", port.ToString(CultureInfo.InvariantCulture)]);
-        await kasa.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
+        await using var kasa = RosaProcess.StartRosa(["kasa", "--sim", "--protocol", "klap", "--port", "0"]);
+        var port = (await kasa.WaitForListeningAsync("kasa")).Port;
         await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{port}/mcp") }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Current.CancellationToken);
 

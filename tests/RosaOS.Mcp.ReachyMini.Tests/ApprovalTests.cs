@@ -108,13 +108,13 @@ public sealed class ApprovalTests(SimFixture fixture) : IClassFixture<SimFixture
         var config = TestPaths.NewTempDirectory("reachyapprovalbad");
         var driversPath = Path.Combine(config, "drivers.json");
         await File.WriteAllTextAsync(driversPath, """{"mcpServers": {"reachy-mini": {"url": "http://localhost:5001/mcp", "approval": {"topics": ["/cmd_vel"]}}}}""", Ct);
-        await using (var ros = RosaProcess.StartRosa(["reachy", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--daemon", fixture.DaemonUrl, "--drivers", driversPath]))
+        await using (var ros = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", fixture.DaemonUrl, "--drivers", driversPath]))
         {
             Assert.Equal(2, await ros.WaitForExitAsync(TestTimeouts.Effect));
             Assert.Contains("approval \"topics\" apply only to ROS drivers", ros.Output, StringComparison.Ordinal);
         }
         await File.WriteAllTextAsync(driversPath, """{"mcpServers": {"reachy-mini": {"url": "http://localhost:5001/mcp", "approval": {"tools": ["goto_taget"]}}}}""", Ct);
-        await using (var typo = RosaProcess.StartRosa(["reachy", "--port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--daemon", fixture.DaemonUrl, "--drivers", driversPath]))
+        await using (var typo = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", fixture.DaemonUrl, "--drivers", driversPath]))
         {
             Assert.Equal(2, await typo.WaitForExitAsync(TestTimeouts.Effect));
             Assert.Contains("approval tools 'goto_taget' are not tools of this driver", typo.Output, StringComparison.Ordinal);

@@ -190,11 +190,11 @@ public sealed class DaemonReconnectTests
     [Fact]
     public async Task StateStream_ResumesAfterTheDaemonRestarts()
     {
-        var port = FreePort.Next();
-        var sim = await SimProcesses.StartSimAsync(port);
+        var sim = await SimProcesses.StartSimAsync();
+        var url = new Uri(await SimProcesses.UrlAsync(sim, "sim"));
         using var client = new ReachyDaemonClient(new ReachyDaemonClientOptions
         {
-            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            BaseAddress = url,
             ReconnectDelay = TimeSpan.FromMilliseconds(100),
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
         });
@@ -210,7 +210,8 @@ public sealed class DaemonReconnectTests
                 if (frames == 3)
                 {
                     await sim.DisposeAsync();
-                    sim = await SimProcesses.StartSimAsync(port);
+                    // Back on the port it got at its first start, where the client reconnects.
+                    sim = await SimProcesses.StartSimAsync(url.Port);
                     restarted = true;
                     frames = 100;
                 }

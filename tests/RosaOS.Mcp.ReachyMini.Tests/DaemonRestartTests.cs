@@ -8,33 +8,21 @@ public sealed class DaemonRestartTests
     [Fact]
     public async Task Tools_ReportTheOutage_ThenWorkAgainOnceTheDaemonIsBack()
     {
-        var simPort = FreePort.Next();
-        var sim = await SimProcesses.StartSimAsync(simPort);
-        await using var reachy = await SimProcesses.StartReachyAsync(FreePort.Next(), $"http://127.0.0.1:{simPort}");
-        var url = McpUrlOf(reachy);
-        await using var client = await McpTestClient.ConnectAsync(url, TestContext.Current.CancellationToken);
-        try
-        {
-            var (before, beforeError) = await client.CallAsync("stop_move");
-            Assert.False(beforeError, before);
+        await using var stack = await TestStack.StartAsync(new TestStackOptions { Sim = new SimPart { WaitAwake = true }, Reachy = new ReachyPart() });
+        await using var client = await McpTestClient.ConnectAsync(stack.ReachyUrl + "/mcp", TestContext.Current.CancellationToken);
+        var (before, beforeError) = await client.CallAsync("stop_move");
+        Assert.False(beforeError, before);
 
-            await sim.DisposeAsync();
-            var (during, duringError) = await client.CallAsync("goto_target", new() { ["head_yaw"] = 10 });
-            Assert.True(duringError);
-            Assert.Contains("not reachable", during, StringComparison.Ordinal);
+        await stack.StopAsync(StackService.Sim);
+        var (during, duringError) = await client.CallAsync("goto_target", new() { ["head_yaw"] = 10 });
+        Assert.True(duringError);
+        Assert.Contains("not reachable", during, StringComparison.Ordinal);
 
-            sim = await SimProcesses.StartSimAsync(simPort);
-            var (after, afterError) = await client.CallAsync("goto_target", new() { ["head_yaw"] = 10 });
-            Assert.False(afterError, after);
-            Assert.Contains("Reached the target", after, StringComparison.Ordinal);
-            Assert.False(reachy.HasExited);
-        }
-        finally
-        {
-            await sim.DisposeAsync();
-        }
+        // The daemon comes back where rosa reachy looks for it.
+        await stack.StartAgainAsync(StackService.Sim);
+        var (after, afterError) = await client.CallAsync("goto_target", new() { ["head_yaw"] = 10 });
+        Assert.False(afterError, after);
+        Assert.Contains("Reached the target", after, StringComparison.Ordinal);
+        Assert.False(stack.Reachy!.HasExited);
     }
-
-    private static string McpUrlOf(RosaProcess reachy)
-        => reachy.Lines.Select(RosaOS.Hosting.BoundAddresses.Parse).First(a => a?.Name == "reachy")!.Url.GetLeftPart(UriPartial.Authority) + "/mcp";
 }

@@ -15,18 +15,17 @@ public sealed class NetworkVoiceFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Groq = await ScriptedSpeechServer.StartAsync();
-        var simPort = FreePort.Next();
-        Sim = await SimProcesses.StartSimAsync(simPort);
-        Daemon = new(new() { BaseAddress = new Uri($"http://127.0.0.1:{simPort}") });
-        var port = FreePort.Next();
-        Reachy = await SimProcesses.StartReachyAsync(port, $"http://127.0.0.1:{simPort}", new Dictionary<string, string?>
+        Sim = await SimProcesses.StartSimAsync();
+        var simUrl = await SimProcesses.UrlAsync(Sim, "sim");
+        Daemon = new(new() { BaseAddress = new Uri(simUrl) });
+        Reachy = await SimProcesses.StartReachyAsync(simUrl, new Dictionary<string, string?>
         {
             ["GROQ_API_KEY"] = "gsk-scripted",
             ["GROQ_BASE_URL"] = Groq.GroqBaseUrl,
             ["TTS_ENGINE"] = "groq",
             ["TTS_VOICE"] = "autumn",
         }, "--tts-timeout", "1");
-        McpUrl = $"http://127.0.0.1:{port}/mcp";
+        McpUrl = await SimProcesses.UrlAsync(Reachy, "reachy") + "/mcp";
     }
 
     public async ValueTask DisposeAsync()

@@ -13,11 +13,12 @@ public sealed class OfflineServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Port = FreePort.Next();
+        // A daemon nobody runs: the port is refused.
         var deadDaemon = $"http://127.0.0.1:{FreePort.Next()}";
-        Reachy = RosaProcess.StartRosa(["reachy", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--daemon", deadDaemon]);
-        McpUrl = $"http://127.0.0.1:{Port}/mcp";
-        await Reachy.WaitForHttpAsync($"http://127.0.0.1:{Port}/health");
+        Reachy = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", deadDaemon]);
+        var listening = await Reachy.WaitForListeningAsync("reachy");
+        Port = listening.Port;
+        McpUrl = listening.GetLeftPart(UriPartial.Authority) + "/mcp";
     }
 
     public async ValueTask DisposeAsync() => await Reachy.DisposeAsync();

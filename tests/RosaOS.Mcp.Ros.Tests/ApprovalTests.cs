@@ -126,7 +126,7 @@ public sealed class ApprovalTests(RosRobotFixture robot)
     {
         var config = TestPaths.NewTempDirectory("rosapprovalcfg");
         var data = TestPaths.NewTempDirectory("rosapprovaldata");
-        var port = FreePort.Next();
+        // rosa ros and rosa approvals find the kernel through RAG_AGENT_URL, set before either starts: the kernel's port is chosen ahead.
         var kernelPort = FreePort.Next();
         var drivers = new JsonObject
         {
@@ -134,7 +134,7 @@ public sealed class ApprovalTests(RosRobotFixture robot)
             {
                 ["turtlebot"] = new JsonObject
                 {
-                    ["url"] = $"http://localhost:{port}/mcp",
+                    ["url"] = TestStack.NotRunningUrl(),
                     ["description"] = "test turtlebot",
                     ["ros"] = new JsonObject { ["rosbridge"] = robot.Graph.BridgeUrl.ToString(), ["safety"] = new JsonObject { ["allow_services"] = new JsonArray("/plan_path") } },
                     ["approval"] = new JsonObject { ["tools"] = new JsonArray("call_service"), ["timeout_seconds"] = 120 },
@@ -144,9 +144,11 @@ public sealed class ApprovalTests(RosRobotFixture robot)
         await File.WriteAllTextAsync(Path.Combine(config, "drivers.json"), drivers.ToJsonString(), Ct);
         var env = new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = data, ["ROSAOS_CONFIG_DIR"] = config, ["RAG_AGENT_URL"] = $"http://127.0.0.1:{kernelPort}" };
         await using var llm = await RosaOS.Testing.Llm.ScriptedLlmServer.StartAsync();
-        await using var rosa = RosaProcess.StartRosa(["ros", "--name", "turtlebot"], env);
-        await rosa.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
-        await using var kernel = RosaProcess.StartRosa(["kernel", "--port", kernelPort.ToString(CultureInfo.InvariantCulture), "--process-port", FreePort.Next().ToString(CultureInfo.InvariantCulture)],
+        await using var rosa = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--port", "0"], env);
+        var port = (await rosa.WaitForListeningAsync("ros-turtlebot")).Port;
+        // The kernel finds the driver where it listens.
+        StackConfig.PointDriver(config, "turtlebot", $"http://localhost:{port}");
+        await using var kernel = RosaProcess.StartRosa(["kernel", "--port", kernelPort.ToString(CultureInfo.InvariantCulture), "--process-port", "0"],
             new Dictionary<string, string?>(env) { ["LOCAL_LLM_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture), ["GROQ_API_KEY"] = "gsk_test", ["GROQ_BASE_URL"] = llm.GroqBaseUrl });
         await kernel.WaitForHttpAsync($"http://127.0.0.1:{kernelPort}/health");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{kernelPort}"), Timeout = TestTimeouts.Effect };

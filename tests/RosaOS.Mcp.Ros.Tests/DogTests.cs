@@ -1,6 +1,5 @@
 // Each call here is bounded by its own timeout (TestTimeouts); the test-cancellation token would add nothing.
 #pragma warning disable xUnit1051
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Client;
@@ -18,29 +17,16 @@ public sealed class DogTests
     [Fact]
     public async Task The_simulated_dog_walks_and_turns_through_the_services_the_shipped_dog_prompt_names()
     {
-        var bridgePort = FreePort.Next();
-        var rosPort = FreePort.Next();
-        var config = TestPaths.NewTempDirectory("dogcfg");
-        StackConfig.Write(config, FreePort.Next(), FreePort.Next(), new Uri("ws://127.0.0.1:1"));
-        var driversPath = Path.Combine(config, "drivers.json");
-        var drivers = JsonNode.Parse(await File.ReadAllTextAsync(driversPath))!;
-        var dog = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(TestPaths.ConfigDir, "drivers.json")))!["mcpServers"]!["dog"]!.DeepClone();
-        dog["enabled"] = true;
-        dog["url"] = $"http://127.0.0.1:{Str(rosPort)}/mcp";
-        dog["ros"]!["rosbridge"] = $"ws://127.0.0.1:{Str(bridgePort)}";
-        drivers["mcpServers"]!["dog"] = dog;
-        await File.WriteAllTextAsync(driversPath, drivers.ToJsonString());
-
-        await using var sim = RosaProcess.StartRosa(["rossim", "--kind", "dog", "--name", "dog", "--port", Str(bridgePort)]);
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{Str(bridgePort)}/health", TestTimeouts.Startup);
-        await using var ros = RosaProcess.StartRosa(["ros", "--name", "dog"], new Dictionary<string, string?> { ["ROSAOS_CONFIG_DIR"] = config });
-        await ros.WaitForHttpAsync($"http://127.0.0.1:{Str(rosPort)}/health", TestTimeouts.Startup);
+        // The shipped config with its "dog" entry switched on and pointed at the simulated dog (TestStack does what rosa up does).
+        await using var stack = await TestStack.StartAsync(new TestStackOptions
+        {
+            RosSim = new RosSimPart { Name = "dog", Arguments = ["--kind", "dog"] },
+            Ros = new RosPart { Name = "dog", WaitConnected = true },
+        });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        await Poll.UntilAsync(async () => JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{Str(rosPort)}/health")))!["connected"]!.GetValue<bool>(),
-            "rosa ros to connect to the simulated dog");
-        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{Str(rosPort)}/mcp") }),
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"{stack.RosUrl}/mcp") }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" });
-        async Task<JsonObject> StateAsync() => JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{Str(bridgePort)}/api/state")))!.AsObject();
+        async Task<JsonObject> StateAsync() => JsonNode.Parse(await http.GetStringAsync(new Uri($"{stack.RosSimUrl}/api/state")))!.AsObject();
         async Task<(bool Error, string Text)> CallAsync(string tool, object args)
         {
             var result = await client.CallToolAsync(tool, JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(args))!);
@@ -50,7 +36,7 @@ public sealed class DogTests
         var state = await StateAsync();
         Assert.Equal("dog", state["kind"]!.GetValue<string>());
         var start = state["pose"]!;
-        Assert.Contains("\"kind\":\"dog\"", await http.GetStringAsync(new Uri($"http://127.0.0.1:{Str(bridgePort)}/health")), StringComparison.Ordinal);
+        Assert.Contains("\"kind\":\"dog\"", await http.GetStringAsync(new Uri($"{stack.RosSimUrl}/health")), StringComparison.Ordinal);
 
         // The prompt's own call: 10 cm forward at 0.5 (the entry's upper speed bound). The service answers once the walk is done.
         var (error, text) = await CallAsync("call_service", new
@@ -102,6 +88,4 @@ public sealed class DogTests
         var bytes = await File.ReadAllBytesAsync(JsonNode.Parse(text)!["image_path"]!.GetValue<string>());
         Assert.Equal([0xFF, 0xD8, 0xFF], bytes[..3]);
     }
-
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

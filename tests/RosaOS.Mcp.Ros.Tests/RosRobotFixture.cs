@@ -17,7 +17,8 @@ public sealed class RosRobotFixture : IAsyncLifetime
 
     public McpClient Client { get; private set; } = null!;
 
-    public int McpPort { get; } = FreePort.Next();
+    /// <summary>The port <c>rosa ros</c> got (it starts on port 0 and reports it).</summary>
+    public int McpPort { get; private set; }
 
     public string ImagesDir { get; } = TestPaths.NewTempDirectory("rosimages");
 
@@ -63,9 +64,9 @@ public sealed class RosRobotFixture : IAsyncLifetime
             },
         };
         await File.WriteAllTextAsync(Path.Combine(ConfigDir, "drivers.json"), drivers.ToJsonString());
-        Rosa = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--rosbridge", Graph.BridgeUrl.ToString(), "--port", McpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Rosa = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--rosbridge", Graph.BridgeUrl.ToString(), "--port", "0",
             "--images-dir", ImagesDir, "--drivers", Path.Combine(ConfigDir, "drivers.json")]);
-        await Rosa.WaitForHttpAsync(BaseUrl + "/health");
+        McpPort = (await Rosa.WaitForListeningAsync("ros-turtlebot")).Port;
         Client = await ConnectAsync();
         await Poll.UntilAsync(async () => (await HealthAsync())["connected"]!.GetValue<bool>(), "rosa ros to connect to rosbridge");
     }

@@ -22,9 +22,11 @@ public sealed class RosSimRobotFixture : IAsyncLifetime
 
     public McpClient Client { get; private set; } = null!;
 
-    public int BridgePort { get; } = FreePort.Next();
+    /// <summary>The simulator's rosbridge (and HTTP) port: it starts on port 0 and reports the port it got.</summary>
+    public int BridgePort { get; private set; }
 
-    public int McpPort { get; } = FreePort.Next();
+    /// <summary>The port <c>rosa ros</c> got (port 0, reported).</summary>
+    public int McpPort { get; private set; }
 
     public string ImagesDir { get; } = TestPaths.NewTempDirectory("ros2images");
 
@@ -36,8 +38,8 @@ public sealed class RosSimRobotFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Sim = RosaProcess.StartRosa(["rossim", "--name", "turtlebot", "--port", BridgePort.ToString(CultureInfo.InvariantCulture)]);
-        await Sim.WaitForHttpAsync(SimUrl + "/health", TestTimeouts.Startup);
+        Sim = RosaProcess.StartRosa(["rossim", "--name", "turtlebot", "--port", "0"]);
+        BridgePort = (await Sim.WaitForListeningAsync("rossim-turtlebot", TestTimeouts.Startup)).Port;
         var drivers = new JsonObject
         {
             ["mcpServers"] = new JsonObject
@@ -66,9 +68,9 @@ public sealed class RosSimRobotFixture : IAsyncLifetime
             },
         };
         await File.WriteAllTextAsync(Path.Combine(ConfigDir, "drivers.json"), drivers.ToJsonString());
-        Rosa = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--port", McpPort.ToString(CultureInfo.InvariantCulture),
+        Rosa = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--port", "0",
             "--images-dir", ImagesDir, "--drivers", Path.Combine(ConfigDir, "drivers.json")]);
-        await Rosa.WaitForHttpAsync(BaseUrl + "/health", TestTimeouts.Startup);
+        McpPort = (await Rosa.WaitForListeningAsync("ros-turtlebot", TestTimeouts.Startup)).Port;
         Client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(BaseUrl + "/mcp") }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" });
         using var http = new HttpClient();

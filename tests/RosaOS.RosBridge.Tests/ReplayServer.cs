@@ -1,9 +1,13 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using RosaOS.Testing;
 
 namespace RosaOS.RosBridge.Tests;
@@ -16,13 +20,12 @@ namespace RosaOS.RosBridge.Tests;
 /// </summary>
 internal sealed class ReplayServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly WebApplication _app;
     private readonly List<Entry> _sends = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<JsonObject> _received = new();
     private readonly List<WebSocket> _clients = [];
     private readonly Lock _lock = new();
-    private readonly Task _acceptTask;
     private int _connections;
 
     public ReplayServer(params string[] transcripts)
@@ -31,12 +34,18 @@ internal sealed class ReplayServer : IAsyncDisposable
         {
             Load(Path.Combine(TestPaths.RosbridgeTranscripts, name));
         }
-        Port = FreePort.Next();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _acceptTask = AcceptAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrelCore().UseUrls(LoopbackPort.Url);
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.UseWebSockets();
+        _app.Run(AcceptAsync);
+        // A constructor cannot await; the host starts in a moment on loopback port 0.
+        _app.Start();
+        Port = LoopbackPort.Of(_app);
     }
 
+    /// <summary>The loopback port the OS gave it (it binds port 0).</summary>
     public int Port { get; }
 
     public Uri Url => new($"ws://127.0.0.1:{Port}");
@@ -100,37 +109,21 @@ internal sealed class ReplayServer : IAsyncDisposable
         }
     }
 
-    private async Task AcceptAsync()
+    private async Task AcceptAsync(HttpContext context)
     {
-        while (!_stop.IsCancellationRequested)
+        if (!context.WebSockets.IsWebSocketRequest)
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            if (!context.Request.IsWebSocketRequest)
-            {
-                context.Response.StatusCode = 400;
-                context.Response.Close();
-                continue;
-            }
-            var ws = (await context.AcceptWebSocketAsync(null)).WebSocket;
-            Interlocked.Increment(ref _connections);
-            lock (_lock)
-            {
-                _clients.Add(ws);
-            }
-            _ = ServeAsync(ws);
+            context.Response.StatusCode = 400;
+            return;
         }
+        var ws = await context.WebSockets.AcceptWebSocketAsync();
+        Interlocked.Increment(ref _connections);
+        lock (_lock)
+        {
+            _clients.Add(ws);
+        }
+        // The connection lives as long as the request.
+        await ServeAsync(ws);
     }
 
     private async Task ServeAsync(WebSocket ws)
@@ -226,14 +219,7 @@ internal sealed class ReplayServer : IAsyncDisposable
     {
         await _stop.CancelAsync();
         DropClients();
-        _listener.Close();
-        try
-        {
-            await _acceptTask;
-        }
-        catch (Exception)
-        {
-        }
+        await _app.DisposeAsync();
         _stop.Dispose();
     }
 

@@ -13,12 +13,11 @@ namespace RosaOS.RosBridge.Tests;
 /// </summary>
 public sealed class RosSimLiveTests
 {
-    private static async Task<(RosaProcess Sim, int Port)> StartSimAsync(int? port = null)
+    /// <summary>Starts <c>rosa rossim</c> on port 0 (it reports the port it got), or, to come back where a client looks, on <paramref name="port"/>.</summary>
+    private static async Task<(RosaProcess Sim, int Port)> StartSimAsync(int port = 0)
     {
-        var p = port ?? FreePort.Next();
-        var sim = RosaProcess.StartRosa(["rossim", "--name", "live", "--port", p.ToString(CultureInfo.InvariantCulture)]);
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}/health", TestTimeouts.Startup);
-        return (sim, p);
+        var sim = RosaProcess.StartRosa(["rossim", "--name", "live", "--port", port.ToString(CultureInfo.InvariantCulture)]);
+        return (sim, (await sim.WaitForListeningAsync("rossim-live", TestTimeouts.Startup)).Port);
     }
 
     private static RosBridgeClient Client(int port) => new(new RosBridgeOptions

@@ -30,9 +30,9 @@ public sealed class RosSimProcess : IAsyncDisposable
 
     public static async Task<RosSimProcess> StartAsync(string name = "simbot")
     {
-        var port = FreePort.Next();
-        var process = RosaProcess.StartRosa(["rossim", "--name", name, "--port", port.ToString(CultureInfo.InvariantCulture)]);
-        await process.WaitForHttpAsync($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/health", TestTimeouts.Startup);
+        // Port 0: the simulator reports the port it got.
+        var process = RosaProcess.StartRosa(["rossim", "--name", name, "--port", "0"]);
+        var port = (await process.WaitForListeningAsync("rossim-" + name, TestTimeouts.Startup)).Port;
         var client = new RosBridgeClient(new RosBridgeOptions { Url = new Uri($"ws://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"), RequestTimeout = TimeSpan.FromSeconds(20) });
         await client.ConnectAsync(CancellationToken.None);
         return new RosSimProcess(process, port, client);

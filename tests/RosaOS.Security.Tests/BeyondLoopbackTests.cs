@@ -110,6 +110,7 @@ public sealed class BeyondLoopbackTests : IAsyncLifetime
             return;
         }
         var config = RemoteAccess.RemoteReachyConfig(Remote, "a Reachy Mini on another machine");
+        // One port on both addresses, as rosa up --bind gives it: port 0 would give the address and loopback a port each.
         var kernelPort = FreePort.Next();
         var kernelData = TestPaths.NewTempDirectory("kernel-data");
         // Bound beyond loopback itself (as `rosa up --bind` runs it): loopback stays served for the stack's own callers.

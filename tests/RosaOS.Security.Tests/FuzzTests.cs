@@ -30,6 +30,9 @@ public sealed class FuzzTests(SecurityStack stack)
                 .Where(r => r.Hosts.Length == 0 || r.Hosts.Any(h => h.EndsWith(":" + new Uri(service.BaseUrl).Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)))
                 // The endless streams are fuzzed by their headers only; the microphone stream is left out (it would hold a connection per case).
                 .Where(r => r.Pattern != "/sim/microphone/stream")
+                // The process manager's MCP answers only on its own port (kernel-mcp): on port 0 its route names no host (the kernel
+                // checks the port per request), so it is left out of the API port's routes here as the host filter did for a fixed port.
+                .Where(r => service.Name != "kernel" || !r.Pattern.StartsWith("/mcp", StringComparison.Ordinal))
                 .Select(r => (r.Pattern, r.Methods)).ToList();
             var (tools, session) = routes.Any(r => r.Pattern == "/mcp") ? await McpToolsAsync(service.BaseUrl + "/mcp") : ([], null);
             var fuzzer = new Fuzzer(http, seed, TimeSpan.FromSeconds(30));

@@ -9,51 +9,35 @@ namespace RosaOS.Security.Tests;
 public sealed record Service(string Name, string BaseUrl, RosaProcess Process);
 
 /// <summary>
-/// Every HTTP service of rosaOS as real processes on free loopback ports: <c>rosa sim</c>, <c>rosa reachy</c>, <c>rosa ros</c>
-/// (its rosbridge a dead port: it serves its tools and its stop anyway) and <c>rosa kernel</c> (API and process-manager MCP ports),
-/// with no LLM. The simulator trusts the kernel page's origin, as under <c>rosa up</c>.
+/// Every HTTP service of rosaOS as real processes on loopback, each on the port the OS gave it (<see cref="TestStack"/>):
+/// <c>rosa sim</c>, <c>rosa reachy</c>, <c>rosa ros</c> (its rosbridge a dead port: it serves its tools and its stop anyway) and
+/// <c>rosa kernel</c> (API and process-manager MCP ports), with no LLM. Every service trusts the kernel page's origin, as under <c>rosa up</c>.
 /// </summary>
 public sealed class SecurityStack : IAsyncLifetime
 {
-    private readonly List<RosaProcess> _processes = [];
+    private TestStack? _stack;
 
-    public int SimPort { get; } = FreePort.Next();
-    public int ReachyPort { get; } = FreePort.Next();
-    public int RosPort { get; } = FreePort.Next();
-    public int KernelPort { get; } = FreePort.Next();
-    public int ProcessPort { get; } = FreePort.Next();
-    public string KernelOrigin => $"http://127.0.0.1:{KernelPort}";
+    /// <summary>The kernel page's origin, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public string KernelOrigin => Stack.KernelUrl;
     public List<Service> Services { get; } = [];
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    private TestStack Stack => _stack ?? throw new InvalidOperationException("not started");
+
     public async ValueTask InitializeAsync()
     {
-        var config = TestPaths.NewTempDirectory("config");
-        StackConfig.Write(config, ReachyPort, RosPort, new Uri($"ws://127.0.0.1:{FreePort.Next()}"));
-        var trusted = new Dictionary<string, string?> { ["ROSAOS_TRUSTED_ORIGINS"] = KernelOrigin, ["ROSAOS_CONFIG_DIR"] = config };
-        var sim = Start("sim", ["sim", "--port", Port(SimPort), "--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"], trusted, SimPort);
-        var reachy = Start("reachy", ["reachy", "--port", Port(ReachyPort), "--daemon", $"http://127.0.0.1:{SimPort}"], trusted, ReachyPort);
-        var ros = Start("ros", ["ros", "--name", "turtlebot", "--port", Port(RosPort), "--drivers", Path.Combine(config, "drivers.json")], trusted, RosPort);
-        var kernelEnvironment = new Dictionary<string, string?>(trusted)
+        _stack = await TestStack.StartAsync(new TestStackOptions
         {
-            ["LOCAL_LLM_PORT"] = Port(FreePort.Next()),
-            ["ROSA_DAEMON_URL"] = $"http://127.0.0.1:{SimPort}",
-        };
-        var kernel = Start("kernel", ["kernel", "--port", Port(KernelPort), "--process-port", Port(ProcessPort)], kernelEnvironment, KernelPort);
-        Services.Add(new Service("kernel-mcp", $"http://127.0.0.1:{ProcessPort}", kernel));
-        foreach (var service in Services)
-        {
-            await service.Process.WaitForHttpAsync(service.BaseUrl + "/health");
-        }
-        _ = (sim, reachy, ros);
-    }
-
-    private RosaProcess Start(string name, string[] args, Dictionary<string, string?> environment, int port)
-    {
-        var process = RosaProcess.StartRosa(args, environment);
-        _processes.Add(process);
-        Services.Add(new Service(name, $"http://127.0.0.1:{port}", process));
-        return process;
+            Sim = new SimPart { TrustKernelPage = true },
+            Reachy = new ReachyPart { TrustKernelPage = true },
+            Ros = new RosPart { TrustKernelPage = true, Rosbridge = TestStack.NotRunningRosbridge() },
+            Kernel = new KernelPart { TrustKernelPage = true },
+        });
+        Services.Add(new Service("sim", Stack.SimUrl, Stack.Sim!));
+        Services.Add(new Service("reachy", Stack.ReachyUrl, Stack.Reachy!));
+        Services.Add(new Service("ros", Stack.RosUrl, Stack.Ros!));
+        Services.Add(new Service("kernel", Stack.KernelUrl, Stack.Kernel!));
+        Services.Add(new Service("kernel-mcp", Stack.ProcessManagerUrl[..^"/mcp".Length], Stack.Kernel!));
     }
 
     public Service this[string name] => Services.Single(s => s.Name == name);
@@ -104,13 +88,11 @@ public sealed class SecurityStack : IAsyncLifetime
         var other => other,
     });
 
-    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
     public async ValueTask DisposeAsync()
     {
-        for (var i = _processes.Count - 1; i >= 0; i--)
+        if (_stack is not null)
         {
-            await _processes[i].DisposeAsync();
+            await _stack.DisposeAsync();
         }
         Http.Dispose();
     }

@@ -176,8 +176,7 @@ public sealed class TlsTests : IAsyncLifetime
     {
         const string Key = "gsk_secret_value_for_the_test";
         var remote = $"http://{_address ?? IPAddress.Parse("192.0.2.2")}:{P(FreePort.Next())}";
-        var kernelPort = FreePort.Next();
-        var kernel = Start(["kernel", "--port", P(kernelPort), "--process-port", P(FreePort.Next())], new Dictionary<string, string?>
+        var kernel = Start(["kernel", "--port", "0", "--process-port", "0"], new Dictionary<string, string?>
         {
             ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("key-data"),
             ["GROQ_API_KEY"] = Key,

@@ -33,9 +33,11 @@ public sealed partial class UpBindTests
             TestContext.Current.SendDiagnosticMessage("This machine has no non-loopback IPv4 address: rosa up --bind cannot be exercised here.");
             return;
         }
+        // rosa up gives each service its port (and restarts it there): the test chooses them, as a user's environment does.
         var (sim, reachy, kernel, processes) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
         var config = TestPaths.NewTempDirectory("up-bind-config");
-        StackConfig.Write(config, reachy, FreePort.Next(), new Uri($"ws://127.0.0.1:{P(FreePort.Next())}"));
+        StackConfig.Write(config, TestStack.NotRunningRosbridge());
+        StackConfig.PointDriver(config, "reachy-mini", $"http://127.0.0.1:{P(reachy)}");
         var data = Path.Combine(TestPaths.NewTempDirectory("up-bind"), "data");
         var environment = new Dictionary<string, string?>
         {

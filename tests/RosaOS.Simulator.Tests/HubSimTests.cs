@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -14,8 +13,9 @@ public sealed class HubSimTests
     private const string Emotions = "pollen-robotics/reachy-mini-emotions-library";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static RosaProcess StartSim(int port, IDictionary<string, string?> environment, params string[] extra)
-        => RosaProcess.StartRosa(["sim", "--port", port.ToString(CultureInfo.InvariantCulture), "--no-checkout-data", .. extra], environment);
+    /// <summary>Starts <c>rosa sim</c> on port 0 (it reports the port it got).</summary>
+    private static RosaProcess StartSim(IDictionary<string, string?> environment, params string[] extra)
+        => RosaProcess.StartRosa(["sim", "--port", "0", "--no-checkout-data", .. extra], environment);
 
     [Fact]
     public async Task Without_a_local_copy_the_emotions_are_downloaded_at_start_with_progress_then_served()
@@ -23,13 +23,12 @@ public sealed class HubSimTests
         await using var hub = await ScriptedHubServer.StartAsync();
         hub.AddDataset(Emotions, TestPaths.EmotionsLibrary);
         var cache = TestPaths.NewTempDirectory("hfcache");
-        var port = FreePort.Next();
-        await using var sim = StartSim(port, new Dictionary<string, string?>
+        await using var sim = StartSim(new Dictionary<string, string?>
         {
             ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = cache, ["HF_HUB_OFFLINE"] = null, ["HF_HOME"] = null,
         }, "--no-wake-up-on-start");
 
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
+        var port = (await sim.WaitForListeningAsync("sim")).Port;
         await sim.WaitForLineAsync(l => l.Contains($"Dataset {Emotions} is ready", StringComparison.Ordinal), TestTimeouts.Startup);
         Assert.Contains(sim.Lines, l => l.Contains($"Downloading dataset {Emotions} from {hub.Endpoint}", StringComparison.Ordinal));
         Assert.Contains(sim.Lines, l => l.Contains($"Downloading {Emotions}: 82/82 files", StringComparison.Ordinal));
@@ -46,13 +45,12 @@ public sealed class HubSimTests
     [Fact]
     public async Task Offline_without_a_cache_says_once_why_emotions_are_unavailable_and_everything_else_works()
     {
-        var port = FreePort.Next();
-        await using var sim = StartSim(port, new Dictionary<string, string?>
+        await using var sim = StartSim(new Dictionary<string, string?>
         {
             ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = TestPaths.NewTempDirectory("hfcache"), ["HF_HOME"] = null,
         });
+        var port = (await sim.WaitForListeningAsync("sim")).Port;
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
         await sim.WaitForLineAsync(l => l.Contains("Emotions are unavailable", StringComparison.Ordinal), TestTimeouts.Effect);
         await Poll.UntilAsync(async () => (await http.GetFromJsonAsync<JsonObject>("api/daemon/status", Ct))!["state"]!.GetValue<string>() == "running", "the daemon running");
 

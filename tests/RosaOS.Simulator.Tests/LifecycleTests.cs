@@ -79,7 +79,7 @@ public sealed class LifecycleTests(SleepySim sim) : IClassFixture<SleepySim>
     [Fact]
     public async Task Sigterm_StopsCleanly()
     {
-        await using var rosa = RosaProcess.StartRosa(["sim", "--port", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-wake-up-on-start"]);
+        await using var rosa = RosaProcess.StartRosa(["sim", "--port", "0", "--no-wake-up-on-start"]);
         await rosa.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal));
         rosa.Signal(15);
         var code = await rosa.WaitForExitAsync();
@@ -98,7 +98,7 @@ public sealed class LifecycleTests(SleepySim sim) : IClassFixture<SleepySim>
     [Fact]
     public async Task BadDatasetFlag_ExitsWithUsageError()
     {
-        await using var rosa = RosaProcess.StartRosa(["sim", "--port", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture), "--dataset", "nodir"]);
+        await using var rosa = RosaProcess.StartRosa(["sim", "--port", "0", "--dataset", "nodir"]);
         Assert.Equal(2, await rosa.WaitForExitAsync());
         Assert.Contains("NAME=DIR", rosa.Output, StringComparison.Ordinal);
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -33,11 +32,9 @@ public sealed class PlatformTests
         var rosa = Path.Combine(copy, Path.GetFileName(TestPaths.RosaExecutable));
         Assert.Empty(Directory.EnumerateFiles(copy, "*OpenCvSharpExtern*", SearchOption.AllDirectories));
 
-        var port = FreePort.Next();
-        await using var sim = RosaProcess.Start(rosa, ["sim", "--port", port.ToString(CultureInfo.InvariantCulture), "--no-wake-up-on-start"],
+        await using var sim = RosaProcess.Start(rosa, ["sim", "--port", "0", "--no-wake-up-on-start"],
             new Dictionary<string, string?> { ["ROSAOS_DATA_DIR"] = TestPaths.NewTempDirectory("data") }, name: "rosa sim (no OpenCV)");
-        await sim.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        using var http = new HttpClient { BaseAddress = new Uri(await sim.WaitForListeningAsync("sim"), "/") };
         await Poll.UntilAsync(async () => (await http.GetFromJsonAsync<JsonObject>("api/daemon/status", Ct))!["state"]!.GetValue<string>() == "running", "the daemon running");
 
         using var frame = await http.GetAsync(new Uri("sim/camera/frame.jpg", UriKind.Relative), Ct);

@@ -11,7 +11,8 @@ public class SimFixture : IAsyncLifetime
 {
     private RosaProcess? _process;
 
-    public int Port { get; } = FreePort.Next();
+    /// <summary>The port the simulator got (it starts on port 0 and reports it).</summary>
+    public int Port { get; private set; }
 
     public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
 
@@ -40,9 +41,9 @@ public class SimFixture : IAsyncLifetime
     {
         Prepare();
         string[] emotions = MapEmotions ? ["--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"] : [];
-        _process = RosaProcess.StartRosa(["sim", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. emotions, .. ExtraArgs], Environment);
+        _process = RosaProcess.StartRosa(["sim", "--port", "0", .. emotions, .. ExtraArgs], Environment);
+        Port = (await _process.WaitForListeningAsync("sim")).Port;
         Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
-        await _process.WaitForHttpAsync(new Uri(BaseUri, "health").ToString());
         if (WaitForRunning)
         {
             await WaitForStateAsync("running");

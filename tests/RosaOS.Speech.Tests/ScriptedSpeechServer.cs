@@ -17,7 +17,7 @@ public sealed record RecordedSpeechRequest(string Path, string? Authorization, s
 
 /// <summary>
 /// Stand-in for the Groq (OpenAI-compatible <c>/openai/v1/audio/speech</c>, WAV) and ElevenLabs
-/// (<c>/v1/text-to-speech/{voice}</c>, raw 16 kHz PCM) speech APIs on a free loopback port. It plays its script
+/// (<c>/v1/text-to-speech/{voice}</c>, raw 16 kHz PCM) speech APIs on loopback port 0 (the port it got is <see cref="Port"/>). It plays its script
 /// (default: 200 with a fixed espeak-ng recording), records every request, and never looks at the text.
 /// </summary>
 public sealed class ScriptedSpeechServer : IAsyncDisposable
@@ -27,15 +27,15 @@ public sealed class ScriptedSpeechServer : IAsyncDisposable
     private readonly byte[] _wav;
     private readonly byte[] _pcm16k;
 
-    private ScriptedSpeechServer(WebApplication app, byte[] wav, byte[] pcm16k, int port)
+    private ScriptedSpeechServer(WebApplication app, byte[] wav, byte[] pcm16k)
     {
         _app = app;
         _wav = wav;
         _pcm16k = pcm16k;
-        Port = port;
     }
 
-    public int Port { get; }
+    /// <summary>The loopback port the OS gave it (it binds port 0).</summary>
+    public int Port { get; private set; }
 
     /// <summary>Groq-style base URL (GROQ_BASE_URL).</summary>
     public string GroqBaseUrl => $"http://127.0.0.1:{Port}/openai/v1";
@@ -64,15 +64,15 @@ public sealed class ScriptedSpeechServer : IAsyncDisposable
         var rawPath = Path.Combine(dir, "canned.raw");
         await RunAsync("espeak-ng", "-w", wavPath, "This is the scripted network voice.");
         await RunAsync("sox", wavPath, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", rawPath);
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrelCore().UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseKestrelCore().UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new ScriptedSpeechServer(app, await File.ReadAllBytesAsync(wavPath), await File.ReadAllBytesAsync(rawPath), port);
+        var server = new ScriptedSpeechServer(app, await File.ReadAllBytesAsync(wavPath), await File.ReadAllBytesAsync(rawPath));
         app.MapPost("/openai/v1/audio/speech", context => server.AnswerAsync(context, groq: true));
         app.MapPost("/v1/text-to-speech/{voice}", context => server.AnswerAsync(context, groq: false));
         await app.StartAsync();
+        server.Port = LoopbackPort.Of(app);
         return server;
     }
 

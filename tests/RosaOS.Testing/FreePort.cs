@@ -4,10 +4,21 @@ using System.Net.Sockets;
 
 namespace RosaOS.Testing;
 
-/// <summary>Loopback TCP ports that nobody listens on, so parallel tests never collide on 8000/5001/8765.</summary>
+/// <summary>
+/// Loopback TCP ports chosen ahead, for the few cases where port 0 cannot serve. A service a test starts binds port 0 and reports
+/// the port it got (<see cref="TestStack"/>, <see cref="RosaProcess.WaitForListeningAsync"/>, <see cref="LoopbackPort"/>); a restart
+/// takes the port its first start got (<see cref="TestStack.StartAgainAsync"/>). FreePort is only for:
+/// <list type="bullet">
+/// <item>a port nobody listens on, for a refused connection (a daemon, driver, LLM or Hub that is not there: <see cref="TestStack.NotRunningUrl"/>);</item>
+/// <item>an address that must be known before the service starts: one the others are given first (the kernel page's origin a
+/// simulator trusts, the kernel URL a driver calls back, a config naming the kernel's own MCP port), roscore's master URI that
+/// every ROS node is started with, and the ports <c>rosa up</c> is given for its services (it starts and restarts each there);</item>
+/// <item>one port on two addresses (a kernel bound beyond loopback also serves loopback on the same port; port 0 gives each its own).</item>
+/// </list>
+/// </summary>
 /// <remarks>
 /// Ports come from below the OS's ephemeral range: a port the OS gave out for a listener of port 0 is also one it hands
-/// to outgoing connections, so a service restarted on "its" port could find it taken by some client's socket. Test
+/// to outgoing connections, so a service started on "its" port could find it taken by some client's socket. Test
 /// processes running side by side reserve each port with a file, so two of them never hand out the same one.
 /// </remarks>
 public static class FreePort

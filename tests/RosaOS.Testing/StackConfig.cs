@@ -6,11 +6,12 @@ namespace RosaOS.Testing;
 public static class StackConfig
 {
     /// <summary>
-    /// Copies the shipped prompts into <paramref name="configDir"/> and writes its drivers.json: the
-    /// reachy-mini and turtlebot entries on the given ports, switched on (the turtlebot's shipped ROS section pointed at
-    /// <paramref name="rosbridge"/>), every other driver on a dead port without its ROS section.
+    /// Copies the shipped prompts into <paramref name="configDir"/> and writes its drivers.json: every driver on a loopback port
+    /// nobody listens on (<see cref="PointDriver"/> points one at a service once it reports the port it got), the reachy-mini and
+    /// turtlebot entries switched on (the turtlebot's shipped ROS section pointed at <paramref name="rosbridge"/>), every other
+    /// driver without its ROS section.
     /// </summary>
-    public static void Write(string configDir, int reachyPort, int turtlebotPort, Uri rosbridge)
+    public static void Write(string configDir, Uri rosbridge)
     {
         ArgumentNullException.ThrowIfNull(rosbridge);
         foreach (var file in new[] { "kernel.txt", "process.txt" })
@@ -27,7 +28,7 @@ public static class StackConfig
         foreach (var (name, entry) in shipped)
         {
             var copy = entry!.DeepClone().AsObject();
-            copy["url"] = $"http://127.0.0.1:{(name == "reachy-mini" ? reachyPort : name == "turtlebot" ? turtlebotPort : FreePort.Next())}/mcp";
+            copy["url"] = TestStack.NotRunningUrl();
             if (name == "turtlebot")
             {
                 // The shipped section, switched on and pointed at the local graph; its camera topic is the stand-in's.
@@ -41,5 +42,14 @@ public static class StackConfig
             servers[name] = copy;
         }
         File.WriteAllText(Path.Combine(configDir, "drivers.json"), new JsonObject { ["mcpServers"] = servers }.ToJsonString());
+    }
+
+    /// <summary>Points the drivers.json entry <paramref name="name"/> at a started server (<paramref name="baseUrl"/> + <c>/mcp</c>).</summary>
+    public static void PointDriver(string configDir, string name, string baseUrl)
+    {
+        var path = Path.Combine(configDir, "drivers.json");
+        var drivers = JsonNode.Parse(File.ReadAllText(path))!;
+        drivers["mcpServers"]![name]!["url"] = baseUrl.TrimEnd('/') + "/mcp";
+        File.WriteAllText(path, drivers.ToJsonString());
     }
 }

@@ -112,6 +112,9 @@ public sealed class TestStack : IAsyncDisposable
     /// <summary>An MCP URL on a loopback port nobody listens on: a driver that is not running (the kernel finds it refused at once).</summary>
     public static string NotRunningUrl() => $"http://127.0.0.1:{Port(FreePort.Next())}/mcp";
 
+    /// <summary>A rosbridge URL on a loopback port nobody listens on: <c>rosa ros</c> serves its tools and its stop, never connected.</summary>
+    public static Uri NotRunningRosbridge() => new($"ws://127.0.0.1:{Port(FreePort.Next())}");
+
     /// <summary>
     /// Stops one service: SIGTERM to its process group, as <c>rosa up</c> stops it; with <paramref name="kill"/>, SIGKILL to the service
     /// alone first, like a crash (its children, e.g. a kernel's workers, are then stopped with the group). Its address stays known.
@@ -207,8 +210,8 @@ public sealed class TestStack : IAsyncDisposable
         // A part that must know the kernel's address before the kernel starts (a page origin to trust, a URL to call back) makes the
         // stack choose the kernel's port ahead (FreePort: reserved, below the ephemeral range); every other part binds port 0. Without
         // a kernel in the stack, such a URL points at a closed port, so nothing reaches a kernel a developer runs on this machine.
-        var kernelAhead = options.Sim?.TrustKernelPage == true || options.RosSim?.TrustKernelPage == true || options.Ros?.KernelUrl == true
-            || options.Reachy is { SpeechToKernel: true } or { KernelUrl: true };
+        var kernelAhead = new StackPart?[] { options.Sim, options.Reachy, options.RosSim, options.Ros, options.Kasa }.Any(p => p?.TrustKernelPage == true)
+            || options.Ros?.KernelUrl == true || options.Reachy is { SpeechToKernel: true } or { KernelUrl: true };
         var kernelPort = kernelAhead ? FreePort.Next() : 0;
         _kernelOrigin = $"http://127.0.0.1:{Port(kernelPort)}";
         _processPort = options.Kernel?.ProcessPort ?? 0;
@@ -245,12 +248,8 @@ public sealed class TestStack : IAsyncDisposable
             case StackService.Sim:
             {
                 var sim = options.Sim!;
-                var environment = PartEnvironment(service, sim.Environment);
-                if (sim.TrustKernelPage && options.Kernel is not null)
-                {
-                    // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin (as under rosa up).
-                    environment["ROSAOS_TRUSTED_ORIGINS"] = _kernelOrigin;
-                }
+                // The page the kernel serves opens the robot's state WebSocket: the simulator trusts its origin (TrustKernelPage, as under rosa up).
+                var environment = PartEnvironment(service, sim);
                 string[] dataset = sim.Emotions ? ["--dataset", $"pollen-robotics/reachy-mini-emotions-library={TestPaths.EmotionsLibrary}"] : [];
                 Sim = Add(service, RosaProcess.StartRosa(["sim", "--port", Port(port), .. dataset, .. sim.Arguments], environment));
                 SimUrl = Got(service, await Sim.WaitForListeningAsync("sim"));
@@ -268,7 +267,7 @@ public sealed class TestStack : IAsyncDisposable
             {
                 var reachy = options.Reachy!;
                 var daemon = reachy.DaemonUrl ?? (SimUrl.Length > 0 ? SimUrl : throw new InvalidOperationException("rosa reachy needs a simulator in the stack or a DaemonUrl."));
-                var environment = DriverEnvironment(service, reachy.Environment);
+                var environment = DriverEnvironment(service, reachy);
                 if (reachy.Llm)
                 {
                     environment.TryAdd("GROQ_API_KEY", "gsk_test");
@@ -293,12 +292,8 @@ public sealed class TestStack : IAsyncDisposable
             case StackService.RosSim:
             {
                 var rossim = options.RosSim!;
-                var environment = PartEnvironment(service, rossim.Environment);
-                if (rossim.TrustKernelPage && options.Kernel is not null)
-                {
-                    // The page fetches the map from the simulator's port: it trusts the kernel's origin, as under rosa up.
-                    environment["ROSAOS_TRUSTED_ORIGINS"] = _kernelOrigin;
-                }
+                // The page fetches the map from the simulator's port: it trusts the kernel's origin (TrustKernelPage), as under rosa up.
+                var environment = PartEnvironment(service, rossim);
                 RosSim = Add(service, RosaProcess.StartRosa(["rossim", "--name", rossim.Name, "--port", Port(port), .. rossim.Arguments], environment));
                 var bridge = await RosSim.WaitForListeningAsync("rossim-" + rossim.Name);
                 _ports[service] = bridge.Port;
@@ -315,7 +310,7 @@ public sealed class TestStack : IAsyncDisposable
                 PointDriver(ros.Name, null, rosbridge);
                 string[] kernelUrl = ros.KernelUrl ? ["--kernel-url", _kernelOrigin] : [];
                 Ros = Add(service, RosaProcess.StartRosa(["ros", "--name", ros.Name, "--rosbridge", rosbridge.ToString(), "--port", Port(port), .. kernelUrl, .. ros.Arguments],
-                    DriverEnvironment(service, ros.Environment)));
+                    DriverEnvironment(service, ros)));
                 RosUrl = Got(service, await Ros.WaitForListeningAsync("ros-" + ros.Name));
                 PointDriver(ros.Name, RosUrl);
                 if (ros.WaitConnected)
@@ -329,7 +324,7 @@ public sealed class TestStack : IAsyncDisposable
             case StackService.Kasa:
             {
                 var kasa = options.Kasa!;
-                Kasa = Add(service, RosaProcess.StartRosa(["kasa", "--sim", "--port", Port(port), .. kasa.Arguments], DriverEnvironment(service, kasa.Environment)));
+                Kasa = Add(service, RosaProcess.StartRosa(["kasa", "--sim", "--port", Port(port), .. kasa.Arguments], DriverEnvironment(service, kasa)));
                 KasaUrl = Got(service, await Kasa.WaitForListeningAsync("kasa"));
                 PointDriver("Kasa Lightbulb Controller", KasaUrl);
                 break;
@@ -338,8 +333,7 @@ public sealed class TestStack : IAsyncDisposable
             {
                 var kernel = options.Kernel!;
                 // The stack's kernel keeps one data folder across a start again (its journal, its stop latch), as the drivers do.
-                var environment = new Dictionary<string, string?>(kernel.Environment);
-                environment.TryAdd("ROSAOS_DATA_DIR", DataDirectory ?? PartData(service));
+                var environment = PartEnvironment(service, kernel);
                 Kernel = await StartKernelAsync(kernel with { Port = port, ProcessPort = _processPort, Environment = environment }, kernel.Llm ? Llm : null, service);
                 KernelUrl = Got(service, await Kernel.WaitForListeningAsync("kernel"));
                 var processManager = await Kernel.WaitForListeningAsync("kernel-process");
@@ -442,18 +436,23 @@ public sealed class TestStack : IAsyncDisposable
         return directory;
     }
 
-    private Dictionary<string, string?> DriverEnvironment(StackService service, IReadOnlyDictionary<string, string?> given)
+    private Dictionary<string, string?> DriverEnvironment(StackService service, StackPart part)
     {
-        var environment = PartEnvironment(service, given);
+        var environment = PartEnvironment(service, part);
         environment.TryAdd("ROSAOS_CONFIG_DIR", ConfigDirectory);
         return environment;
     }
 
-    /// <summary>A part's own environment plus the shared data folder if the stack has one, else the part's own (the same at every start).</summary>
-    private Dictionary<string, string?> PartEnvironment(StackService service, IReadOnlyDictionary<string, string?> given)
+    /// <summary>A part's own environment plus the shared data folder if the stack has one, else the part's own (the same at every start),
+    /// and the kernel page's origin among its trusted ones when it asked for it and the stack has a kernel.</summary>
+    private Dictionary<string, string?> PartEnvironment(StackService service, StackPart part)
     {
-        var environment = new Dictionary<string, string?>(given);
+        var environment = new Dictionary<string, string?>(part.Environment);
         environment.TryAdd("ROSAOS_DATA_DIR", DataDirectory ?? PartData(service));
+        if (part.TrustKernelPage && _options.Kernel is not null)
+        {
+            environment["ROSAOS_TRUSTED_ORIGINS"] = _kernelOrigin;
+        }
         return environment;
     }
 
@@ -568,6 +567,10 @@ public abstract record StackPart
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Trust the kernel page's origin (ROSAOS_TRUSTED_ORIGINS, as <c>rosa up</c> sets it; e.g. the page opens the robot's
+    /// WebSocket or fetches the map): the kernel's port is then chosen ahead.</summary>
+    public bool TrustKernelPage { get; init; }
 }
 
 /// <summary><c>rosa sim</c>.</summary>
@@ -578,9 +581,6 @@ public sealed record SimPart : StackPart
 
     /// <summary>Wait until the robot has woken up and is idle.</summary>
     public bool WaitAwake { get; init; }
-
-    /// <summary>Trust the kernel page's origin (the page opens the robot's WebSocket): the kernel's port is then chosen ahead.</summary>
-    public bool TrustKernelPage { get; init; }
 }
 
 /// <summary><c>rosa reachy</c>, on the stack's simulator unless <see cref="DaemonUrl"/> says otherwise.</summary>
@@ -609,9 +609,6 @@ public sealed record ReachyPart : StackPart
 public sealed record RosSimPart : StackPart
 {
     public string Name { get; init; } = "simbot";
-
-    /// <summary>Trust the kernel page's origin (the page fetches the map): the kernel's port is then chosen ahead.</summary>
-    public bool TrustKernelPage { get; init; }
 }
 
 /// <summary><c>rosa ros</c>, on the stack's rossim unless <see cref="Rosbridge"/> says otherwise; its drivers.json entry is <see cref="Name"/>.</summary>

@@ -28,9 +28,10 @@ public sealed class HistoryUiTests(UiStackFixture stack) : IClassFixture<UiStack
             ScriptedTurn.Call("speak", new { text = "Welcome, dear visitor!" }), ScriptedTurn.Say("I greeted the visitor."));
         stack.Llm.When(r => IsKernel(r) && r.LastUserText.Contains("I greeted the visitor.", StringComparison.Ordinal), ScriptedTurn.Say("The visitor was greeted."));
         var data = TestPaths.NewTempDirectory("data");
-        var port = FreePort.Next();
+        // Port 0 at the first start; the restart takes the port it got, so the open page finds the kernel at its origin again.
+        var kernel = await stack.StartKernelAsync(0, stack.Llm, data);
+        var port = (await kernel.WaitForListeningAsync("kernel")).Port;
         var kernelUrl = $"http://127.0.0.1:{port}/";
-        var kernel = await stack.StartKernelAsync(port, stack.Llm, data);
         try
         {
             // A page open through the turn draws it live.

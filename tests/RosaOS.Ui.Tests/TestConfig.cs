@@ -55,7 +55,7 @@ internal static class TestConfig
             }
             else if (name != "reachy-mini")
             {
-                entry!["url"] = $"http://127.0.0.1:{FreePort.Next()}/mcp";
+                entry!["url"] = TestStack.NotRunningUrl();
                 entry.AsObject().Remove("ros");
             }
         }

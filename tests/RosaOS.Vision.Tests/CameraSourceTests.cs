@@ -61,15 +61,15 @@ public sealed class CameraSourceTests(VisionFixture vision) : IDisposable
     [Fact]
     public async Task HttpSource_ReturnsTheServedFrame_AndExplainsFailures()
     {
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         await using var app = builder.Build();
         app.MapGet("/frame.jpg", () => Results.Bytes(vision.Room.RenderJpeg(vision.AtFace), "image/jpeg"));
         app.MapGet("/text", () => Results.Text("hello"));
         app.MapGet("/broken", () => Results.StatusCode(503));
         await app.StartAsync(Ct);
+        var port = LoopbackPort.Of(app);
         using var http = new HttpClient();
 
         using var frame = VisionFixture.Decode(await new HttpFrameCameraSource(http, new Uri($"http://127.0.0.1:{port}/frame.jpg")).CaptureJpegAsync(Ct));

@@ -184,14 +184,10 @@ public sealed class ImageStoreTests : IDisposable
     internal sealed class ImageServer : IAsyncDisposable
     {
         private readonly WebApplication _app;
-        private readonly int _port;
+        private int _port;
         private int _requests;
 
-        private ImageServer(WebApplication app, int port)
-        {
-            _app = app;
-            _port = port;
-        }
+        private ImageServer(WebApplication app) => _app = app;
 
         public int Requests => _requests;
 
@@ -199,12 +195,11 @@ public sealed class ImageStoreTests : IDisposable
 
         public static async Task<ImageServer> StartAsync()
         {
-            var port = FreePort.Next();
             var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            builder.WebHost.UseUrls(LoopbackPort.Url);
             builder.Logging.ClearProviders();
             var app = builder.Build();
-            var server = new ImageServer(app, port);
+            var server = new ImageServer(app);
             app.Use((context, next) =>
             {
                 Interlocked.Increment(ref server._requests);
@@ -223,6 +218,7 @@ public sealed class ImageStoreTests : IDisposable
             });
             app.MapGet("/page.html", () => Results.Content("<html></html>", "text/html"));
             await app.StartAsync(TestContext.Current.CancellationToken);
+            server._port = LoopbackPort.Of(app);
             return server;
         }
 

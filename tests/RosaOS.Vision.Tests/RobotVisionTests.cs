@@ -17,9 +17,11 @@ namespace RosaOS.Vision.Tests;
 /// </summary>
 public sealed class RobotFixture : IAsyncLifetime
 {
-    public int SimPort { get; } = FreePort.Next();
+    /// <summary>The port <c>rosa sim</c> got (port 0, reported).</summary>
+    public int SimPort { get; private set; }
 
-    public int ReachyPort { get; } = FreePort.Next();
+    /// <summary>The port <c>rosa reachy</c> got (port 0, reported).</summary>
+    public int ReachyPort { get; private set; }
 
     public string DataDir { get; } = TestPaths.NewTempDirectory("robot-vision");
 
@@ -36,9 +38,10 @@ public sealed class RobotFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         VisionServer = await ScriptedVisionServer.StartAsync();
+        Sim = RosaProcess.StartRosa(["sim", "--port", "0"]);
+        SimPort = (await Sim.WaitForListeningAsync("sim")).Port;
         var port = SimPort.ToString(CultureInfo.InvariantCulture);
-        Sim = RosaProcess.StartRosa(["sim", "--port", port]);
-        Reachy = RosaProcess.StartRosa(["reachy", "--port", ReachyPort.ToString(CultureInfo.InvariantCulture), "--daemon", $"http://127.0.0.1:{port}"],
+        Reachy = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", $"http://127.0.0.1:{port}"],
             new Dictionary<string, string?>
             {
                 ["ROSAOS_DATA_DIR"] = DataDir,
@@ -48,8 +51,7 @@ public sealed class RobotFixture : IAsyncLifetime
                 ["TTS_ENGINE"] = "espeak",
             });
         SimHttp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
-        await Sim.WaitForHttpAsync($"http://127.0.0.1:{port}/health");
-        await Reachy.WaitForHttpAsync($"http://127.0.0.1:{ReachyPort}/health");
+        ReachyPort = (await Reachy.WaitForListeningAsync("reachy")).Port;
         await Poll.UntilAsync(async () => (await SimHttp.GetFromJsonAsync<JsonNode>("api/daemon/status"))!["state"]!.GetValue<string>() == "running", "the simulated daemon running");
         await WaitIdleAsync();
         var transport = new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{ReachyPort}/mcp"), TransportMode = HttpTransportMode.StreamableHttp });

@@ -36,28 +36,24 @@ public sealed class ScriptedVisionServer : IAsyncDisposable
     private readonly ConcurrentQueue<(int Status, string Body)> _script = new();
     private readonly ConcurrentQueue<RecordedRequest> _received = new();
 
-    private ScriptedVisionServer(WebApplication app, int port)
-    {
-        _app = app;
-        BaseUrl = new Uri($"http://127.0.0.1:{port}/v1");
-    }
+    private ScriptedVisionServer(WebApplication app) => _app = app;
 
-    /// <summary>The API's base URL (…/v1).</summary>
-    public Uri BaseUrl { get; }
+    /// <summary>The API's base URL (…/v1) on the loopback port the OS gave it.</summary>
+    public Uri BaseUrl { get; private set; } = null!;
 
     /// <summary>Requests received, in order.</summary>
     public IReadOnlyList<RecordedRequest> Received => [.. _received];
 
     public static async Task<ScriptedVisionServer> StartAsync()
     {
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new ScriptedVisionServer(app, port);
+        var server = new ScriptedVisionServer(app);
         app.MapPost("/v1/chat/completions", server.HandleAsync);
         await app.StartAsync(TestContext.Current.CancellationToken);
+        server.BaseUrl = new Uri($"http://127.0.0.1:{LoopbackPort.Of(app)}/v1");
         return server;
     }
 

@@ -472,8 +472,9 @@ async def serve(port):
             conn.close()
             log("client disconnected: %s" % conn.name)
 
-    async with websockets.serve(handler, "127.0.0.1", port, max_size=64 * 1024 * 1024, ping_interval=None):
-        log("Rosbridge WebSocket server started on port %d" % port)
+    async with websockets.serve(handler, "127.0.0.1", port, max_size=64 * 1024 * 1024, ping_interval=None) as server:
+        # Port 0 binds a port the OS chooses: the line reports the one it got.
+        log("Rosbridge WebSocket server started on port %d" % server.sockets[0].getsockname()[1])
         await asyncio.Future()
 
 

@@ -10,19 +10,19 @@ using RosaOS.Testing.Ros;
 namespace RosaOS.Kernel.Tests.Faults;
 
 /// <summary>
-/// The whole system as real processes on fixed loopback ports, so any part can be killed and started
-/// again where it was: a ROS 1 graph (roscore, the stand-in TurtleBot, a rosbridge server), `rosa sim`,
+/// The whole system as real processes on loopback ports, each bound on port 0 at its first start; a part that is killed
+/// starts again on the port it got then, as `rosa up` keeps it where the others look: a ROS 1 graph (roscore, the stand-in TurtleBot, a rosbridge server), `rosa sim`,
 /// `rosa reachy`, `rosa ros --name turtlebot` and `rosa kernel` with its workers, sharing one config
 /// and one data folder. Only the LLM is scripted.
 /// </summary>
 internal sealed class FaultStack : IAsyncDisposable
 {
     private readonly ScriptedLlmServer _llm;
-    private readonly int _simPort = FreePort.Next();
-    private readonly int _reachyPort = FreePort.Next();
-    private readonly int _rosPort = FreePort.Next();
-    private readonly int _kernelPort = FreePort.Next();
-    private readonly int _processPort = FreePort.Next();
+    // 0 until the first start reports the port the OS gave.
+    private int _reachyPort;
+    private int _kernelPort;
+    private int _processPort;
+    private string _simUrl = "";
     private RosGraph? _graph;
     private RosaProcess? _sim;
     private RosaProcess? _reachy;
@@ -76,7 +76,11 @@ internal sealed class FaultStack : IAsyncDisposable
     }
 
     /// <summary>Starts the kernel again on the same ports and folders, as `rosa up` would after a crash.</summary>
-    public async Task StartKernelAsync() => Kernel = await KernelHarness.StartOnAsync(_kernelPort, _processPort, _llm, DataDir, ConfigDir);
+    public async Task StartKernelAsync()
+    {
+        Kernel = await KernelHarness.StartOnAsync(_kernelPort, _processPort, _llm, DataDir, ConfigDir);
+        (_kernelPort, _processPort) = (Kernel.Port, Kernel.ProcessPort);
+    }
 
     /// <summary>Stops the kernel in an orderly way (SIGTERM): the end of a run.</summary>
     public async Task StopKernelAsync()
@@ -127,18 +131,19 @@ internal sealed class FaultStack : IAsyncDisposable
     private async Task StartAllAsync()
     {
         _graph = await RosGraph.StartAsync();
-        StackConfig.Write(ConfigDir, _reachyPort, _rosPort, Graph.BridgeUrl);
-        _sim = RosaProcess.StartRosa(["sim", "--port", Str(_simPort)], Env);
-        _ros = RosaProcess.StartRosa(["ros", "--name", "turtlebot"], Env);
-        await _sim.WaitForHttpAsync($"http://127.0.0.1:{_simPort}/api/daemon/status");
-        Daemon = new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = new Uri($"http://127.0.0.1:{_simPort}") });
+        StackConfig.Write(ConfigDir, Graph.BridgeUrl);
+        _sim = RosaProcess.StartRosa(["sim", "--port", "0"], Env);
+        _ros = RosaProcess.StartRosa(["ros", "--name", "turtlebot", "--port", "0"], Env);
+        _simUrl = (await _sim.WaitForListeningAsync("sim")).GetLeftPart(UriPartial.Authority);
+        Daemon = new ReachyDaemonClient(new ReachyDaemonClientOptions { BaseAddress = new Uri(_simUrl) });
         await Poll.UntilAsync(async () => (await Daemon.GetRunningMovesAsync()).Count == 0
             && (await Daemon.GetStatusAsync()).State == RosaOS.ReachyMini.Protocol.DaemonState.Running, "the simulated robot to be awake and idle");
         await StartReachyAsync();
-        await _ros.WaitForHttpAsync($"http://127.0.0.1:{_rosPort}/health");
+        var rosUrl = (await _ros.WaitForListeningAsync("ros-turtlebot")).GetLeftPart(UriPartial.Authority);
+        StackConfig.PointDriver(ConfigDir, "turtlebot", rosUrl);
         using (var probe = new HttpClient())
         {
-            await Poll.UntilAsync(async () => JsonNode.Parse(await probe.GetStringAsync(new Uri($"http://127.0.0.1:{_rosPort}/health")))!["connected"]!.GetValue<bool>(),
+            await Poll.UntilAsync(async () => JsonNode.Parse(await probe.GetStringAsync(new Uri($"{rosUrl}/health")))!["connected"]!.GetValue<bool>(),
                 "rosa ros to connect to rosbridge");
         }
         await StartKernelAsync();
@@ -147,8 +152,13 @@ internal sealed class FaultStack : IAsyncDisposable
 
     private async Task StartReachyAsync()
     {
-        _reachy = RosaProcess.StartRosa(["reachy", "--port", Str(_reachyPort), "--daemon", $"http://127.0.0.1:{_simPort}", "--no-listen"], Env);
-        await _reachy.WaitForHttpAsync($"http://127.0.0.1:{_reachyPort}/health");
+        _reachy = RosaProcess.StartRosa(["reachy", "--port", Str(_reachyPort), "--daemon", _simUrl, "--no-listen"], Env);
+        var listening = await _reachy.WaitForListeningAsync("reachy");
+        if (_reachyPort == 0)
+        {
+            _reachyPort = listening.Port;
+            StackConfig.PointDriver(ConfigDir, "reachy-mini", listening.GetLeftPart(UriPartial.Authority));
+        }
     }
 
 

@@ -30,9 +30,8 @@ public sealed class AudioSourceTests
     public async Task Http_microphone_mixes_the_daemon_format_to_mono_and_reports_a_closed_stream()
     {
         // Stereo float32 frames: left 0.5, right -0.1 → mono 0.2; 0.25 s then the stream ends.
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         await using var app = builder.Build();
         app.MapGet(HttpMicrophoneSource.StreamPath, async (HttpContext ctx) =>
@@ -48,6 +47,7 @@ public sealed class AudioSourceTests
             await ctx.Response.Body.WriteAsync(bytes);
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
+        var port = LoopbackPort.Of(app);
         using var http = new HttpClient();
         var source = new HttpMicrophoneSource(http, new Uri($"http://127.0.0.1:{port}"));
         var blocks = new List<float[]>();

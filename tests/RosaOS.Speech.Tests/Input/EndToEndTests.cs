@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -18,9 +17,11 @@ public abstract class RobotEarFixture : IAsyncLifetime
 
     public HttpClient Reachy { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
-    public Uri SimUrl { get; } = new($"http://127.0.0.1:{FreePort.Next()}/");
+    /// <summary>The simulator's base URL, on the port it got (port 0, reported).</summary>
+    public Uri SimUrl { get; private set; } = null!;
 
-    public Uri ReachyUrl { get; } = new($"http://127.0.0.1:{FreePort.Next()}/");
+    /// <summary>rosa reachy's base URL, on the port it got (port 0, reported).</summary>
+    public Uri ReachyUrl { get; private set; } = null!;
 
     internal SttListener Kernel { get; private set; } = null!;
 
@@ -41,12 +42,12 @@ public abstract class RobotEarFixture : IAsyncLifetime
             env["GROQ_API_KEY"] = "gsk_test";
             env["GROQ_BASE_URL"] = Whisper.BaseUrl.ToString();
         }
-        _sim = RosaProcess.StartRosa(["sim", "--port", SimUrl.Port.ToString(CultureInfo.InvariantCulture)]);
-        await _sim.WaitForHttpAsync(new Uri(SimUrl, "health").ToString());
+        _sim = RosaProcess.StartRosa(["sim", "--port", "0"]);
+        SimUrl = new Uri(await _sim.WaitForListeningAsync("sim"), "/");
         await Poll.UntilAsync(async () => (await GetAsync(Sim, SimUrl, "api/daemon/status"))!["state"]!.GetValue<string>() == "running", "sim awake");
-        _reachy = RosaProcess.StartRosa(["reachy", "--port", ReachyUrl.Port.ToString(CultureInfo.InvariantCulture), "--daemon", SimUrl.ToString(),
+        _reachy = RosaProcess.StartRosa(["reachy", "--port", "0", "--daemon", SimUrl.ToString(),
             "--listen-timeout", "20", "--wake-word", "hello", .. ExtraReachyArgs], env);
-        await _reachy.WaitForHttpAsync(new Uri(ReachyUrl, "health").ToString());
+        ReachyUrl = new Uri(await _reachy.WaitForListeningAsync("reachy"), "/");
         await Poll.UntilAsync(async () => (await SpeechStatusAsync())?["capturing"]?.GetValue<bool>() == true, "rosa reachy capturing the virtual microphone");
     }
 

@@ -23,14 +23,10 @@ internal sealed class ScriptedTranscriptionServer : IAsyncDisposable
     private readonly ConcurrentQueue<Func<HttpContext, Task>> _script = new();
     private readonly Channel<ReceivedAudio> _received = Channel.CreateUnbounded<ReceivedAudio>();
 
-    private ScriptedTranscriptionServer(WebApplication app, Uri baseUrl)
-    {
-        _app = app;
-        BaseUrl = baseUrl;
-    }
+    private ScriptedTranscriptionServer(WebApplication app) => _app = app;
 
-    /// <summary>The OpenAI-style base URL (…/openai/v1/).</summary>
-    public Uri BaseUrl { get; }
+    /// <summary>The OpenAI-style base URL (…/openai/v1/) on the loopback port the OS gave it.</summary>
+    public Uri BaseUrl { get; private set; } = null!;
 
     public ChannelReader<ReceivedAudio> Received => _received.Reader;
 
@@ -38,14 +34,14 @@ internal sealed class ScriptedTranscriptionServer : IAsyncDisposable
 
     public static async Task<ScriptedTranscriptionServer> StartAsync()
     {
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new ScriptedTranscriptionServer(app, new Uri($"http://127.0.0.1:{port}/openai/v1/"));
+        var server = new ScriptedTranscriptionServer(app);
         app.MapPost("/openai/v1/audio/transcriptions", server.HandleAsync);
         await app.StartAsync();
+        server.BaseUrl = new Uri($"http://127.0.0.1:{LoopbackPort.Of(app)}/openai/v1/");
         return server;
     }
 
@@ -113,13 +109,10 @@ internal sealed class SttListener : IAsyncDisposable
     private readonly Channel<string> _texts = Channel.CreateUnbounded<string>();
     private readonly ConcurrentQueue<int> _statuses = new();
 
-    private SttListener(WebApplication app, Uri url)
-    {
-        _app = app;
-        Url = url;
-    }
+    private SttListener(WebApplication app) => _app = app;
 
-    public Uri Url { get; }
+    /// <summary>Its <c>/stt</c> URL on the loopback port the OS gave it.</summary>
+    public Uri Url { get; private set; } = null!;
 
     public ChannelReader<string> Texts => _texts.Reader;
 
@@ -133,12 +126,11 @@ internal sealed class SttListener : IAsyncDisposable
 
     public static async Task<SttListener> StartAsync()
     {
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var listener = new SttListener(app, new Uri($"http://127.0.0.1:{port}/stt"));
+        var listener = new SttListener(app);
         app.MapPost("/stt", async (HttpContext ctx) =>
         {
             Interlocked.Increment(ref listener.Requests);
@@ -166,6 +158,7 @@ internal sealed class SttListener : IAsyncDisposable
             await ctx.Response.WriteAsJsonAsync(new { ok = true });
         });
         await app.StartAsync();
+        listener.Url = new Uri($"http://127.0.0.1:{LoopbackPort.Of(app)}/stt");
         return listener;
     }
 

@@ -29,13 +29,13 @@ public sealed class ScriptedHubServer : IAsyncDisposable
     private readonly HashSet<string> _corrupt = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    private ScriptedHubServer(WebApplication app, int port)
+    private ScriptedHubServer(WebApplication app)
     {
         _app = app;
-        Port = port;
     }
 
-    public int Port { get; }
+    /// <summary>The loopback port the OS gave it (it binds port 0).</summary>
+    public int Port { get; private set; }
 
     /// <summary>The value for HF_ENDPOINT.</summary>
     public string Endpoint => $"http://127.0.0.1:{Port}";
@@ -98,12 +98,11 @@ public sealed class ScriptedHubServer : IAsyncDisposable
 
     public static async Task<ScriptedHubServer> StartAsync()
     {
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrelCore().UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseKestrelCore().UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new ScriptedHubServer(app, port);
+        var server = new ScriptedHubServer(app);
         app.Use(async (context, next) =>
         {
             lock (server._lock)
@@ -147,6 +146,7 @@ public sealed class ScriptedHubServer : IAsyncDisposable
                 ? server.ServeAsync(context, file, content)
                 : Task.FromResult(Results.NotFound()));
         await app.StartAsync();
+        server.Port = LoopbackPort.Of(app);
         return server;
     }
 

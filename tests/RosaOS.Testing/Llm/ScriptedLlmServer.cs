@@ -27,13 +27,13 @@ public sealed class ScriptedLlmServer : IAsyncDisposable
     private int _sequence;
     private int _ids;
 
-    private ScriptedLlmServer(WebApplication app, int port)
+    private ScriptedLlmServer(WebApplication app)
     {
         _app = app;
-        Port = port;
     }
 
-    public int Port { get; }
+    /// <summary>The loopback port the OS gave it (it binds port 0).</summary>
+    public int Port { get; private set; }
 
     /// <summary>http://127.0.0.1:port</summary>
     public string BaseUrl => $"http://127.0.0.1:{Port}";
@@ -68,16 +68,15 @@ public sealed class ScriptedLlmServer : IAsyncDisposable
     /// <summary>Chat requests (either API) so far.</summary>
     public IReadOnlyList<RecordedRequest> ChatRequests => [.. Requests.Where(r => r.Api is LlmApi.ChatCompletions or LlmApi.AnthropicMessages)];
 
-    /// <summary>Starts on a free loopback port.</summary>
+    /// <summary>Starts on loopback port 0 (<see cref="Port"/> is the port it got).</summary>
     /// <param name="configure">Adds routes (e.g. /v1/audio/transcriptions); they are recorded like the others.</param>
     public static async Task<ScriptedLlmServer> StartAsync(Action<WebApplication, ScriptedLlmServer>? configure = null)
     {
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrelCore().UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseKestrelCore().UseUrls(LoopbackPort.Url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new ScriptedLlmServer(app, port);
+        var server = new ScriptedLlmServer(app);
         app.Use(async (context, next) =>
         {
             context.Request.EnableBuffering();
@@ -102,6 +101,7 @@ public sealed class ScriptedLlmServer : IAsyncDisposable
         app.MapPost("/v1/messages", (HttpContext c) => server.AnthropicAsync(c));
         configure?.Invoke(app, server);
         await app.StartAsync();
+        server.Port = LoopbackPort.Of(app);
         return server;
     }
 

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace RosaOS.Testing.Ros;
 
 /// <summary>
-/// A real ROS 1 graph from Debian for tests: roscore on a free port (its own ROS_HOME), the rospy stand-in
+/// A real ROS 1 graph from Debian for tests: roscore on a free port (FreePort: every node must know the master's URI before it
+/// starts, and roscore does not report a port it was given 0 for; its own ROS_HOME), the rospy stand-in
 /// TurtleBot and the rospy rosbridge-protocol server from tests/ros, each in its own process group, plus
 /// rostopic/rosservice/rosparam as independent witnesses. Dispose stops them all.
 /// </summary>
@@ -16,7 +17,6 @@ public sealed class RosGraph : IAsyncDisposable
     private RosGraph()
     {
         MasterPort = FreePort.Next();
-        BridgePort = FreePort.Next();
         _home = TestPaths.NewTempDirectory("roshome");
         Environment = new Dictionary<string, string?>
         {
@@ -37,7 +37,8 @@ public sealed class RosGraph : IAsyncDisposable
 
     public int MasterPort { get; }
 
-    public int BridgePort { get; }
+    /// <summary>The bridge's port: 0 until its first start reports the port the OS gave it; a restart binds that one again.</summary>
+    public int BridgePort { get; private set; }
 
     public Uri BridgeUrl => new($"ws://127.0.0.1:{BridgePort}");
 
@@ -96,7 +97,8 @@ public sealed class RosGraph : IAsyncDisposable
     public async Task StartBridgeAsync()
     {
         Bridge = RosaProcess.Start("/usr/bin/python3", [Path.Combine(ScriptsDir, "rosbridge_lite.py"), "--port", BridgePort.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment, name: "rosbridge_lite");
-        await Bridge.WaitForLineAsync(l => l.Contains("server started on port", StringComparison.Ordinal));
+        var started = await Bridge.WaitForLineAsync(l => l.Contains("server started on port", StringComparison.Ordinal));
+        BridgePort = int.Parse(started[(started.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Runs a ROS command-line tool (rostopic, rosservice, rosparam) on this graph and returns its output.</summary>
