@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,7 +44,9 @@ public static class EmergencyStopSetup
     /// the data folder), the driver's <typeparamref name="TEffects"/>, the engage/release service (a hosted service that
     /// re-applies the stop when the driver starts engaged), and the declaration in the MCP server's capabilities.
     /// </summary>
-    public static IServiceCollection AddEmergencyStop<TEffects>(this IServiceCollection services, string driver, string? dataDirectory = null)
+    public static IServiceCollection AddEmergencyStop<
+        // The container constructs it (AddSingleton<TService, TImplementation>); the annotation keeps its constructor under trimming/Native AOT.
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TEffects>(this IServiceCollection services, string driver, string? dataDirectory = null)
         where TEffects : class, IEmergencyStopEffects
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -53,6 +56,9 @@ public static class EmergencyStopSetup
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmergencyStopLatch>>()));
         services.AddSingleton<IEmergencyStopEffects, TEffects>();
         services.AddSingleton<EmergencyStopService>();
+        // The latch's state is in the driver's GET /health ("estop"): appended after ASP.NET Core's reflection resolver, so a
+        // JIT build is unchanged and a Native AOT build (no reflection-based JSON) can still write it.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(EstopJson.Default));
         services.AddHostedService(sp => sp.GetRequiredService<EmergencyStopService>());
         services.Configure<McpServerOptions>(options =>
         {

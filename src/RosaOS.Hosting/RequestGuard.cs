@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -186,14 +187,16 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         // "error" for the kernel's clients, "detail" for the daemon's (FastAPI's error shape).
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message, ["detail"] = message }),
-            context.RequestAborted);
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message, ["detail"] = message },
+            HostingJson.Default.DictionaryStringString), context.RequestAborted);
     }
 
     private static async Task WriteRoutesAsync(HttpContext context)
     {
         var source = context.RequestServices.GetService<EndpointDataSource>();
-        var routes = new List<Dictionary<string, object?>>();
+        // JsonNodes, written with the default options as the dictionaries were: the same bytes, and no reflection-based JSON
+        // (which Native AOT refuses).
+        var routes = new JsonArray();
         foreach (var endpoint in source?.Endpoints ?? [])
         {
             if (endpoint is not RouteEndpoint route)
@@ -202,15 +205,15 @@ public sealed partial class RequestGuard(RequestDelegate next, IOptions<RequestG
             }
             var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [];
             var hosts = endpoint.Metadata.GetMetadata<IHostMetadata>()?.Hosts ?? [];
-            routes.Add(new Dictionary<string, object?>
+            routes.Add((JsonNode)new JsonObject
             {
                 ["pattern"] = "/" + route.RoutePattern.RawText?.Trim('/'),
-                ["methods"] = methods,
-                ["hosts"] = hosts,
+                ["methods"] = new JsonArray([.. methods.Select(m => JsonValue.Create(m))]),
+                ["hosts"] = new JsonArray([.. hosts.Select(h => JsonValue.Create(h))]),
             });
         }
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["routes"] = routes }), context.RequestAborted);
+        await context.Response.WriteAsync(new JsonObject { ["routes"] = routes }.ToJsonString(), context.RequestAborted);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Malformed {Method} {Path} answered 400")]

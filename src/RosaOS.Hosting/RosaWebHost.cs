@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace RosaOS.Hosting;
 
@@ -63,6 +65,9 @@ public static class RosaWebHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         ConfigureLogging(builder.Logging, service);
         builder.Services.AddSingleton(new ServiceIdentity(service, Version, DateTimeOffset.UtcNow));
+        // Appended, so a JIT build keeps resolving every type by reflection first; a Native AOT build (no reflection-based
+        // JSON) finds /health's values here. Each driver appends its own context for its types (EstopJson for "estop").
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(HostingJson.Default));
         builder.Services.AddHostedService<SupervisorWatch>();
         // Port 0 works everywhere: once bound, the service prints "rosaOS <name> listening on <url>" with the port it got.
         builder.Services.AddSingleton(new EndpointNames([service]));
@@ -131,7 +136,10 @@ public static class RosaWebHost
                     body[key] = value;
                 }
             }
-            return Results.Json(body);
+            // The type's contract from ASP.NET Core's own JSON options, which Results.Json(body) used: the same bytes, without
+            // the reflection-based overload that trimming and Native AOT refuse.
+            var json = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            return Results.Json(body, (JsonTypeInfo<Dictionary<string, object?>>)json.GetTypeInfo(typeof(Dictionary<string, object?>)));
         });
     }
 

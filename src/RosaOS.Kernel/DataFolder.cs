@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using RosaOS.Hosting;
 
 namespace RosaOS.Kernel;
@@ -10,7 +11,7 @@ namespace RosaOS.Kernel;
 /// owner only (0700, files 0600). The lock is released by the OS when the process dies, so a crash never
 /// leaves a stale lock behind.
 /// </summary>
-public sealed class DataFolder : IDisposable
+public sealed partial class DataFolder : IDisposable
 {
     private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -72,7 +73,7 @@ public sealed class DataFolder : IDisposable
     private static void WriteOwner(string ownerPath, string description)
     {
         var self = ProcessIdentity.Current;
-        File.WriteAllText(ownerPath, JsonSerializer.Serialize(new OwnerRecord(self.Pid, self.StartTicks, DateTimeOffset.Now.ToString("O", CultureInfo.InvariantCulture), description)));
+        File.WriteAllText(ownerPath, JsonSerializer.Serialize(new OwnerRecord(self.Pid, self.StartTicks, DateTimeOffset.Now.ToString("O", CultureInfo.InvariantCulture), description), OwnerJson.Default.OwnerRecord));
     }
 
     /// <summary>Makes the folder and everything in it readable by its owner only (files written by other rosa processes included).</summary>
@@ -116,7 +117,7 @@ public sealed class DataFolder : IDisposable
     {
         try
         {
-            var owner = JsonSerializer.Deserialize<OwnerRecord>(File.ReadAllText(ownerPath));
+            var owner = JsonSerializer.Deserialize(File.ReadAllText(ownerPath), OwnerJson.Default.OwnerRecord);
             if (owner is not null)
             {
                 var alive = new ProcessIdentity(owner.Pid, owner.StartTicks).IsAlive() ? "" : ", no longer alive";
@@ -130,4 +131,9 @@ public sealed class DataFolder : IDisposable
     }
 
     private sealed record OwnerRecord(int Pid, long StartTicks, string StartedAt, string Description);
+
+    // Default options, as the reflection-based calls used (the same file format); source-generated so that a trimmed or
+    // Native AOT build, which has no reflection-based JSON, can still take the data folder at start.
+    [JsonSerializable(typeof(OwnerRecord))]
+    private sealed partial class OwnerJson : JsonSerializerContext;
 }

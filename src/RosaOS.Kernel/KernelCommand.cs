@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -236,13 +237,24 @@ public static partial class KernelCommand
         app.MapRosaHealth(_ =>
         {
             var (pending, done, expired) = database.EventCounts();
+            // JsonObjects rather than anonymous types: the same names, values and order, and writable without reflection
+            // (a Native AOT build has no reflection-based JSON, and anonymous types have no source-generated contract).
             return new Dictionary<string, object?>
             {
-                ["llm"] = new { provider = selection.Provider, model = selection.Model, status = selection.Status, available = selection.IsAvailable },
-                ["events"] = new { pending, done, expired, queued = intake.Backlog },
-                ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
-                ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, enabled = d.Enabled, reachable = d.Reachable, problem = d.Problem }),
-                ["estop"] = new { engaged = estop.Status.Engaged, refusal = estop.Refusal },
+                ["llm"] = new JsonObject
+                {
+                    ["provider"] = selection.Provider, ["model"] = selection.Model, ["status"] = selection.Status, ["available"] = selection.IsAvailable,
+                },
+                ["events"] = new JsonObject { ["pending"] = pending, ["done"] = done, ["expired"] = expired, ["queued"] = intake.Backlog },
+                ["workers"] = new JsonObject
+                {
+                    ["running"] = processes.RunningCount, ["pool_pids"] = new JsonArray([.. processes.PoolPids().Select(pid => (JsonNode)pid)]),
+                },
+                ["drivers"] = new JsonArray([.. drivers.Statuses.Select(d => (JsonNode)new JsonObject
+                {
+                    ["name"] = d.Name, ["enabled"] = d.Enabled, ["reachable"] = d.Reachable, ["problem"] = d.Problem,
+                })]),
+                ["estop"] = new JsonObject { ["engaged"] = estop.Status.Engaged, ["refusal"] = estop.Refusal },
                 ["process_server"] = $"http://{host}:{processPort}/mcp",
             };
         });

@@ -11,7 +11,7 @@ namespace RosaOS.Mcp.ReachyMini;
 /// </summary>
 public static class ReachyToolGroups
 {
-    /// <summary>Every tool group, in listing order.</summary>
+    /// <summary>Every tool group, in listing order (<see cref="WithReachyTools"/> adds the same list).</summary>
     public static IReadOnlyList<Type> All { get; } =
     [
         typeof(MotionTools),
@@ -26,7 +26,14 @@ public static class ReachyToolGroups
     public static IMcpServerBuilder WithReachyTools(this IMcpServerBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        // The cast picks the overload that takes tool types, not the generic one that takes a target instance.
-        return builder.WithTools((IEnumerable<Type>)All);
+        // One generic WithTools<T> per group, in the order of All: the same registration as the IEnumerable<Type> overload,
+        // but the tool methods stay visible to trimming and Native AOT (that overload is RequiresUnreferencedCode).
+        return builder
+            .WithTools<MotionTools>()
+            .WithTools<EmotionTools>()
+            .WithTools<SpeechTools>()
+            .WithTools<VisionTools>()
+            .WithTools<HearingTools>()
+            .WithTools<WatchTools>();
     }
 }

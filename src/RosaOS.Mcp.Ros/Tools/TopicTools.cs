@@ -103,7 +103,7 @@ public sealed class TopicTools(RobotSession robot)
             {
                 while (messages.Count < max_messages)
                 {
-                    messages.Add(robot.Present(await subscription.Messages.ReadAsync(window.Token)));
+                    messages.Add((JsonNode)robot.Present(await subscription.Messages.ReadAsync(window.Token))); // the non-generic Add (Native AOT)
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -238,7 +238,7 @@ public static class MessageTypes
         {
             return;
         }
-        list.Add(new JsonObject
+        list.Add((JsonNode)new JsonObject // JsonNode: the non-generic Add, which trimming and Native AOT accept
         {
             ["type"] = typeName,
             ["fieldnames"] = new JsonArray([.. fields.Select(f => JsonValue.Create(f.Name))]),

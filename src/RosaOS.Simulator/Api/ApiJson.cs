@@ -17,10 +17,16 @@ internal static class ApiJson
 
     /// <summary>A typed body serialised with the daemon's options.</summary>
     public static IResult Ok<T>(T value, int status = 200)
-    {
-        var info = (JsonTypeInfo<T>)ReachyJson.Options.GetTypeInfo(typeof(T));
-        return Results.Text(JsonSerializer.Serialize(value, info), "application/json", Encoding.UTF8, status);
-    }
+        => Results.Text(JsonSerializer.Serialize(value, Info<T>()), "application/json", Encoding.UTF8, status);
+
+    /// <summary>
+    /// The contract of <typeparamref name="T"/> under the daemon's options (their source-generated resolver): the same
+    /// output as passing the options, without the reflection-based overloads that trimming and Native AOT refuse.
+    /// </summary>
+    public static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)ReachyJson.Options.GetTypeInfo(typeof(T));
+
+    /// <summary>A typed message in the daemon's wire format, as UTF-8 (WebSocket frames).</summary>
+    public static byte[] Utf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Info<T>());
 
     /// <summary>An ad-hoc JSON body.</summary>
     public static IResult Node(JsonNode? node, int status = 200)
@@ -102,19 +108,19 @@ internal sealed class FieldErrors
         var locArray = new JsonArray();
         foreach (var part in loc)
         {
-            locArray.Add(part switch
+            locArray.Add((JsonNode?)(part switch // JsonNode: the non-generic Add, which trimming and Native AOT accept
             {
                 int i => JsonValue.Create(i),
                 long l => JsonValue.Create(l),
                 _ => JsonValue.Create(part.ToString()),
-            });
+            }));
         }
         var item = new JsonObject { ["type"] = type, ["loc"] = locArray, ["msg"] = msg, ["input"] = input?.DeepClone() };
         if (ctx is not null)
         {
             item["ctx"] = ctx;
         }
-        _items.Add(item);
+        _items.Add((JsonNode)item); // the non-generic Add (Native AOT)
     }
 
     public void Add(string type, object[] loc, string msg, string? input) => Add(type, loc, msg, input is null ? null : JsonValue.Create(input));

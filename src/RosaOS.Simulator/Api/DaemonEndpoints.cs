@@ -70,7 +70,7 @@ internal static class DaemonEndpoints
             var logs = new JsonArray();
             foreach (var line in job.Logs)
             {
-                logs.Add(line);
+                logs.Add((JsonNode?)JsonValue.Create(line)); // the non-generic Add: Add<T> is reflection-based, refused by Native AOT
             }
             return ApiJson.Node(new JsonObject { ["command"] = job.Command, ["status"] = job.Status, ["logs"] = logs });
         });

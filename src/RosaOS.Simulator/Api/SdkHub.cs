@@ -90,7 +90,7 @@ public sealed partial class SdkHub : BackgroundService
         {
             if (!_clients.IsEmpty)
             {
-                Broadcast(JsonSerializer.SerializeToUtf8Bytes(_daemon.Status(), ReachyJson.Options));
+                Broadcast(ApiJson.Utf8(_daemon.Status()));
             }
         }
     }
@@ -107,15 +107,15 @@ public sealed partial class SdkHub : BackgroundService
         {
             return;
         }
-        Broadcast(JsonSerializer.SerializeToUtf8Bytes(new JointPositionsMessage
+        Broadcast(ApiJson.Utf8(new JointPositionsMessage
         {
             HeadJointPositions = snapshot.HeadJoints,
             AntennasJointPositions = snapshot.Antennas,
-        }, ReachyJson.Options));
-        Broadcast(JsonSerializer.SerializeToUtf8Bytes(new HeadPoseMessage
+        }));
+        Broadcast(ApiJson.Utf8(new HeadPoseMessage
         {
             HeadPose = Transform.ToRows(snapshot.HeadPose.ToArray()),
-        }, ReachyJson.Options));
+        }));
     }
 
     private static async Task SendLoopAsync(WebSocket socket, ChannelReader<byte[]> reader, CancellationToken cancellationToken)
@@ -375,24 +375,24 @@ public sealed partial class SdkHub : BackgroundService
         }
         var handle = _robot.Play("goto", null, plan.Duration, [new GotoStep(plan.Head, plan.Antennas, plan.BodyYaw, plan.Duration, plan.Method)], id);
         _ = handle.Completion.ContinueWith(
-            t => Broadcast(JsonSerializer.SerializeToUtf8Bytes(new TaskProgressMessage
+            t => Broadcast(ApiJson.Utf8(new TaskProgressMessage
             {
                 Uuid = id.Value,
                 Finished = true,
                 Error = t.Result == MoveOutcome.Cancelled ? "cancelled" : null,
                 Timestamp = DateTimeOffset.UtcNow,
-            }, ReachyJson.Options)),
+            })),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static void Reply(Channel<byte[]> queue, Guid id, string error)
-        => queue.Writer.TryWrite(JsonSerializer.SerializeToUtf8Bytes(new TaskProgressMessage
+        => queue.Writer.TryWrite(ApiJson.Utf8(new TaskProgressMessage
         {
             Uuid = id,
             Finished = true,
             Error = error,
             Timestamp = DateTimeOffset.UtcNow,
-        }, ReachyJson.Options));
+        }));
 
     private static GotoPlan ReadGoto(FieldErrors errors, JsonObject obj, object[] loc)
     {

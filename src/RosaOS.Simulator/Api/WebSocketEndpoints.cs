@@ -61,7 +61,7 @@ internal static class WebSocketEndpoints
                 return ApiJson.BackendNotRunning();
             }
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var info = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<FullState>)ReachyJson.Options.GetTypeInfo(typeof(FullState));
+            var info = ApiJson.Info<FullState>();
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / frequency));
             var closed = DrainAsync(socket, context.RequestAborted);
             try
@@ -99,7 +99,7 @@ internal static class WebSocketEndpoints
             {
                 await foreach (var update in channel.Reader.ReadAllAsync(stop.Token))
                 {
-                    var bytes = JsonSerializer.SerializeToUtf8Bytes(update, ReachyJson.Options);
+                    var bytes = ApiJson.Utf8(update);
                     await socket.SendAsync(bytes, WebSocketMessageType.Text, true, stop.Token);
                 }
             }
