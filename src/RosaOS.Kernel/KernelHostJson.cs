@@ -21,6 +21,8 @@ public sealed record ApprovalsAnswer(IReadOnlyList<PendingApproval> Pending, IRe
 [JsonSerializable(typeof(EstopStatus))]
 [JsonSerializable(typeof(EstopOutcome))]
 [JsonSerializable(typeof(ApprovalsAnswer))]
+[JsonSerializable(typeof(PendingApproval))]
+[JsonSerializable(typeof(ApprovalOutcome))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class KernelHostJson : JsonSerializerContext
 {
