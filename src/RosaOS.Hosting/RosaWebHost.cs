@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -109,29 +110,16 @@ public static class RosaWebHost
         _ = service;
     }
 
-    /// <summary>Maps <c>GET /health</c>: service name, version, uptime, plus any service-specific fields.</summary>
-    public static IEndpointConventionBuilder MapRosaHealth(this IEndpointRouteBuilder endpoints, Func<HttpContext, IDictionary<string, object?>>? extra = null)
+    /// <summary>Maps <c>GET /health</c>: service name, version, uptime, plus the service-specific fields <paramref name="extra"/> returns.</summary>
+    public static IEndpointConventionBuilder MapRosaHealth(this IEndpointRouteBuilder endpoints, Func<HttpContext, JsonObject>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         return endpoints.MapGet("/health", (HttpContext context) =>
         {
             var identity = context.RequestServices.GetRequiredService<ServiceIdentity>();
-            var body = new Dictionary<string, object?>
-            {
-                ["status"] = "ok",
-                ["service"] = identity.Name,
-                ["version"] = identity.Version,
-                ["uptime_s"] = Math.Round((DateTimeOffset.UtcNow - identity.StartedAt).TotalSeconds, 1),
-                ["pid"] = Environment.ProcessId,
-            };
-            if (extra is not null)
-            {
-                foreach (var (key, value) in extra(context))
-                {
-                    body[key] = value;
-                }
-            }
-            return Results.Json(body);
+            var body = new HealthAnswer("ok", identity.Name, identity.Version, Math.Round((DateTimeOffset.UtcNow - identity.StartedAt).TotalSeconds, 1),
+                Environment.ProcessId) { Extra = extra?.Invoke(context) };
+            return TypedResults.Json(body, HealthJson.Relaxed.HealthAnswer);
         });
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,6 +11,7 @@ using RosaOS.Agents;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Kernel;
@@ -236,15 +238,14 @@ public static partial class KernelCommand
         app.MapRosaHealth(_ =>
         {
             var (pending, done, expired) = database.EventCounts();
-            return new Dictionary<string, object?>
-            {
-                ["llm"] = new { provider = selection.Provider, model = selection.Model, status = selection.Status, available = selection.IsAvailable },
-                ["events"] = new { pending, done, expired, queued = intake.Backlog },
-                ["workers"] = new { running = processes.RunningCount, pool_pids = processes.PoolPids() },
-                ["drivers"] = drivers.Statuses.Select(d => new { name = d.Name, enabled = d.Enabled, reachable = d.Reachable, problem = d.Problem }),
-                ["estop"] = new { engaged = estop.Status.Engaged, refusal = estop.Refusal },
-                ["process_server"] = $"http://{host}:{processPort}/mcp",
-            };
+            var health = new KernelHealth(
+                new LlmStatus(selection.Provider, selection.Model, selection.Status, selection.IsAvailable),
+                new HealthEvents(pending, done, expired, intake.Backlog),
+                new HealthWorkers(processes.RunningCount, processes.PoolPids()),
+                [.. drivers.Statuses.Select(d => new HealthDriver(d.Name, d.Enabled, d.Reachable, d.Problem))],
+                new HealthEstop(estop.Status.Engaged, estop.Refusal),
+                $"http://{host}:{processPort}/mcp");
+            return JsonSerializer.SerializeToNode(health, KernelJson.Relaxed.KernelHealth)!.AsObject();
         });
         var bound = app.Services.GetRequiredService<BoundAddresses>();
         // The process manager's MCP answers only on its own port. A fixed port goes into the route (RequireHost, which route

@@ -102,6 +102,12 @@ public sealed class KernelContractTests
         [typeof(TimerEvent)] = (new TimerEvent("fired", 7, Timer()), ["action", "event_id", "timer", .. TimerPaths("timer")]),
         [typeof(WatchEvent)] = (new WatchEvent("cancelled", "ros", "w1", "ui"), ["action", "driver", "watch_id", "by"]),
         [typeof(RobotNoticeEvent)] = (new RobotNoticeEvent(1, "ros", "w1", "the door opened"), ["event_id", "robot", "watch_id", "message"]),
+        // /health's own fields of the kernel (rosa status and the UI's status line read llm, events, workers, drivers, estop).
+        [typeof(KernelHealth)] = (new KernelHealth(new LlmStatus("groq", null, "ok", true), new HealthEvents(1, 2, 0, 0), new HealthWorkers(1, [42]),
+                [new HealthDriver("reachy-mini", true, false, "refused")], new HealthEstop(false, null), "http://127.0.0.1:8001/mcp"),
+            ["llm", "llm.provider", "llm.model", "llm.status", "llm.available", "events", "events.pending", "events.done", "events.expired", "events.queued",
+                "workers", "workers.running", "workers.pool_pids", "workers.pool_pids[]", "drivers", "drivers[]", "drivers[].name", "drivers[].enabled",
+                "drivers[].reachable", "drivers[].problem", "estop", "estop.engaged", "estop.refusal", "process_server"]),
     };
 
     [Fact]
