@@ -6,20 +6,16 @@ using System.Text.Json.Serialization;
 namespace RosaOS.Hosting;
 
 /// <summary>
-/// <c>GET /health</c> of every service: the common fields, then the service's own (<see cref="Extra"/>, written after them in the
-/// order the service gives them, as before: tests, <c>rosa status</c> and the UI read them by name).
+/// The fields of <c>GET /health</c> every service has; the service's own follow them in the order it gives them (tests,
+/// <c>rosa status</c> and <c>rosa up</c> read them by name). Not an extension-data member: System.Text.Json refuses one on a
+/// record with a constructor, so <see cref="RosaWebHost.MapRosaHealth"/> appends them to this record's JSON object.
 /// </summary>
 /// <param name="Status">Always "ok" (the service answers).</param>
 /// <param name="Service">The service's name.</param>
 /// <param name="Version">The rosaOS version.</param>
 /// <param name="UptimeS">Seconds since start, rounded to 0.1.</param>
 /// <param name="Pid">The process id.</param>
-public sealed record HealthAnswer(string Status, string Service, string Version, double UptimeS, int Pid)
-{
-    /// <summary>The service's own fields, each built from its source-generated context (or JSON nodes of primitives).</summary>
-    [JsonExtensionData]
-    public JsonObject? Extra { get; init; }
-}
+public sealed record HealthAnswer(string Status, string Service, string Version, double UptimeS, int Pid);
 
 /// <summary>
 /// Source-generated JSON for <see cref="HealthAnswer"/>, with the escaping ASP.NET Core's own JSON results use (what
@@ -27,6 +23,7 @@ public sealed record HealthAnswer(string Status, string Service, string Version,
 /// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(HealthAnswer))]
+[JsonSerializable(typeof(JsonObject))]
 public sealed partial class HealthJson : JsonSerializerContext
 {
     /// <summary>Only what JSON requires is escaped.</summary>

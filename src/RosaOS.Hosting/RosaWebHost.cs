@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -117,9 +118,18 @@ public static class RosaWebHost
         return endpoints.MapGet("/health", (HttpContext context) =>
         {
             var identity = context.RequestServices.GetRequiredService<ServiceIdentity>();
-            var body = new HealthAnswer("ok", identity.Name, identity.Version, Math.Round((DateTimeOffset.UtcNow - identity.StartedAt).TotalSeconds, 1),
-                Environment.ProcessId) { Extra = extra?.Invoke(context) };
-            return TypedResults.Json(body, HealthJson.Relaxed.HealthAnswer);
+            var common = new HealthAnswer("ok", identity.Name, identity.Version, Math.Round((DateTimeOffset.UtcNow - identity.StartedAt).TotalSeconds, 1),
+                Environment.ProcessId);
+            var body = JsonSerializer.SerializeToNode(common, HealthJson.Relaxed.HealthAnswer)!.AsObject();
+            if (extra?.Invoke(context) is { } own)
+            {
+                foreach (var (key, value) in own.ToList())
+                {
+                    own.Remove(key); // a node has one parent
+                    body[key] = value;
+                }
+            }
+            return TypedResults.Json(body, HealthJson.Relaxed.JsonObject);
         });
     }
 
