@@ -6,7 +6,7 @@ namespace RosaOS.Hosting;
 
 /// <summary>
 /// Source-generated contracts of the bodies every service writes through this project: RequestGuard's refusals and the
-/// values <c>GET /health</c> carries. A JIT build resolves them by reflection as before (this resolver comes after it in
+/// plain values and JSON nodes services hand to ASP.NET Core (<c>GET /health</c> has its own typed answer, <c>HealthJson</c>). A JIT build resolves them by reflection as before (this resolver comes after it in
 /// the chain); a trimmed or Native AOT build, where reflection-based JSON is off, finds them here.
 /// </summary>
 [JsonSerializable(typeof(Dictionary<string, string>))]

@@ -1,5 +1,6 @@
 using System.Reflection;
-using System.Text.Json.Serialization.Metadata;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +9,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace RosaOS.Hosting;
 
@@ -114,32 +114,25 @@ public static class RosaWebHost
         _ = service;
     }
 
-    /// <summary>Maps <c>GET /health</c>: service name, version, uptime, plus any service-specific fields.</summary>
-    public static IEndpointConventionBuilder MapRosaHealth(this IEndpointRouteBuilder endpoints, Func<HttpContext, IDictionary<string, object?>>? extra = null)
+    /// <summary>Maps <c>GET /health</c>: service name, version, uptime, plus the service-specific fields <paramref name="extra"/> returns.</summary>
+    public static IEndpointConventionBuilder MapRosaHealth(this IEndpointRouteBuilder endpoints, Func<HttpContext, JsonObject>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         return endpoints.MapGet("/health", (HttpContext context) =>
         {
             var identity = context.RequestServices.GetRequiredService<ServiceIdentity>();
-            var body = new Dictionary<string, object?>
+            var common = new HealthAnswer("ok", identity.Name, identity.Version, Math.Round((DateTimeOffset.UtcNow - identity.StartedAt).TotalSeconds, 1),
+                Environment.ProcessId);
+            var body = JsonSerializer.SerializeToNode(common, HealthJson.Relaxed.HealthAnswer)!.AsObject();
+            if (extra?.Invoke(context) is { } own)
             {
-                ["status"] = "ok",
-                ["service"] = identity.Name,
-                ["version"] = identity.Version,
-                ["uptime_s"] = Math.Round((DateTimeOffset.UtcNow - identity.StartedAt).TotalSeconds, 1),
-                ["pid"] = Environment.ProcessId,
-            };
-            if (extra is not null)
-            {
-                foreach (var (key, value) in extra(context))
+                foreach (var (key, value) in own.ToList())
                 {
+                    own.Remove(key); // a node has one parent
                     body[key] = value;
                 }
             }
-            // The type's contract from ASP.NET Core's own JSON options, which Results.Json(body) used: the same bytes, without
-            // the reflection-based overload that trimming and Native AOT refuse.
-            var json = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-            return Results.Json(body, (JsonTypeInfo<Dictionary<string, object?>>)json.GetTypeInfo(typeof(Dictionary<string, object?>)));
+            return TypedResults.Json(body, HealthJson.Relaxed.JsonObject);
         });
     }
 

@@ -214,6 +214,22 @@ public sealed record WatchesAnswer(IReadOnlyList<JsonObject> Watches, IReadOnlyL
 public sealed record WatchCancelAnswer(bool Ok, string Driver, JsonObject? Watch);
 
 /// <summary>The one source-generated JSON context of the kernel's contract (snake_case, as the original's API).</summary>
+/// <summary>The kernel's own fields of <c>GET /health</c>, after the common ones of every service (RosaOS.Hosting.HealthAnswer).</summary>
+public sealed record KernelHealth(LlmStatus Llm, HealthEvents Events, HealthWorkers Workers, IReadOnlyList<HealthDriver> Drivers, HealthEstop Estop,
+    string ProcessServer);
+
+/// <summary>The journal's events by state, and how many wait in the kernel's queue.</summary>
+public sealed record HealthEvents(long Pending, long Done, long Expired, int Queued);
+
+/// <summary>Running tasks and the pool's warm worker processes.</summary>
+public sealed record HealthWorkers(int Running, IReadOnlyList<int> PoolPids);
+
+/// <summary>One drivers.json entry as the kernel sees it.</summary>
+public sealed record HealthDriver(string Name, bool Enabled, bool Reachable, string? Problem);
+
+/// <summary>The kernel's stop latch, and why launch_process refuses while it holds.</summary>
+public sealed record HealthEstop(bool Engaged, string? Refusal);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(KernelAck))]
 [JsonSerializable(typeof(KernelError))]
@@ -248,6 +264,21 @@ public sealed record WatchCancelAnswer(bool Ok, string Driver, JsonObject? Watch
 [JsonSerializable(typeof(HistoryAnswer))]
 [JsonSerializable(typeof(WatchesAnswer))]
 [JsonSerializable(typeof(WatchCancelAnswer))]
+[JsonSerializable(typeof(LlmStatus))]
+[JsonSerializable(typeof(UserMessageEvent))]
+[JsonSerializable(typeof(KernelOutputEvent))]
+[JsonSerializable(typeof(ChatOutputEvent))]
+[JsonSerializable(typeof(EventExpiredEvent))]
+[JsonSerializable(typeof(ToolCallEvent))]
+[JsonSerializable(typeof(KernelReplyEvent))]
+[JsonSerializable(typeof(ReplyArguments))]
+[JsonSerializable(typeof(LeaseRevokedEvent))]
+[JsonSerializable(typeof(LeaseRow))]
+[JsonSerializable(typeof(ProcessRow))]
+[JsonSerializable(typeof(TimerEvent))]
+[JsonSerializable(typeof(WatchEvent))]
+[JsonSerializable(typeof(RobotNoticeEvent))]
+[JsonSerializable(typeof(KernelHealth))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 public sealed partial class KernelJson : JsonSerializerContext
 {

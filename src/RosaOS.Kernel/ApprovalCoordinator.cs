@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -130,7 +131,7 @@ public sealed partial class ApprovalCoordinator : BackgroundService
             }
             if (fresh)
             {
-                _hub.Publish("approval", call);
+                _hub.Publish("approval", call, KernelHostJson.Default.PendingApproval);
                 LogWaiting(_logger, call.Driver, call.Tool, call.Id);
             }
         }
@@ -154,7 +155,7 @@ public sealed partial class ApprovalCoordinator : BackgroundService
         var who = outcome.By is "ui" or "cli" ? "person" : outcome.By;
         var text = $"{outcome.Tool} on {outcome.Driver} {outcome.Decision.Replace('_', ' ')} by {outcome.By}{(outcome.Note is { Length: > 0 } n ? $": {n}" : "")} (approval {outcome.Id}, caller {outcome.Caller ?? "unknown"})";
         _database.Audit(who, outcome.Driver, "approval_" + outcome.Decision, outcome.Arguments.GetRawText(), text, outcome.Decision != "approved", 0);
-        _hub.Publish("approval_decided", outcome);
+        _hub.Publish("approval_decided", outcome, KernelHostJson.Default.ApprovalOutcome);
     }
 
     private static async Task<DriverApprovals> FetchAsync(DriverEntry driver, CancellationToken cancellationToken)

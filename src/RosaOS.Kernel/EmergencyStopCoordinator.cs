@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -133,7 +134,7 @@ public sealed partial class EmergencyStopCoordinator(
         var outcome = new EstopOutcome("engage", source, results.All(r => r.Ok), true, terminated, results, Math.Round(watch.Elapsed.TotalMilliseconds, 1));
         LogEngaged(logger, source, outcome.ElapsedMs, terminated.Count, string.Join("; ", results.Select(r => $"{r.Driver}: {r.Summary}")));
         Audit(outcome, reason);
-        hub.Publish("estop", outcome);
+        hub.Publish("estop", outcome, KernelHostJson.Default.EstopOutcome);
         PublishStatus();
         return outcome;
     }
@@ -175,7 +176,7 @@ public sealed partial class EmergencyStopCoordinator(
         var outcome = new EstopOutcome("release", by, results.All(r => r.Ok || !r.Answered), false, [], results, Math.Round(watch.Elapsed.TotalMilliseconds, 1));
         LogReleased(logger, by, string.Join("; ", results.Select(r => $"{r.Driver}: {r.Summary}")));
         Audit(outcome, note);
-        hub.Publish("estop_release", outcome);
+        hub.Publish("estop_release", outcome, KernelHostJson.Default.EstopOutcome);
         PublishStatus();
         if (stillEngaged.Count > 0)
         {
@@ -328,7 +329,7 @@ public sealed partial class EmergencyStopCoordinator(
     {
         var status = Status;
         // Only changes go out; the time of each check does not count as a change.
-        var key = JsonSerializer.Serialize(status with { Drivers = [.. status.Drivers.Select(d => d with { CheckedAt = default })] });
+        var key = JsonSerializer.Serialize(status with { Drivers = [.. status.Drivers.Select(d => d with { CheckedAt = default })] }, KernelHostJson.Default.EstopStatus);
         lock (_lock)
         {
             if (key == _lastPublished)
@@ -337,7 +338,7 @@ public sealed partial class EmergencyStopCoordinator(
             }
             _lastPublished = key;
         }
-        hub.Publish("estop_state", status);
+        hub.Publish("estop_state", status, KernelHostJson.Default.EstopStatus);
     }
 
     private void Audit(EstopOutcome outcome, string? reason)

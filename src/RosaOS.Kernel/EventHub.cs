@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using RosaOS.Kernel.Contracts;
 
@@ -6,8 +7,8 @@ namespace RosaOS.Kernel;
 
 /// <summary>One live event (server-sent events).</summary>
 /// <param name="Id">Increasing id (SSE <c>id:</c>).</param>
-/// <param name="Type">SSE event name: user_message, kernel_output, process_launched, process_finished, process_failed, process_terminated, tool_call, provider_status, estop.</param>
-/// <param name="Json">The data as JSON.</param>
+/// <param name="Type">SSE event name: user_message, kernel_output, process_launched, process_finished, process_failed, process_terminated, tool_call, provider_status, estop, … (the records of RosaOS.Kernel.Contracts/KernelEvents.cs).</param>
+/// <param name="Json">The data as JSON (an event record written by its source-generated type info).</param>
 public sealed record LiveEvent(long Id, string Type, string Json);
 
 /// <summary>
@@ -24,10 +25,13 @@ public sealed class EventHub
     private readonly Lock _lock = new();
     private long _nextId;
 
-    /// <summary>Publishes to every subscriber.</summary>
-    public void Publish(string type, object data)
+    /// <summary>
+    /// Publishes to every subscriber: <paramref name="data"/> is one of the event records, written by its source-generated
+    /// <paramref name="typeInfo"/> (KernelJson.Default or KernelHostJson.Default: the default encoder the events always had).
+    /// </summary>
+    public void Publish<T>(string type, T data, JsonTypeInfo<T> typeInfo)
     {
-        var json = JsonSerializer.Serialize(data);
+        var json = JsonSerializer.Serialize(data, typeInfo);
         lock (_lock)
         {
             var live = new LiveEvent(++_nextId, type, json);
@@ -77,14 +81,6 @@ public sealed class EventHub
     public void PushOutgoing(string role, string content, string? workerId = null, bool? done = null, long? eventId = null)
     {
         var at = DateTimeOffset.UtcNow.ToString("O");
-        var message = new Dictionary<string, object?>
-        {
-            ["role"] = role,
-            ["content"] = content,
-            ["worker_id"] = workerId,
-            ["done"] = done,
-            ["at"] = at,
-        };
         lock (_lock)
         {
             _updates.Add(new UpdateMessage(role, content, workerId, done, at));
@@ -93,11 +89,8 @@ public sealed class EventHub
                 _updates.RemoveAt(0);
             }
         }
-        Publish("kernel_output", eventId is null ? message : new Dictionary<string, object?>(message)
-        {
-            ["event_id"] = eventId,
-            ["key"] = $"e{eventId}:out",
-        });
+        Publish("kernel_output", new KernelOutputEvent(role, content, workerId, done, at, eventId, eventId is null ? null : $"e{eventId}:out"),
+            KernelJson.Default.KernelOutputEvent);
     }
 
     /// <summary>Returns and clears the pending outgoing messages.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -80,7 +81,7 @@ public sealed class EventIntake
         var (id, duplicate) = Accept("speech", payload, $"[User said] {text}", idempotencyKey);
         if (!duplicate)
         {
-            _hub.Publish("user_message", new { source = "speech", text, event_id = id, key = $"e{id}:in" });
+            _hub.Publish("user_message", new UserMessageEvent("speech", text, id, $"e{id}:in"), KernelJson.Default.UserMessageEvent);
         }
         return !duplicate;
     }
@@ -103,7 +104,7 @@ public sealed class EventIntake
             _chatWaiters[id] = done;
         }
         // Published once journaled, with the key the history gives the same line.
-        _hub.Publish("user_message", new { source = "chat", text = prompt, event_id = id, key = $"e{id}:in" });
+        _hub.Publish("user_message", new UserMessageEvent("chat", prompt, id, $"e{id}:in"), KernelJson.Default.UserMessageEvent);
         _wake.Writer.TryWrite(true);
         return (id, done.Task);
     }
@@ -123,7 +124,7 @@ public sealed class EventIntake
             $"[Robot event] {message} (robot={robot}, watch_id={watchId})", idempotencyKey);
         if (!duplicate)
         {
-            _hub.Publish("robot_event", new { event_id = id, robot, watch_id = watchId, message });
+            _hub.Publish("robot_event", new RobotNoticeEvent(id, robot, watchId, message), KernelJson.Default.RobotNoticeEvent);
         }
         return !duplicate;
     }

@@ -217,7 +217,8 @@ public static class KernelApi
         var reader = hub.Subscribe(lastId, out var unsubscribe);
         try
         {
-            var status = JsonSerializer.Serialize(new { provider = llm.Selection.Provider, model = llm.Selection.Model, status = llm.Selection.Status, available = llm.Selection.IsAvailable });
+            var status = JsonSerializer.Serialize(
+                new LlmStatus(llm.Selection.Provider, llm.Selection.Model, llm.Selection.Status, llm.Selection.IsAvailable), KernelJson.Default.LlmStatus);
             await context.Response.WriteAsync($"event: provider_status\ndata: {status}\n\n", context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
             await foreach (var e in reader.ReadAllAsync(context.RequestAborted))
@@ -460,7 +461,7 @@ public static class KernelApi
             var ms = watch.Elapsed.TotalMilliseconds;
             var args = body.RootElement.GetRawText();
             database.Audit("manual", name, tool, args, text, isError, ms);
-            hub.Publish("tool_call", new { worker_id = "manual", server = name, tool, arguments = args, result = text, is_error = isError, duration_ms = ms });
+            hub.Publish("tool_call", new ToolCallEvent("manual", name, tool, args, text, isError, ms), KernelJson.Default.ToolCallEvent);
             return TypedResults.Json(new ToolCallAnswer(!isError, text), KernelJson.Relaxed.ToolCallAnswer, statusCode: isError ? 422 : 200);
         }
         catch (ModelContextProtocol.McpException e) when (!context.RequestAborted.IsCancellationRequested)
@@ -546,7 +547,7 @@ public static class KernelApi
         if (database.Audit(report.WorkerId, report.Server ?? "?", report.Tool, report.Arguments ?? "{}", report.Result ?? "", report.IsError, report.DurationMs,
             report.CallId, started, key) && !started)
         {
-            hub.Publish("tool_call", report);
+            hub.Publish("tool_call", report, KernelJson.Default.ToolCallReport);
         }
         return Ack();
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -11,6 +11,7 @@ using RosaOS.Agents;
 using RosaOS.Configuration;
 using RosaOS.EmergencyStop;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 using RosaOS.Mcp.Arguments;
 
 namespace RosaOS.Kernel;
@@ -237,26 +238,14 @@ public static partial class KernelCommand
         app.MapRosaHealth(_ =>
         {
             var (pending, done, expired) = database.EventCounts();
-            // JsonObjects rather than anonymous types: the same names, values and order, and writable without reflection
-            // (a Native AOT build has no reflection-based JSON, and anonymous types have no source-generated contract).
-            return new Dictionary<string, object?>
-            {
-                ["llm"] = new JsonObject
-                {
-                    ["provider"] = selection.Provider, ["model"] = selection.Model, ["status"] = selection.Status, ["available"] = selection.IsAvailable,
-                },
-                ["events"] = new JsonObject { ["pending"] = pending, ["done"] = done, ["expired"] = expired, ["queued"] = intake.Backlog },
-                ["workers"] = new JsonObject
-                {
-                    ["running"] = processes.RunningCount, ["pool_pids"] = new JsonArray([.. processes.PoolPids().Select(pid => (JsonNode)pid)]),
-                },
-                ["drivers"] = new JsonArray([.. drivers.Statuses.Select(d => (JsonNode)new JsonObject
-                {
-                    ["name"] = d.Name, ["enabled"] = d.Enabled, ["reachable"] = d.Reachable, ["problem"] = d.Problem,
-                })]),
-                ["estop"] = new JsonObject { ["engaged"] = estop.Status.Engaged, ["refusal"] = estop.Refusal },
-                ["process_server"] = $"http://{host}:{processPort}/mcp",
-            };
+            var health = new KernelHealth(
+                new LlmStatus(selection.Provider, selection.Model, selection.Status, selection.IsAvailable),
+                new HealthEvents(pending, done, expired, intake.Backlog),
+                new HealthWorkers(processes.RunningCount, processes.PoolPids()),
+                [.. drivers.Statuses.Select(d => new HealthDriver(d.Name, d.Enabled, d.Reachable, d.Problem))],
+                new HealthEstop(estop.Status.Engaged, estop.Refusal),
+                $"http://{host}:{processPort}/mcp");
+            return JsonSerializer.SerializeToNode(health, KernelJson.Relaxed.KernelHealth)!.AsObject();
         });
         var bound = app.Services.GetRequiredService<BoundAddresses>();
         // The process manager's MCP answers only on its own port. A fixed port goes into the route (RequireHost, which route

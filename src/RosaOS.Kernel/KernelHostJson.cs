@@ -16,11 +16,15 @@ public sealed record ApprovalsAnswer(IReadOnlyList<PendingApproval> Pending, IRe
 /// RosaOS.Kernel.Contracts does not reference) or to the kernel's stop coordinator: the stop's state and outcomes, the
 /// approvals, and a driver's approval answer passed through. Same options as <see cref="Contracts.KernelJson.Relaxed"/>
 /// (those records name their members with [JsonPropertyName], so the naming policy only applies to the kernel's own rows).
+/// The live events (estop, estop_release, estop_state, approval, approval_decided) go out through <c>Default</c>, the default
+/// encoder they were always written with.
 /// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(EstopStatus))]
 [JsonSerializable(typeof(EstopOutcome))]
 [JsonSerializable(typeof(ApprovalsAnswer))]
+[JsonSerializable(typeof(PendingApproval))]
+[JsonSerializable(typeof(ApprovalOutcome))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class KernelHostJson : JsonSerializerContext
 {

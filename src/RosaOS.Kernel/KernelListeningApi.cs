@@ -70,14 +70,12 @@ public static class KernelListeningApi
                 until = parsed;
             }
             var state = board.Set(listening.GetBoolean(), reason, until);
-            hub.Publish("listening", ToJson(state));
+            hub.Publish("listening", state, KernelJson.Default.ListeningState);
             return KernelApi.Ack();
         }
     }
 
     private static IResult Bad(string error) => KernelApi.Error(error, StatusCodes.Status400BadRequest);
-
-    private static object ToJson(ListeningState state) => new { listening = state.Listening, reason = state.Reason, until = state.Until, changed_at = state.ChangedAt };
 
     /// <summary>The latest state (one robot's ear per kernel, as the original's single STT callback).</summary>
     private sealed class ListeningBoard

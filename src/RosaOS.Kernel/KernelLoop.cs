@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -124,7 +125,8 @@ public sealed partial class KernelLoop : BackgroundService
         var reason = $"not run: it waited {Duration(age)}, longer than the {Duration(ttl)} a {e.Kind} event may wait (the kernel was stopped or busy)";
         _database.ExpireEvent(e.Id, reason);
         LogExpired(_logger, e.Id, e.Kind, age.TotalSeconds, ttl.TotalSeconds);
-        _hub.Publish("event_expired", new { event_id = e.Id, key = $"e{e.Id}:expired", kind = e.Kind, text = e.Text, accepted_at = e.AcceptedAt.ToString("O", CultureInfo.InvariantCulture), reason });
+        _hub.Publish("event_expired", new EventExpiredEvent(e.Id, $"e{e.Id}:expired", e.Kind, e.Text, e.AcceptedAt.ToString("O", CultureInfo.InvariantCulture), reason),
+            KernelJson.Default.EventExpiredEvent);
         if (_intake.CompleteChat(e.Id, $"Error: {reason}. Ask again if you still want it."))
         {
             // Its sender was waiting and has been told.
@@ -229,7 +231,7 @@ public sealed partial class KernelLoop : BackgroundService
         }
         else
         {
-            _hub.Publish("kernel_output", new { role = "model", content = shown, event_id = e.Id, key = $"e{e.Id}:out" });
+            _hub.Publish("kernel_output", new ChatOutputEvent("model", shown, e.Id, $"e{e.Id}:out"), KernelJson.Default.ChatOutputEvent);
         }
         LogTurnDone(_logger, e.Id, success);
     }

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RosaOS.EmergencyStop;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -118,7 +119,7 @@ public sealed partial class LeaseCoordinator : BackgroundService
             if (previous is not null)
             {
                 Line(robot).Insert(0, previous with { Since = person.Since });
-                _hub.Publish("lease_revoked", new { robot, worker_id = previous.Id, reason = "a person took control" });
+                _hub.Publish("lease_revoked", new LeaseRevokedEvent(robot, previous.Id, "a person took control"), KernelJson.Default.LeaseRevokedEvent);
                 LogRevoked(_logger, robot, previous.Id);
             }
             Changed(robot);
@@ -176,7 +177,7 @@ public sealed partial class LeaseCoordinator : BackgroundService
     private void Changed(string robot)
     {
         var holder = _holders.GetValueOrDefault(robot);
-        _hub.Publish("lease", new { robot, holder = holder?.Id, kind = holder?.Kind, note = holder?.Note, since = holder?.Since });
+        _hub.Publish("lease", new LeaseRow(robot, holder?.Id, holder?.Kind, holder?.Note, holder?.Since), KernelJson.Default.LeaseRow);
         _changed.Writer.TryWrite(robot);
     }
 

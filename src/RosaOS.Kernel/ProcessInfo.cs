@@ -32,21 +32,7 @@ public sealed class ProcessInfo
 
     public string? Outcome { get; set; }
 
-    /// <summary>The JSON shape of GET /api/processes and get_processes.</summary>
-    public Dictionary<string, object?> ToJson() => new()
-    {
-        ["worker_id"] = WorkerId,
-        ["system_prompt"] = SystemPrompt,
-        ["robots"] = Robots,
-        ["kind"] = Kind,
-        ["pid"] = Pid,
-        ["state"] = State,
-        ["started_at"] = StartedAt.ToString("O", CultureInfo.InvariantCulture),
-        ["ended_at"] = EndedAt?.ToString("O", CultureInfo.InvariantCulture),
-        ["outcome"] = Outcome,
-    };
-
-    /// <summary>The row of GET /api/processes (the same fields as <see cref="ToJson"/>).</summary>
+    /// <summary>The row of GET /api/processes, get_processes and the process_* events.</summary>
     public RosaOS.Kernel.Contracts.ProcessRow ToRow() => new(WorkerId, SystemPrompt, Robots, Kind, Pid, State,
         StartedAt.ToString("O", CultureInfo.InvariantCulture), EndedAt?.ToString("O", CultureInfo.InvariantCulture), Outcome);
 

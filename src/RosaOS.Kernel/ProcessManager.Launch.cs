@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
 using RosaOS.Hosting;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -116,7 +117,7 @@ public sealed partial class ProcessManager
         _table[info.WorkerId] = info;
         _database.SaveProcess(info);
         _leases.Grant(info.WorkerId, info.Robots, info.SystemPrompt);
-        _hub.Publish("process_launched", info.ToJson());
+        _hub.Publish("process_launched", info.ToRow(), KernelJson.Default.ProcessRow);
         LogLaunched(_logger, info.WorkerId, info.Kind, info.Pid ?? 0);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RosaOS.Agents;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -25,7 +26,7 @@ public sealed partial class ProcessManager
         _database.SaveProcess(info);
         // Done, failed, terminated, timed out or killed: its robots pass to the next in line.
         _leases.Release(info.WorkerId);
-        _hub.Publish(state switch { "terminated" => "process_terminated", "failed" => "process_failed", _ => "process_finished" }, info.ToJson());
+        _hub.Publish(state switch { "terminated" => "process_terminated", "failed" => "process_failed", _ => "process_finished" }, info.ToRow(), KernelJson.Default.ProcessRow);
     }
 
     private void Fail(ProcessInfo info, string reason)

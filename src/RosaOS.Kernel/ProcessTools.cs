@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.AI;
 using ModelContextProtocol.Server;
 using RosaOS.Mcp.Arguments;
+using RosaOS.Kernel.Contracts;
 
 // Parameter names are the wire names of the original's tools (system_prompt, worker_id); models and prompts rely on them.
 #pragma warning disable CA1707
@@ -112,11 +113,8 @@ public sealed class ProcessTools(ProcessManager processes, DriverRegistry driver
             var (answer, isError) = await drivers.CallToolAsync(options.ReplyDriver, "speak", new Dictionary<string, object?> { ["text"] = text }, cancellationToken);
             // Shown live as what the robot said; the key is the journaled step's, which a reloaded page's history reads.
             var step = KernelStep.Current;
-            hub.Publish("tool_call", new
-            {
-                worker_id = "kernel", server = options.ReplyDriver, tool = "reply", arguments = JsonSerializer.Serialize(new { text }), result = answer,
-                is_error = isError, duration_ms = watch.Elapsed.TotalMilliseconds, event_id = step?.EventId, key = step is null ? null : $"e{step.EventId}:s{step.Seq}",
-            });
+            hub.Publish("tool_call", new KernelReplyEvent("kernel", options.ReplyDriver, "reply", JsonSerializer.Serialize(new ReplyArguments(text), KernelJson.Default.ReplyArguments),
+                answer, isError, watch.Elapsed.TotalMilliseconds, step?.EventId, step is null ? null : $"e{step.EventId}:s{step.Seq}"), KernelJson.Default.KernelReplyEvent);
             return isError ? "Error: " + answer : answer;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

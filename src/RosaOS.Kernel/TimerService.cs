@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RosaOS.Kernel.Contracts;
 
 namespace RosaOS.Kernel;
 
@@ -106,7 +107,7 @@ public sealed partial class TimerService : BackgroundService
         if (added == row)
         {
             LogScheduled(_logger, added.Id, added.DueAt, added.Repeat?.TotalSeconds);
-            _hub.Publish("timers", new { action = "scheduled", timer = added.ToJson() });
+            _hub.Publish("timers", new TimerEvent("scheduled", null, added.ToJson()), KernelJson.Default.TimerEvent);
         }
         _changed.Writer.TryWrite(true);
         return added;
@@ -125,7 +126,7 @@ public sealed partial class TimerService : BackgroundService
         }
         var after = _database.CancelTimer(id, "cancelled by " + by);
         LogCancelled(_logger, id, by);
-        _hub.Publish("timers", new { action = "cancelled", timer = after?.ToJson() });
+        _hub.Publish("timers", new TimerEvent("cancelled", null, after?.ToJson()), KernelJson.Default.TimerEvent);
         _changed.Writer.TryWrite(true);
         return (after, after is { Status: "cancelled" });
     }
@@ -150,7 +151,7 @@ public sealed partial class TimerService : BackgroundService
                 fired++;
                 _intake.Wake();
                 LogFired(_logger, timer.Id, result.EventId, late.TotalSeconds);
-                _hub.Publish("timers", new { action = "fired", event_id = result.EventId, timer = result.After.ToJson() });
+                _hub.Publish("timers", new TimerEvent("fired", result.EventId, result.After.ToJson()), KernelJson.Default.TimerEvent);
             }
         }
         return fired;

@@ -172,7 +172,7 @@ public static class WatchesApi
             var watch = answer?["watch"] as JsonObject;
             var summary = watch is null ? id : $"{id} ({Normalise(driver, watch)["summary"]}: {watch["text"]})";
             database.Audit("person", driver, "cancel_watch", args, $"watch {summary} cancelled by {by}", false, 0);
-            hub.Publish("watches", new { action = "cancelled", driver, watch_id = id, by });
+            hub.Publish("watches", new WatchEvent("cancelled", driver, id, by), KernelJson.Default.WatchEvent);
             return TypedResults.Json(new WatchCancelAnswer(true, driver, watch is null ? null : Normalise(driver, watch)), KernelJson.Relaxed.WatchCancelAnswer);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)

@@ -221,14 +221,14 @@ public static partial class KasaCommand
             return 2;
         }
         app.UseHostFiltering();
-        app.MapRosaHealth(_ => new Dictionary<string, object?>
+        app.MapRosaHealth(_ => new System.Text.Json.Nodes.JsonObject
         {
             ["bulb"] = options.Host ?? "discovery",
             ["protocol"] = options.Protocol.ToString().ToLowerInvariant(),
-            ["simulated"] = sim is null ? null : new Dictionary<string, object?>
+            ["simulated"] = sim is null ? null : new System.Text.Json.Nodes.JsonObject
             {
                 ["xor_port"] = sim.XorPort, ["klap_port"] = sim.KlapPort, ["discovery_port"] = sim.DiscoveryPort,
-                ["light"] = new Dictionary<string, object?>
+                ["light"] = new System.Text.Json.Nodes.JsonObject
                 {
                     ["on"] = sim.State.On, ["hue"] = sim.State.Hue, ["saturation"] = sim.State.Saturation,
                     ["color_temp"] = sim.State.ColorTemperature, ["brightness"] = sim.State.Brightness,

@@ -79,13 +79,13 @@ public static partial class ReachyServer
             return 2;
         }
         app.UseHostFiltering();
-        app.MapRosaHealth(context => new Dictionary<string, object?>
+        app.MapRosaHealth(context => new System.Text.Json.Nodes.JsonObject
         {
             ["daemon"] = options.Daemon.ToString(),
             ["tools"] = ReachyToolGroups.All.Count,
-            ["estop"] = context.RequestServices.GetRequiredService<EmergencyStopLatch>().State,
+            ["estop"] = System.Text.Json.JsonSerializer.SerializeToNode(context.RequestServices.GetRequiredService<EmergencyStopLatch>().State, EstopJson.Default.EstopState),
             ["speech_input"] = context.RequestServices.GetService<SpeechInputService>()?.Status is { } hearing
-                ? System.Text.Json.JsonSerializer.SerializeToElement(hearing, RosaOS.Speech.Input.SpeechJson.Default.SpeechLoopStatus)
+                ? System.Text.Json.JsonSerializer.SerializeToNode(hearing, RosaOS.Speech.Input.SpeechJson.Default.SpeechLoopStatus)
                 : null,
             ["head_touch"] = context.RequestServices.GetRequiredService<HeadTouchDetector>().Status.ToJson(),
         });

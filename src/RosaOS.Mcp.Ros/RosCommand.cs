@@ -77,14 +77,14 @@ public static class RosCommand
         var app = builder.Build();
         var robot = app.Services.GetRequiredService<RobotSession>();
         app.UseHostFiltering();
-        app.MapRosaHealth(_ => new Dictionary<string, object?>
+        app.MapRosaHealth(_ => new System.Text.Json.Nodes.JsonObject
         {
             ["robot"] = options.Name,
             ["rosbridge"] = options.Rosbridge,
             ["connected"] = robot.Client.IsConnected,
             ["reconnects"] = robot.Client.Reconnects,
             ["active_motions"] = robot.ActiveMotions,
-            ["estop"] = app.Services.GetRequiredService<EmergencyStopLatch>().State,
+            ["estop"] = System.Text.Json.JsonSerializer.SerializeToNode(app.Services.GetRequiredService<EmergencyStopLatch>().State, EstopJson.Default.EstopState),
         });
         app.MapMcp("/mcp");
         app.MapEmergencyStop();

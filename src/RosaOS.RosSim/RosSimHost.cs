@@ -92,7 +92,7 @@ public static partial class RosSimHost
             await using var session = new BridgeSession(socket, graph, time, logger, Interlocked.Increment(ref clients));
             await session.RunAsync(context.RequestAborted);
         });
-        app.MapRosaHealth(context => new Dictionary<string, object?> { ["robot"] = options.Name, ["kind"] = options.Kind });
+        app.MapRosaHealth(context => new System.Text.Json.Nodes.JsonObject { ["robot"] = options.Name, ["kind"] = options.Kind });
         app.MapGet("/", () => Results.Content(
             $"<html><body><h1>rosaOS simulated {(options.Kind == TurtleBotSim.Dog ? "robot dog" : "TurtleBot 4")} '{options.Name}'</h1><p>rosbridge v2 on this port (WebSocket); the map at /api/state; see docs/ros.md.</p></body></html>",
             "text/html"));

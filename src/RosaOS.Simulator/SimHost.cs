@@ -51,7 +51,7 @@ public static partial class SimHost
         app.MapRosaHealth(context =>
         {
             var daemon = context.RequestServices.GetRequiredService<DaemonService>();
-            return new Dictionary<string, object?> { ["daemon_state"] = daemon.Status().State.ToString().ToLowerInvariant() };
+            return new System.Text.Json.Nodes.JsonObject { ["daemon_state"] = daemon.Status().State.ToString().ToLowerInvariant() };
         });
         app.MapGet("/", () => Results.Content(
             "<html><body><h1>rosaOS simulated Reachy Mini</h1><p>The daemon API is under /api; see docs/simulator.md.</p></body></html>",

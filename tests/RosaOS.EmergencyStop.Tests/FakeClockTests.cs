@@ -132,6 +132,7 @@ public sealed class FakeClockTests
             Started.TrySetResult();
             try
             {
+                // A watch that runs until cancelled, on the fake clock: no real time passes.
                 await Task.Delay(Timeout.InfiniteTimeSpan, Time, cancellationToken);
             }
             finally

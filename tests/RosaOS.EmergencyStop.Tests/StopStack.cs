@@ -166,6 +166,7 @@ public sealed class StopStack : IAsyncLifetime
             {
                 return (false, first, last);
             }
+            // Kept: the sampling period of a "stays still for the window" check (no state says "never moved").
             await Task.Delay(50, Ct);
         }
         return (true, first, last);

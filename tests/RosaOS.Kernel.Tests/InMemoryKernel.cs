@@ -28,6 +28,9 @@ public sealed class InMemoryKernel : IAsyncDisposable
     /// <summary>A client whose requests go into the kernel's pipeline (base address http://localhost/).</summary>
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The kernel's services, for what no endpoint starts (a timer scheduled by the model's tool).</summary>
+    public IServiceProvider Services { get; private set; } = null!;
+
     /// <summary>Starts one; <paramref name="configDir"/> defaults to <see cref="KernelHarness.NewConfigDir"/> (every driver on a dead port).</summary>
     public static async Task<InMemoryKernel> StartAsync(string? configDir = null)
     {
@@ -54,7 +57,8 @@ public sealed class InMemoryKernel : IAsyncDisposable
         {
             throw new InvalidOperationException($"The in-memory kernel stopped at start (exit code {await kernel._run}).");
         }
-        var server = (TestServer)(await started.Task).Services.GetRequiredService<IServer>();
+        kernel.Services = (await started.Task).Services;
+        var server = (TestServer)kernel.Services.GetRequiredService<IServer>();
         kernel.Http = server.CreateClient();
         return kernel;
     }

@@ -83,6 +83,31 @@ public sealed class KernelContractTests
         [typeof(WatchesAnswer)] = (new WatchesAnswer([new JsonObject { ["id"] = "w1" }], [new WatchDriverRow("ros", 1, 8, null)]),
             ["watches", "watches[]", "watches[].id", "drivers", "drivers[]", "drivers[].driver", "drivers[].count", "drivers[].max", "drivers[].problem"]),
         [typeof(WatchCancelAnswer)] = (new WatchCancelAnswer(true, "ros", new JsonObject { ["id"] = "w1" }), ["ok", "driver", "watch", "watch.id"]),
+        // The live events (app.js, history.js, leases.js, schedule.js … read them from /api/events; LiveEventJsonTests checks them on the wire).
+        [typeof(LlmStatus)] = (new LlmStatus("groq", "llama-3.3-70b-versatile", "ok", true), ["provider", "model", "status", "available"]),
+        [typeof(UserMessageEvent)] = (new UserMessageEvent("speech", "hi", 1, "e1:in"), ["source", "text", "event_id", "key"]),
+        [typeof(KernelOutputEvent)] = (new KernelOutputEvent("model", "hi", "w-1", true, "2026-12-07T18:00:00.0000000+00:00", 1, "e1:out"),
+            ["role", "content", "worker_id", "done", "at", "event_id", "key"]),
+        [typeof(ChatOutputEvent)] = (new ChatOutputEvent("model", "hi", 1, "e1:out"), ["role", "content", "event_id", "key"]),
+        [typeof(EventExpiredEvent)] = (new EventExpiredEvent(1, "e1:expired", "stt", "[User said] hi", "2026-12-07T18:00:00.0000000+00:00", "not run: it waited 2 min"),
+            ["event_id", "key", "kind", "text", "accepted_at", "reason"]),
+        [typeof(ToolCallEvent)] = (new ToolCallEvent("manual", "reachy-mini", "speak", "{}", "said it", false, 3.5),
+            ["worker_id", "server", "tool", "arguments", "result", "is_error", "duration_ms"]),
+        [typeof(KernelReplyEvent)] = (new KernelReplyEvent("kernel", "reachy-mini", "reply", """{"text":"hi"}""", "said it", false, 3.5, 1, "e1:s2"),
+            ["worker_id", "server", "tool", "arguments", "result", "is_error", "duration_ms", "event_id", "key"]),
+        [typeof(ReplyArguments)] = (new ReplyArguments("hi"), ["text"]),
+        [typeof(LeaseRevokedEvent)] = (new LeaseRevokedEvent("reachy-mini", "w-1", "a person took control"), ["robot", "worker_id", "reason"]),
+        [typeof(LeaseRow)] = (new LeaseRow("reachy-mini", "w-1", "worker", "wave", s_at), ["robot", "holder", "kind", "note", "since"]),
+        [typeof(ProcessRow)] = (Row(), ["worker_id", "system_prompt", "robots", "robots[]", "kind", "pid", "state", "started_at", "ended_at", "outcome"]),
+        [typeof(TimerEvent)] = (new TimerEvent("fired", 7, Timer()), ["action", "event_id", "timer", .. TimerPaths("timer")]),
+        [typeof(WatchEvent)] = (new WatchEvent("cancelled", "ros", "w1", "ui"), ["action", "driver", "watch_id", "by"]),
+        [typeof(RobotNoticeEvent)] = (new RobotNoticeEvent(1, "ros", "w1", "the door opened"), ["event_id", "robot", "watch_id", "message"]),
+        // /health's own fields of the kernel (rosa status and the UI's status line read llm, events, workers, drivers, estop).
+        [typeof(KernelHealth)] = (new KernelHealth(new LlmStatus("groq", null, "ok", true), new HealthEvents(1, 2, 0, 0), new HealthWorkers(1, [42]),
+                [new HealthDriver("reachy-mini", true, false, "refused")], new HealthEstop(false, null), "http://127.0.0.1:8001/mcp"),
+            ["llm", "llm.provider", "llm.model", "llm.status", "llm.available", "events", "events.pending", "events.done", "events.expired", "events.queued",
+                "workers", "workers.running", "workers.pool_pids", "workers.pool_pids[]", "drivers", "drivers[]", "drivers[].name", "drivers[].enabled",
+                "drivers[].reachable", "drivers[].problem", "estop", "estop.engaged", "estop.refusal", "process_server"]),
     };
 
     [Fact]
@@ -118,6 +143,11 @@ public sealed class KernelContractTests
         // … while a free lease keeps its null holder (leases.js tests l.holder == null).
         Assert.Equal("""{"robot":"r","holder":null,"kind":null,"note":null,"since":null}""",
             JsonSerializer.Serialize(new LeaseRow("r", null, null, null, null), KernelJson.Default.LeaseRow));
+        // /updates' messages go live without event_id and key; only a turn's answer has them.
+        Assert.Equal("""{"role":"model","content":"hi","worker_id":null,"done":null,"at":"t"}""",
+            JsonSerializer.Serialize(new KernelOutputEvent("model", "hi", null, null, "t"), KernelJson.Default.KernelOutputEvent));
+        // Only a fired timer has event_id; a cancel of an unknown timer keeps "timer": null.
+        Assert.Equal("""{"action":"cancelled","timer":null}""", JsonSerializer.Serialize(new TimerEvent("cancelled", null, null), KernelJson.Default.TimerEvent));
         // The original's clients post {"worker_id", "message", "done"} and {"text"}: the kernel reads these names.
         var callback = JsonSerializer.Deserialize("""{"worker_id":"w-9","message":"m","done":true}""", KernelJson.Default.EventRequest)!;
         Assert.Equal(new EventRequest("w-9", "m", true), callback);

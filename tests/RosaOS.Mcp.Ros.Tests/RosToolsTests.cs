@@ -307,6 +307,8 @@ public sealed class RosToolsTests(RosRobotFixture robot)
     public async Task BridgeKilledMidSubscription_ClientReconnects_AndTheSubscriptionResumes()
     {
         var window = robot.CallAsync("subscribe_for_duration", new { topic = "/odom", duration = 8.0, max_messages = 1000 });
+        // Kept: the window must collect a second of messages before the bridge dies (the tool returns them only at its end, so
+        // nothing shows them arriving); the assertion below looks for stamps from before the restart.
         await Task.Delay(TimeSpan.FromSeconds(1), Ct);
         var before = (await robot.HealthAsync())["reconnects"]!.GetValue<int>();
         await robot.Graph.RestartBridgeAsync(TimeSpan.FromSeconds(1));

@@ -29,6 +29,7 @@ public sealed class GotoTests(MotionSim sim)
             var full = (await sim.GetJsonAsync("api/state/full"))!;
             var ts = DateTimeOffset.Parse(full["timestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
             samples.Add(((ts - started).TotalSeconds, full["head_pose"]!["yaw"]!.GetValue<double>()));
+            // The sampling period of the trajectory check, not a wait for state.
             await Task.Delay(60, TestContext.Current.CancellationToken);
         }
         var inside = samples.Where(s => s.T is > 0.1 and < Duration - 0.1).ToList();

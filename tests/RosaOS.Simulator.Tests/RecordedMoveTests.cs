@@ -79,6 +79,7 @@ public sealed class RecordedMoveTests(MotionSim sim)
                 }
                 reachableChecked += window.All(f => f.Reachable) ? 1 : 0;
             }
+            // The sampling period of the trajectory check (samples compared with the dataset's frames), not a wait for state.
             await Task.Delay(40, TestContext.Current.CancellationToken);
         }
         Assert.True(checkedSamples >= 20, $"only {checkedSamples} samples");

@@ -134,8 +134,8 @@ public sealed class WebSocketTests(MotionSim sim)
     public async Task MoveUpdates_ReportStartAndCompletion()
     {
         await sim.WaitIdleAsync();
+        // No pause: the simulator subscribes the socket before it answers the handshake.
         await using var ws = await WsClient.ConnectAsync(sim, "api/move/ws/updates");
-        await Task.Delay(100, TestContext.Current.CancellationToken);
         var id = await sim.GotoAsync("""{"head_pose":{"yaw":0.1},"duration":0.3}""");
         var started = await ws.ReceiveAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("move_started", started!["type"]!.GetValue<string>());

@@ -86,6 +86,7 @@ public sealed class ScriptedSpeechServer : IAsyncDisposable
         {
             try
             {
+                // The scripted provider's deliberate latency (what the test is about), not a wait for state.
                 await Task.Delay(reply.Delay, context.RequestAborted);
             }
             catch (OperationCanceledException)

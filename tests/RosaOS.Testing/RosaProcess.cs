@@ -191,6 +191,7 @@ public sealed partial class RosaProcess : IAsyncDisposable
             {
                 throw new TimeoutException($"{url} did not answer within {limit.TotalSeconds} s.\n{Output}");
             }
+            // The polling interval while another process starts (its readiness is only visible by asking).
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }

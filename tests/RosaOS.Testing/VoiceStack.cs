@@ -100,6 +100,7 @@ public sealed class VoiceStack : IAsyncDisposable
         static bool AfterTool(RecordedRequest r) => r.Messages.Count > 0 && r.Messages[^1].Role == "tool";
         Llm.Respond(r =>
         {
+            // The scripted LLM's deliberate latency (a turn's measured time includes it), not a wait for state.
             var delay = Task.Delay(LlmDelay);
             if (IsKernel(r))
             {

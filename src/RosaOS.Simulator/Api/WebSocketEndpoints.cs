@@ -90,27 +90,31 @@ internal static class WebSocketEndpoints
             {
                 return Results.BadRequest();
             }
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            // Subscribed before the handshake is answered: a client that has connected misses no update of a move it starts next.
             var channel = tasks.Subscribe();
-            var closed = DrainAsync(socket, context.RequestAborted);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            _ = closed.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
             try
             {
-                await foreach (var update in channel.Reader.ReadAllAsync(stop.Token))
+                using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                var closed = DrainAsync(socket, context.RequestAborted);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+                _ = closed.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+                try
                 {
-                    var bytes = ApiJson.Utf8(update);
-                    await socket.SendAsync(bytes, WebSocketMessageType.Text, true, stop.Token);
+                    await foreach (var update in channel.Reader.ReadAllAsync(stop.Token))
+                    {
+                        var bytes = ApiJson.Utf8(update);
+                        await socket.SendAsync(bytes, WebSocketMessageType.Text, true, stop.Token);
+                    }
                 }
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+                {
+                }
+                await AnswerCloseAsync(socket);
             }
             finally
             {
                 tasks.Unsubscribe(channel);
             }
-            await AnswerCloseAsync(socket);
             return Results.Empty;
         });
 

@@ -94,6 +94,7 @@ internal sealed class RecordingRobot(ScriptedMicrophone microphone, double doaDe
         ListeningStarted.TrySetResult();
         try
         {
+            // A microphone that listens until cancelled: nothing waits on time here.
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         finally

@@ -55,6 +55,7 @@ internal sealed class ScriptedTranscriptionServer : IAsyncDisposable
 
     public void ReplyAfter(TimeSpan delay, string text) => _script.Enqueue(async ctx =>
     {
+        // The scripted server's deliberate latency, not a wait for state.
         await Task.Delay(delay, ctx.RequestAborted);
         await ctx.Response.WriteAsJsonAsync(new { text });
     });

@@ -78,6 +78,7 @@ public sealed class RosGraph : IAsyncDisposable
             await Bridge.DisposeAsync();
             Bridge = null;
         }
+        // The outage the caller asked for (what a reconnect test is about), not a wait for state.
         await Task.Delay(downtime);
         await StartBridgeAsync();
     }
